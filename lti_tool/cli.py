@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from lti_tool.extensions import db
-from lti_tool.identity.models import Course, Deployment, Platform
+from lti_tool.identity.models import Course, Deployment, Person, Platform
 from lti_tool.lti import keys
 
 
@@ -141,13 +141,15 @@ def platforms_list() -> None:
 def platforms_remove(issuer: str, client_id: str) -> None:
     """Remove a registration that has no course data yet."""
     platform = _platform(issuer, client_id)
-    courses = db.session.scalar(
-        select(func.count()).select_from(Course).where(Course.platform_id == platform.id)
+    courses, people = (
+        db.session.scalar(select(func.count()).select_from(model).where(
+            model.platform_id == platform.id))
+        for model in (Course, Person)
     )
-    if courses:
+    if courses or people:
         raise click.ClickException(
-            f"{issuer} ({client_id}) has {courses} course(s) with data; it cannot be removed "
-            "without erasing them first."
+            f"{issuer} ({client_id}) has {courses} course(s) and {people} person(s) with data; "
+            "it cannot be removed without erasing them first."
         )
     db.session.delete(platform)
     db.session.commit()

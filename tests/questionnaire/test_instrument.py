@@ -1,0 +1,279 @@
+"""The instrument definition as data, and the loader that validates it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from lti_tool.questionnaire.instrument import (
+    BUNDLED_FOLDER,
+    InstrumentError,
+    LocalisedText,
+    UnknownInstrument,
+    available_instruments,
+    default_instrument,
+    get_instrument,
+    load_instrument,
+    load_instrument_text,
+)
+
+VIGNOLI_DIMENSIONS = {
+    "ambiguity", "empathy", "holistic", "collaboration", "learning", "experimentation",
+    "questioning", "abductive", "creative_confidence", "optimism",
+}
+
+
+def all_texts(instrument):
+    """Every user-facing text of an instrument, with where it comes from."""
+    yield "title", instrument.title
+    yield "intro", instrument.intro
+    for point in instrument.scale.points:
+        yield f"scale label {point}", instrument.scale.label(point)
+    for area in instrument.areas:
+        yield f"{area.id} title", area.title
+        yield f"{area.id} description", area.description
+    for dimension in instrument.dimensions:
+        yield f"{dimension.id} name", dimension.name
+        yield f"{dimension.id} description", dimension.description
+        yield f"{dimension.id} strength", dimension.strength
+        for number, suggestion in enumerate(dimension.suggestions, start=1):
+            yield f"{dimension.id} suggestion {number}", suggestion
+    for item in instrument.items:
+        yield f"item {item.id}", item.text
+
+
+# The bundled instrument -------------------------------------------------------------------------
+
+
+def test_default_instrument_is_design_mindset_version_1(instrument):
+    assert instrument.key == "design_mindset@1"
+    assert instrument.version == 1
+    assert instrument is default_instrument()
+
+
+def test_ten_dimensions_in_four_areas(instrument):
+    assert {dimension.id for dimension in instrument.dimensions} == VIGNOLI_DIMENSIONS
+    assert [area.id for area in instrument.areas] == ["people", "problem", "action", "self"]
+    for area in instrument.areas:
+        assert len(instrument.dimensions_for_area(area.id)) >= 2
+
+
+def test_scale_is_seven_labelled_points(instrument):
+    assert list(instrument.scale.points) == [1, 2, 3, 4, 5, 6, 7]
+    assert instrument.scale.label(1).get() == "Strongly disagree"
+    assert instrument.scale.label(7).get("pl") == "Zdecydowanie się zgadzam"
+
+
+def test_each_dimension_has_four_or_five_items_one_reverse_keyed(instrument):
+    assert 40 <= len(instrument.scored_items) <= 50
+    for dimension in instrument.dimensions:
+        items = instrument.items_for_dimension(dimension.id)
+        assert 4 <= len(items) <= 5, dimension.id
+        assert any(item.reverse for item in items), dimension.id
+
+
+def test_each_dimension_explains_itself_and_suggests_at_least_three_steps(instrument):
+    for dimension in instrument.dimensions:
+        assert len(dimension.suggestions) >= 3, dimension.id
+        # Two or three sentences: what it is and why it matters.
+        assert 2 <= dimension.description.get().count(". ") + 1 <= 3, dimension.id
+        assert dimension.strength.get()
+
+
+def test_every_text_is_in_english_and_polish(instrument):
+    for where, text in all_texts(instrument):
+        assert set(text.locales) >= {"en", "pl"}, where
+        assert text.get("en") != text.get("pl") or where in {"problem title"}, where
+
+
+def test_item_ids_are_readable_and_unique(instrument):
+    ids = [item.id for item in instrument.items]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z]{3,5}\d", item_id) for item_id in ids)
+
+
+def test_pages_follow_the_areas_with_ten_to_thirteen_items(instrument):
+    pages = instrument.pages()
+    assert len(pages) == len(instrument.areas)
+    for area, page in zip(instrument.areas, pages, strict=True):
+        assert 10 <= len(page) <= 13
+        assert {item.area_id for item in page} == {area.id}
+        assert page == instrument.items_for_area(area.id)
+    assert sum(pages, ()) == instrument.items
+
+
+def test_attention_checks_sit_mid_page_on_two_different_pages(instrument):
+    checks = instrument.attention_checks
+    assert [check.id for check in checks] == ["check1", "check2"]
+    assert len({check.area_id for check in checks}) == 2
+    for check in checks:
+        page = instrument.items_for_area(check.area_id)
+        position = page.index(check)
+        assert 0 < position < len(page) - 1
+        assert check.dimension_id is None and not check.reverse
+
+
+def test_attention_checks_name_their_expected_label_in_each_language(instrument):
+    for check in instrument.attention_checks:
+        expected = instrument.scale.label(check.attention_check_expected)
+        for locale in ("en", "pl"):
+            assert expected.get(locale) in check.text.get(locale), (check.id, locale)
+
+
+def test_localised_text_falls_back_to_english():
+    text = LocalisedText.of(en="Agree", pl="Zgadzam się")
+    assert text.get("pl") == "Zgadzam się"
+    assert text.get("pl-PL") == "Zgadzam się"
+    assert text.get("pl_PL") == "Zgadzam się"
+    assert text.get("de") == "Agree"
+    assert text.get(None) == "Agree"
+    assert str(text) == "Agree"
+
+
+# Loading and validation -------------------------------------------------------------------------
+
+
+def test_minimal_definition_loads_with_pages_grouped_by_area(minimal_definition):
+    instrument = load_instrument_text(minimal_definition)
+    assert instrument.key == "mini@1"
+    # b1 comes first in the file but belongs to the second area's page.
+    assert [[item.id for item in page] for page in instrument.pages()] == [
+        ["a1", "a2", "check"],
+        ["b1", "b2"],
+    ]
+    assert instrument.item("check").attention_check_expected == 2
+    assert instrument.item("b1").area_id == "second"
+
+
+def broken(definition: str, *replacements: tuple[str, str]) -> str:
+    """The definition with each (old, new) replacement made once; old must be present."""
+    for old, new in replacements:
+        assert old in definition, old
+        definition = definition.replace(old, new, 1)
+    return definition
+
+
+INVALID_DEFINITIONS = [
+    # (id, replacements, expected message after "mini.toml: ")
+    ("syntax", [('id = "mini"', 'id = "mini')], "TOML syntax error"),
+    ("missing-field", [('text = { en = "Alpha one." }\n', "")],
+     "item 'a1' is missing the required field 'text'"),
+    ("missing-version", [("version = 1\n", "")],
+     "the instrument 'mini' is missing the required field 'version'"),
+    ("duplicate-item", [('id = "a2"', 'id = "a1"')], "duplicate item id 'a1'"),
+    ("duplicate-dimension", [('id = "beta"', 'id = "alpha"')], "duplicate dimension id 'alpha'"),
+    ("duplicate-area", [('id = "second"', 'id = "first"')], "duplicate area id 'first'"),
+    ("dimension-without-items",
+     [('dimension = "beta"\ntext', 'dimension = "alpha"\ntext'),
+      ('dimension = "beta"\nreverse', 'dimension = "alpha"\nreverse')],
+     "dimension 'beta' has no scored items"),
+    ("unknown-dimension", [('dimension = "beta"\ntext', 'dimension = "gamma"\ntext')],
+     "item 'b1' names unknown dimension 'gamma'"),
+    ("unknown-area", [('area = "second"', 'area = "third"')],
+     "dimension 'beta' names unknown area 'third'"),
+    ("one-point-scale", [("min = 1\nmax = 5", "min = 5\nmax = 5")],
+     "scale needs at least 2 points (min < max), got min 5 and max 5"),
+    ("min-above-max", [("min = 1\nmax = 5", "min = 7\nmax = 5")],
+     "scale needs at least 2 points"),
+    ("labels-count", [('{ en = "Yes" },', "")], "scale has 5 points (1..5) but 4 labels"),
+    ("reverse-check", [("attention_check = 2", "attention_check = 2\nreverse = true")],
+     "attention check 'check' must not be reverse-keyed"),
+    ("check-outside-scale", [("attention_check = 2", "attention_check = 6")],
+     "attention check 'check' expects answer 6, outside the scale 1..5"),
+    ("check-unknown-area",
+     [('area = "first"\nattention_check', 'area = "nowhere"\nattention_check')],
+     "attention check 'check' names unknown area 'nowhere'"),
+    ("no-reverse-item", [('dimension = "beta"\nreverse = true', 'dimension = "beta"')],
+     "dimension 'beta' has no reverse-keyed item"),
+    ("two-suggestions", [('{ en = "Do D." }, ', "")],
+     "dimension 'beta' needs at least 3 suggestions, has 2"),
+    ("no-english", [('title = { en = "Second" }', 'title = { pl = "Druga" }')],
+     "area 'second' title has no English ('en') version"),
+    ("empty-text", [('{ en = "Beta one." }', '{ en = " " }')],
+     "item 'b1' text has an empty or non-text 'en' version"),
+    ("version-zero", [("version = 1", "version = 0")],
+     "version must be a positive integer, got 0"),
+    ("version-string", [("version = 1", 'version = "1"')],
+     "version must be a positive integer, got '1'"),
+    ("version-bool", [("version = 1", "version = true")],
+     "version must be a positive integer, got True"),
+    ("misspelt-field", [("reverse = true", "revers = true")],
+     "item 'a2' has unknown field(s): revers"),
+    ("reverse-not-bool", [("reverse = true", 'reverse = "yes"')],
+     "item 'a2' reverse must be true or false"),
+    ("bad-id", [('id = "b2"', 'id = "b 2"')], "item id must be letters"),
+    ("empty-area", [('area = "second"', 'area = "first"')], "area 'second' has no dimensions"),
+]
+
+
+@pytest.mark.parametrize(
+    ("replacements", "expected"),
+    [pytest.param(replacements, expected, id=case) for case, replacements, expected in
+     INVALID_DEFINITIONS],
+)
+def test_invalid_definitions_are_rejected_naming_file_problem_and_id(
+    minimal_definition, replacements, expected
+):
+    with pytest.raises(InstrumentError) as raised:
+        load_instrument_text(broken(minimal_definition, *replacements), source="mini.toml")
+    message = str(raised.value)
+    assert message.startswith("mini.toml: ")
+    assert expected in message
+
+
+def test_load_instrument_names_a_missing_file(tmp_path):
+    with pytest.raises(InstrumentError, match="nope.toml: cannot read"):
+        load_instrument(tmp_path / "nope.toml")
+
+
+def test_load_instrument_reports_the_path_of_a_broken_file(tmp_path, minimal_definition):
+    path = tmp_path / "broken.toml"
+    path.write_text(
+        broken(minimal_definition, ("attention_check = 2", "attention_check = 9")),
+        encoding="utf-8",
+    )
+    with pytest.raises(InstrumentError) as raised:
+        load_instrument(path)
+    assert str(raised.value).startswith(f"{path}: attention check 'check'")
+
+
+def test_bundled_file_loads_by_path():
+    instrument = load_instrument(BUNDLED_FOLDER / "design_mindset_v1.toml")
+    assert instrument == default_instrument()
+
+
+# Finding instruments by id and version ----------------------------------------------------------
+
+
+def test_an_institution_can_add_an_instrument_in_its_own_folder(tmp_path, minimal_definition):
+    (tmp_path / "mini.toml").write_text(minimal_definition, encoding="utf-8")
+    (tmp_path / "mini_v2.toml").write_text(
+        broken(minimal_definition, ("version = 1", "version = 2")), encoding="utf-8"
+    )
+    instruments = available_instruments(tmp_path)
+    assert set(instruments) == {"design_mindset@1", "mini@1", "mini@2"}
+    assert get_instrument("mini", 2, tmp_path).version == 2
+    assert get_instrument("design_mindset", 1, tmp_path) is default_instrument()
+
+
+def test_get_instrument_never_substitutes_another_version():
+    with pytest.raises(UnknownInstrument, match="design_mindset@2"):
+        get_instrument("design_mindset", 2)
+    with pytest.raises(UnknownInstrument, match="available: design_mindset@1"):
+        get_instrument("other", 1)
+
+
+def test_a_folder_cannot_redefine_a_bundled_version(tmp_path):
+    copy = (BUNDLED_FOLDER / "design_mindset_v1.toml").read_text(encoding="utf-8")
+    (tmp_path / "local.toml").write_text(copy.replace("Strongly agree", "Totally"), "utf-8")
+    with pytest.raises(InstrumentError, match="design_mindset@1 is already defined"):
+        available_instruments(tmp_path)
+
+
+def test_two_files_with_one_key_in_a_folder_are_rejected(tmp_path: Path, minimal_definition):
+    (tmp_path / "a.toml").write_text(minimal_definition, encoding="utf-8")
+    (tmp_path / "b.toml").write_text(minimal_definition, encoding="utf-8")
+    with pytest.raises(InstrumentError, match=r"b\.toml: instrument mini@1 is already defined"):
+        available_instruments(tmp_path)
