@@ -27,8 +27,10 @@ NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 M = TypeVar("M")
 
 
-def get_or_create(model: type[M], keys: dict[str, Any]) -> M:
-    """The row with these natural-key values, created when absent.
+def get_or_create(
+    model: type[M], keys: dict[str, Any], defaults: dict[str, Any] | None = None
+) -> M:
+    """The row with these natural-key values, created (with `defaults`) when absent.
 
     Two first launches of the same person can race; the loser of the unique constraint
     rolls back its savepoint and reads the winner's row.
@@ -39,10 +41,12 @@ def get_or_create(model: type[M], keys: dict[str, Any]) -> M:
         return row
     try:
         with db.session.begin_nested():
-            row = model(**keys)
+            row = model(**keys, **(defaults or {}))
             db.session.add(row)
     except IntegrityError:
         row = db.session.scalar(query)
+        if row is None:  # not a lost race but a real constraint violation
+            raise
     return row
 
 
@@ -75,7 +79,10 @@ def provision(
         nrps = claims.get(NRPS_CLAIM) or {}
         if isinstance(nrps, dict) and nrps.get("context_memberships_url"):
             course.memberships_url = nrps["context_memberships_url"][:1024]
-        membership = get_or_create(Membership, {"course_id": course.id, "person_id": person.id})
+        membership = get_or_create(
+            Membership, {"course_id": course.id, "person_id": person.id},
+            {"role": role, "roles": roles},
+        )
         membership.roles = roles
         membership.role = role
         membership.active = True

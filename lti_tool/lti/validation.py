@@ -198,6 +198,14 @@ class ToolLaunch(FlaskMessageLaunch):
 
     # -- the checks, in order -------------------------------------------------------
     def _check_state(self) -> dict[str, Any]:
+        error = self._get_request_param("error")
+        if error and not self._get_request_param("id_token"):
+            # The platform's auth endpoint refused the login and says why (OIDC error POST).
+            description = self._get_request_param("error_description") or ""
+            raise LaunchError(
+                f"The platform refused the login: {error}. {description}".strip(),
+                detail=f"platform auth error {error!r}: {description!r}",
+            )
         state = self._get_request_param("state")
         if not state:
             raise LaunchError("The launch has no state. Open the activity again from the course.")

@@ -1,0 +1,47 @@
+# Design Mindset Detector: `make run` to try it, `make test` for the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app lti_tool
+TOOL_URL := http://127.0.0.1:5000
+PLATFORM_URL := http://localhost:5001
+
+.PHONY: run test lint bench install config clean-dev
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+instance/config.toml: | $(VENV)/.installed
+	$(PY) -m lti_tool.config init --tool-url $(TOOL_URL)
+
+config: instance/config.toml
+
+# Serve the tool on 127.0.0.1:5000 and the development platform on localhost:5001:
+# two different sites, so the tool runs in a cross-site iframe as in a real LMS.
+run: install config
+	$(FLASK) db upgrade
+	$(FLASK) keys generate --if-missing
+	$(FLASK) platforms add --if-missing --name "Development platform" $$($(PY) -m lti_tool.devplatform registration --issuer $(PLATFORM_URL) --format args)
+	@echo
+	@echo "  Open $(PLATFORM_URL)/ and launch as a learner or as the instructor (Ctrl-C stops both)."
+	@echo
+	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) -m lti_tool.devplatform --host localhost --port 5001 --tool-url $(TOOL_URL) --data-dir instance/devplatform & \
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install
+	$(PY) bench/launch.py
+
+clean-dev:
+	rm -rf instance/dmd.sqlite3 instance/devplatform

@@ -1,0 +1,130 @@
+"""Settings of the development platform: defaults, derived URLs and the runtime switches."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_COURSE = {"id": "2", "label": "DMD101", "title": "Design Mindset DMD101"}
+DEFAULT_ACTIVITY_TITLE = "Design Mindset questionnaire"
+
+#: Values accepted by the ``ags_failure`` switch; None means "answer normally".
+AGS_FAILURES = (None, "500", "hang", "401_once", "422")
+#: Moodle's AGS modes: "full" is "grade sync and column management", "grade_sync" is
+#: "use this service for grade sync only" (no lineitem write scope), "off" hides AGS.
+AGS_MODES = ("full", "grade_sync", "off")
+
+
+class ProductionRefused(RuntimeError):
+    """The development platform must never run in a production configuration."""
+
+
+def refuse_production() -> None:
+    """Raise ProductionRefused when LTI_TOOL_ENV says production."""
+    if os.environ.get("LTI_TOOL_ENV", "").strip().lower() == "production":
+        raise ProductionRefused(
+            "LTI_TOOL_ENV is 'production': the development platform forges launches for any "
+            "user and must never run next to a production tool."
+        )
+
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def tool_settings_from_url(tool_url: str) -> dict:
+    """The TOOL settings for a tool served at tool_url with the project's standard routes."""
+    base = tool_url.rstrip("/")
+    launch = f"{base}/lti/launch"
+    return {
+        "login_url": f"{base}/lti/login",
+        "redirect_uris": [launch],
+        "target_link_uri": launch,
+        "jwks_url": f"{base}/lti/jwks",
+    }
+
+
+def default_switches() -> dict:
+    """The runtime switches (``DevPlatform.settings``) as a fresh platform starts."""
+    return {
+        "nrps_enabled": True,
+        "share_name": True,
+        "share_email": True,
+        "ags_mode": "full",
+        "ags_failure": None,
+        "ags_hang_seconds": 30.0,
+    }
+
+
+@dataclass(frozen=True)
+class ToolRegistration:
+    """What the platform knows about the one registered tool (Moodle's "tool type 1")."""
+
+    client_id: str
+    deployment_id: str
+    login_url: str
+    redirect_uris: tuple[str, ...]
+    target_link_uri: str
+    jwks_url: str
+    deep_link_url: str
+
+    @property
+    def origin(self) -> str:
+        """scheme://host[:port] of the tool's launch URL."""
+        return origin_of(self.target_link_uri)
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    """The platform's fixed configuration, read once from the settings dict."""
+
+    issuer: str
+    data_dir: Path
+    learners: int
+    tool: ToolRegistration
+    courses: tuple[dict, ...]
+    secret_key: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> PlatformConfig:
+        """Validate the settings dict given to create_platform_app and fill in defaults."""
+        missing = [key for key in ("ISSUER", "DATA_DIR", "TOOL") if not settings.get(key)]
+        if missing:
+            raise ValueError(f"devplatform settings lack {', '.join(missing)}")
+        issuer = str(settings["ISSUER"])
+        if issuer.endswith("/") or not issuer.startswith(("http://", "https://")):
+            raise ValueError(f"ISSUER must be an http(s) URL without a trailing slash: {issuer!r}")
+        tool = dict(settings["TOOL"])
+        for key in ("login_url", "redirect_uris", "target_link_uri", "jwks_url"):
+            if not tool.get(key):
+                raise ValueError(f"devplatform TOOL settings lack {key}")
+        if isinstance(tool["redirect_uris"], str):
+            raise ValueError("TOOL redirect_uris must be a list of URLs")
+        registration = ToolRegistration(
+            client_id=str(tool.get("client_id", "dmd-devplatform")),
+            deployment_id=str(tool.get("deployment_id", "1")),
+            login_url=tool["login_url"],
+            redirect_uris=tuple(tool["redirect_uris"]),
+            target_link_uri=tool["target_link_uri"],
+            jwks_url=tool["jwks_url"],
+            deep_link_url=tool.get("deep_link_url") or tool["target_link_uri"],
+        )
+        learners = int(settings.get("LEARNERS", 30))
+        if learners < 0:
+            raise ValueError("LEARNERS must be zero or more")
+        courses = tuple(dict(course) for course in (settings.get("COURSES") or [DEFAULT_COURSE]))
+        ids = [str(course.get("id", "")) for course in courses]
+        if "" in ids or len(set(ids)) != len(ids):
+            raise ValueError("every course in COURSES needs its own id")
+        return cls(
+            issuer=issuer,
+            data_dir=Path(settings["DATA_DIR"]),
+            learners=learners,
+            tool=registration,
+            courses=courses,
+            secret_key=settings.get("SECRET_KEY"),
+        )

@@ -1,0 +1,133 @@
+"""A browser stand-in that launches the tool through the development platform over HTTP.
+
+It does what a browser does with Moodle's auto-submitting forms: post the platform's login
+form to the tool, follow the tool's redirect to the platform's auth endpoint, and post the
+id_token the platform answers with back to the tool, with the state cookie the tool set.
+A test may tamper with the id_token between the last two steps to forge a launch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import jwt
+import requests
+
+Mutator = Callable[[dict[str, Any], dict[str, Any]], None]
+
+
+class _FormParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.action: str | None = None
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "form" and self.action is None:
+            self.action = values.get("action")
+        elif tag == "input" and values.get("name"):
+            self.fields[values["name"]] = values.get("value") or ""
+
+
+def parse_form(html: str) -> tuple[str, dict[str, str]]:
+    """The first form's action and its input fields."""
+    parser = _FormParser()
+    parser.feed(html)
+    assert parser.action, f"no form in page: {html[:300]}"
+    return parser.action, parser.fields
+
+
+@dataclass
+class LaunchAttempt:
+    """What happened at each step of one launch."""
+
+    login_response: requests.Response
+    auth_response: requests.Response | None = None
+    launch_response: requests.Response | None = None
+    state: str | None = None
+    id_token: str | None = None
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def landing_url(self) -> str:
+        """Where the tool sent the browser after the launch."""
+        assert self.launch_response is not None
+        assert self.launch_response.status_code == 303, self.launch_response.text[:2000]
+        return self.launch_response.headers["Location"]
+
+    @property
+    def token(self) -> str:
+        """The launch-session token carried in the landing URL."""
+        return parse_qs(urlsplit(self.landing_url).query)["lt"][0]
+
+
+class LaunchDriver:
+    """Launch the tool as a user of the development platform."""
+
+    def __init__(self, tool_url: str, platform: Any) -> None:
+        self.tool_url = tool_url
+        self.platform = platform
+        self.http = requests.Session()
+
+    def login(self, user_id: str, *, login_url: str | None = None, **kwargs: Any) -> LaunchAttempt:
+        """Post the platform's login-initiation form to the tool."""
+        url, fields = self.platform.initiate_login_form(user_id, **kwargs)
+        response = self.http.post(login_url or url, data=fields, allow_redirects=False)
+        attempt = LaunchAttempt(login_response=response)
+        # requests keeps Secure cookies for https only; a browser sends them to localhost
+        # and 127.0.0.1 too, so carry the state cookie by hand.
+        attempt.cookies = {c.name: c.value for c in response.cookies}
+        return attempt
+
+    def authorize(self, attempt: LaunchAttempt) -> LaunchAttempt:
+        """Follow the tool's redirect to the platform's auth endpoint."""
+        assert attempt.login_response.status_code == 302, attempt.login_response.text[:2000]
+        response = self.http.get(attempt.login_response.headers["Location"], allow_redirects=False)
+        attempt.auth_response = response
+        assert response.status_code == 200, response.text[:2000]
+        action, fields = parse_form(response.text)
+        attempt.id_token, attempt.state = fields["id_token"], fields["state"]
+        attempt.launch_action = action
+        return attempt
+
+    def forge(self, id_token: str, mutate: Mutator) -> str:
+        """Re-sign the id_token with the platform's key after `mutate(claims, header)`."""
+        claims = jwt.decode(id_token, options={"verify_signature": False})
+        header = jwt.get_unverified_header(id_token)
+        mutate(claims, header)
+        return self.platform.sign_jwt(claims, headers=header)
+
+    def post_launch(
+        self, attempt: LaunchAttempt, *, id_token: str | None = None,
+        state: str | None = None, cookies: dict[str, str] | None = None,
+        launch_url: str | None = None,
+    ) -> requests.Response:
+        """Post id_token and state to the tool's launch URL, as the platform's form does."""
+        response = requests.post(
+            launch_url or attempt.launch_action,
+            data={"id_token": id_token or attempt.id_token, "state": state or attempt.state},
+            cookies=attempt.cookies if cookies is None else cookies,
+            allow_redirects=False,
+        )
+        attempt.launch_response = response
+        return response
+
+    def launch(self, user_id: str, mutate: Mutator | None = None, **kwargs: Any) -> LaunchAttempt:
+        """A whole launch; `mutate` forges the id_token before it reaches the tool."""
+        attempt = self.authorize(self.login(user_id, **kwargs))
+        token = self.forge(attempt.id_token, mutate) if mutate else attempt.id_token
+        self.post_launch(attempt, id_token=token)
+        return attempt
+
+    def open(self, attempt: LaunchAttempt) -> requests.Response:
+        """Follow the launch to its landing page."""
+        return requests.get(urljoin(self.tool_url, attempt.landing_url), allow_redirects=False)
+
+    def user(self, role: str, index: int = 0) -> dict[str, Any]:
+        """The platform's n-th user with this role ("Instructor" or "Learner")."""
+        return [u for u in self.platform.users() if u["role"] == role][index]

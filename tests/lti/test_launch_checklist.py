@@ -1,0 +1,293 @@
+"""Every item of the launch checklist: a forged launch is refused, with a plain reason.
+
+Launches go through the development platform over HTTP; forgeries re-sign the platform's
+id_token with the platform's own key after changing it, so only the changed item is wrong.
+"""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import func, select
+
+from lti_tool.extensions import db
+from lti_tool.identity.models import Membership, Person
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+
+
+def _people(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Person))
+
+
+def refused(app, attempt, status: int, words: str) -> None:
+    """The launch got an error page with these words, and recorded nobody."""
+    response = attempt.launch_response
+    assert response.status_code == status, response.text[:3000]
+    assert words in response.text
+    assert _people(app) == 0
+
+
+def drop(name):
+    return lambda claims, header: claims.pop(name, None)
+
+
+def setclaim(name, value):
+    return lambda claims, header: claims.__setitem__(name, value)
+
+
+@pytest.fixture
+def learner(driver):
+    return driver.user("Learner")["id"]
+
+
+# --- the certification suite's known-bad payloads -------------------------------------
+
+def test_no_kid(app, driver, learner):
+    attempt = driver.launch(learner, mutate=lambda c, h: h.pop("kid"))
+    refused(app, attempt, 400, "no key id (kid)")
+
+
+def test_wrong_kid(app, driver, learner):
+    attempt = driver.launch(learner, mutate=lambda c, h: h.__setitem__("kid", "no-such-key"))
+    refused(app, attempt, 400, "has no key &#39;no-such-key&#39;")
+
+
+def test_wrong_version(app, driver, learner):
+    attempt = driver.launch(learner, mutate=setclaim(CLAIM + "version", "1.2.0"))
+    refused(app, attempt, 400, "LTI version is &#39;1.2.0&#39;")
+
+
+def test_no_version(app, driver, learner):
+    attempt = driver.launch(learner, mutate=drop(CLAIM + "version"))
+    refused(app, attempt, 400, "LTI version is None")
+
+
+def test_not_a_jwt(app, driver, learner):
+    attempt = driver.authorize(driver.login(learner))
+    driver.post_launch(attempt, id_token="this-is-not-a-jwt")
+    refused(app, attempt, 400, "is not a JWT")
+
+
+@pytest.mark.parametrize("claim", ["iss", "aud", "nonce", "exp", "iat"])
+def test_missing_required_claim(app, driver, learner, claim):
+    attempt = driver.launch(learner, mutate=drop(claim))
+    assert attempt.launch_response.status_code == 400
+    assert _people(app) == 0
+
+
+def test_expired(app, driver, learner):
+    def expire(claims, header):
+        claims["iat"] = int(time.time()) - 400
+        claims["exp"] = int(time.time()) - 300
+
+    refused(app, driver.launch(learner, mutate=expire), 400, "launch token has expired")
+
+
+def test_issued_in_the_future(app, driver, learner):
+    def future(claims, header):
+        claims["iat"] = int(time.time()) + 3600
+        claims["exp"] = int(time.time()) + 3660
+
+    refused(app, driver.launch(learner, mutate=future), 400, "issued in the future")
+
+
+def test_issued_too_long_ago(app, driver, learner):
+    def old(claims, header):
+        claims["iat"] = int(time.time()) - 7200
+
+    refused(app, driver.launch(learner, mutate=old), 400, "issued too long ago")
+
+
+def test_missing_message_type(app, driver, learner):
+    refused(app, driver.launch(learner, mutate=drop(CLAIM + "message_type")), 400,
+            "no message_type")
+
+
+def test_unsupported_message_type(app, driver, learner):
+    attempt = driver.launch(learner, mutate=setclaim(CLAIM + "message_type", "LtiStartProctoring"))
+    refused(app, attempt, 400, "does not handle")
+
+
+def test_missing_roles(app, driver, learner):
+    refused(app, driver.launch(learner, mutate=drop(CLAIM + "roles")), 400, "no roles claim")
+
+
+def test_missing_deployment_id(app, driver, learner):
+    refused(app, driver.launch(learner, mutate=drop(CLAIM + "deployment_id")), 400,
+            "no deployment_id")
+
+
+def test_deployment_id_too_long(app, driver, learner):
+    attempt = driver.launch(learner, mutate=setclaim(CLAIM + "deployment_id", "x" * 256))
+    refused(app, attempt, 400, "longer than 255")
+
+
+def test_unknown_deployment_names_issuer_and_command(app, driver, learner, platform):
+    attempt = driver.launch(learner, mutate=setclaim(CLAIM + "deployment_id", "7"))
+    refused(app, attempt, 403, f"Deployment 7 is not registered for issuer {platform.issuer}")
+    assert "flask platforms add-deployment" in attempt.launch_response.text
+
+
+def test_missing_resource_link_id(app, driver, learner):
+    attempt = driver.launch(learner, mutate=setclaim(CLAIM + "resource_link", {"title": "x"}))
+    refused(app, attempt, 400, "no resource_link id")
+
+
+def test_missing_sub(app, driver, learner):
+    refused(app, driver.launch(learner, mutate=drop("sub")), 400, "no sub")
+
+
+# --- the rest of the checklist ---------------------------------------------------------
+
+@pytest.mark.parametrize("alg", ["none", "HS256"])
+def test_alg_other_than_rs256(app, driver, learner, alg):
+    attempt = driver.authorize(driver.login(learner))
+    claims = jwt.decode(attempt.id_token, options={"verify_signature": False})
+    kid = jwt.get_unverified_header(attempt.id_token)["kid"]
+    if alg == "none":
+        token = jwt.encode(claims, None, algorithm="none", headers={"kid": kid})
+    else:
+        # The classic attack: HMAC keyed with the platform's public key set.
+        token = jwt.encode(claims, "a-secret-that-is-long-enough-for-hs256!!", algorithm="HS256",
+                           headers={"kid": kid})
+    driver.post_launch(attempt, id_token=token)
+    refused(app, attempt, 400, "LTI 1.3 requires RS256")
+
+
+def test_signature_by_another_key(app, driver, learner):
+    attempt = driver.authorize(driver.login(learner))
+    claims = jwt.decode(attempt.id_token, options={"verify_signature": False})
+    header = jwt.get_unverified_header(attempt.id_token)
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    driver.post_launch(attempt, id_token=jwt.encode(claims, other, "RS256", headers=header))
+    refused(app, attempt, 400, "signature or claims are not valid")
+
+
+def test_other_issuer(app, driver, learner):
+    refused(app, driver.launch(learner, mutate=setclaim("iss", "https://evil.example")), 400,
+            "another issuer")
+
+
+def test_audience_not_ours(app, driver, learner):
+    refused(app, driver.launch(learner, mutate=setclaim("aud", "someone-else")), 400,
+            "another client id")
+
+
+def test_several_audiences_without_azp(app, driver, learner, platform):
+    attempt = driver.launch(learner, mutate=setclaim("aud", [platform.client_id, "other"]))
+    refused(app, attempt, 400, "no authorized party (azp)")
+
+
+def test_several_audiences_with_foreign_azp(app, driver, learner, platform):
+    def both(claims, header):
+        claims["aud"] = [platform.client_id, "other"]
+        claims["azp"] = "other"
+
+    refused(app, driver.launch(learner, mutate=both), 400, "another client id")
+
+
+def test_several_audiences_with_our_azp_is_accepted(app, driver, learner, platform):
+    def both(claims, header):
+        claims["aud"] = ["other", platform.client_id]
+        claims["azp"] = platform.client_id
+
+    attempt = driver.launch(learner, mutate=both)
+    assert attempt.launch_response.status_code == 303
+
+
+def test_nonce_not_ours(app, driver, learner):
+    refused(app, driver.launch(learner, mutate=setclaim("nonce", "nonce-of-someone-else")), 400,
+            "nonce is not the one")
+
+
+def test_replayed_launch(app, driver, learner):
+    attempt = driver.launch(learner)
+    assert attempt.launch_response.status_code == 303
+    again = driver.post_launch(attempt)
+    assert again.status_code == 400
+    assert "expired or was already used" in again.text
+
+
+def test_state_missing(app, driver, learner):
+    attempt = driver.authorize(driver.login(learner))
+    response = requests.post(attempt.launch_action, data={"id_token": attempt.id_token},
+                             cookies=attempt.cookies, allow_redirects=False)
+    assert response.status_code == 400 and "has no state" in response.text
+    assert _people(app) == 0
+
+
+def test_state_unknown(app, driver, learner):
+    attempt = driver.authorize(driver.login(learner))
+    driver.post_launch(attempt, state="state-forged",
+                       cookies={"dmd-lti-state-forged": "state-forged"})
+    refused(app, attempt, 400, "expired or was already used")
+
+
+def test_state_cookie_missing(app, driver, learner):
+    attempt = driver.authorize(driver.login(learner))
+    driver.post_launch(attempt, cookies={})
+    refused(app, attempt, 400, "did not send back the cookie")
+
+
+def test_state_of_another_browser(app, driver, learner):
+    """Login CSRF: an attacker's id_token and state posted from the victim's browser."""
+    attacker = driver.authorize(driver.login(learner))
+    victim = driver.login(driver.user("Learner", 1)["id"])
+    driver.post_launch(attacker, cookies=victim.cookies)
+    refused(app, attacker, 400, "did not send back the cookie")
+
+
+def test_target_link_uri_differs_from_login(app, driver, learner, tool_server):
+    attempt = driver.launch(
+        learner, mutate=setclaim(CLAIM + "target_link_uri", tool_server.url + "/lti/launch?x=1")
+    )
+    refused(app, attempt, 400, "target_link_uri differs")
+
+
+def test_unknown_claims_are_ignored(app, driver, learner):
+    def extra(claims, header):
+        claims["https://example.com/claim/whatever"] = {"a": 1}
+        claims[CLAIM + "future_claim"] = "x"
+
+    assert driver.launch(learner, mutate=extra).launch_response.status_code == 303
+
+
+def test_state_cookie_is_secure_samesite_none_partitioned(driver, learner):
+    attempt = driver.login(learner)
+    cookie = attempt.login_response.headers["Set-Cookie"]
+    for attribute in ("Secure", "HttpOnly", "SameSite=None", "Partitioned", "Path=/lti/"):
+        assert attribute in cookie
+
+
+def test_learner_record_only_after_valid_launch(app, driver, learner):
+    attempt = driver.launch(learner)
+    assert attempt.launch_response.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Membership)) == 1
+
+
+def test_platform_auth_error_is_shown(app, driver, learner):
+    """Moodle posts `error` and `error_description` back when it refuses the login."""
+    attempt = driver.login(learner)
+    location = attempt.login_response.headers["Location"].replace(
+        "prompt=none", "prompt=login"
+    )
+    response = driver.http.get(location, allow_redirects=False)
+    from tests.launch_driver import parse_form
+
+    action, fields = parse_form(response.text)
+    assert "error" in fields and "id_token" not in fields
+    launch = requests.post(action, data=fields, cookies=attempt.cookies, allow_redirects=False)
+    assert launch.status_code == 400
+    assert "The platform refused the login" in launch.text
+    assert _people(app) == 0

@@ -1,0 +1,66 @@
+"""OIDC login initiation, as Moodle (form POST) and other platforms (GET) send it."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+
+def _query(response) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}
+
+
+def test_post_login_redirects_to_the_platform_with_every_parameter(driver, platform, tool_server):
+    url, fields = platform.initiate_login_form(driver.user("Learner")["id"])
+    response = requests.post(url, data=fields, allow_redirects=False)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(platform.auth_login_url)
+    query = _query(response)
+    assert query["scope"] == "openid"
+    assert query["response_type"] == "id_token"
+    assert query["response_mode"] == "form_post"
+    assert query["prompt"] == "none"
+    assert query["client_id"] == platform.client_id
+    assert query["redirect_uri"] == tool_server.url + "/lti/launch"
+    # Echoed verbatim: Moodle's launch id inside the hint is single-use.
+    assert query["login_hint"] == fields["login_hint"]
+    assert query["lti_message_hint"] == fields["lti_message_hint"]
+    assert query["state"] and query["nonce"]
+
+
+def test_get_login_works_too(driver, platform):
+    url, fields = platform.initiate_login_form(driver.user("Learner")["id"])
+    response = requests.get(url, params=fields, allow_redirects=False)
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("missing", ["iss", "login_hint", "target_link_uri"])
+def test_missing_parameter_is_named(driver, platform, missing):
+    url, fields = platform.initiate_login_form(driver.user("Learner")["id"])
+    fields.pop(missing)
+    response = requests.post(url, data=fields, allow_redirects=False)
+    assert response.status_code == 400
+    assert missing in response.text
+
+
+def test_unknown_issuer_is_named(driver, platform):
+    url, fields = platform.initiate_login_form(driver.user("Learner")["id"])
+    fields["iss"] = "https://unknown-moodle.example"
+    response = requests.post(url, data=fields, allow_redirects=False)
+    assert response.status_code == 400
+    assert "no registration for issuer https://unknown-moodle.example" in response.text
+
+
+def test_target_link_uri_outside_the_tool_is_refused(driver, platform):
+    url, fields = platform.initiate_login_form(driver.user("Learner")["id"])
+    fields["target_link_uri"] = "https://phishing.example/lti/launch"
+    response = requests.post(url, data=fields, allow_redirects=False)
+    assert response.status_code == 400
+    assert "not a page of this tool" in response.text
+
+
+def test_full_launch_through_the_platform_works(driver):
+    attempt = driver.launch(driver.user("Learner")["id"])
+    assert attempt.launch_response.status_code == 303
