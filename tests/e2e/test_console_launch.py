@@ -1,0 +1,94 @@
+"""Launch the tool from the development platform's console in a real browser.
+
+The platform (localhost) embeds the tool (127.0.0.1) in an iframe, so the whole OIDC launch
+runs cross-site inside the frame, with the tool's state cookie, as it does in Moodle.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Frame, Page, expect
+
+pytestmark = pytest.mark.e2e
+
+COURSE_ID = "2"
+
+
+def _user(platform, role: str) -> dict:
+    return next(u for u in platform.users(COURSE_ID) if u["role"] == role)
+
+
+def _launch_as(page: Page, platform, name: str) -> Frame:
+    """Open the console, click "Launch as" in the named user's row, return the content frame."""
+    page.goto(platform.issuer + "/")
+    course = page.locator("section.card").filter(has_text=f"(course id {COURSE_ID})")
+    row = course.get_by_role("row").filter(has=page.get_by_role("cell", name=name, exact=True))
+    expect(row).to_have_count(1)
+    row.get_by_role("link", name="Launch as").click()
+    iframe = page.locator("#contentframe")
+    expect(iframe).to_be_visible()
+    frame = iframe.element_handle().content_frame()
+    assert frame is not None
+    return frame
+
+
+def _expect_on_tool(frame: Frame, tool_url: str) -> None:
+    """The frame ended on the tool's origin (not the platform's, not an error page)."""
+    assert frame.url.startswith(tool_url + "/"), frame.url
+
+
+def _course_title(platform) -> str:
+    return next(c for c in platform.store.courses() if c["id"] == COURSE_ID)["title"]
+
+
+def test_a_learner_launched_from_the_console_sees_the_questionnaire(
+    page, platform, tool_server, screenshots_dir
+):
+    learner = _user(platform, "Learner")
+    title = _course_title(platform)
+
+    frame = _launch_as(page, platform, learner["name"])
+    content = page.frame_locator("#contentframe")
+    who = content.locator("header .who")
+    expect(who).to_contain_text(learner["name"])
+    expect(who).to_contain_text(title)
+    expect(who.locator(".role")).to_have_text("Learner")
+    expect(who.locator(".role")).to_have_class(re.compile(r"\brole-learner\b"))
+    expect(content.get_by_role("button", name="Start")).to_be_visible()
+
+    frame.wait_for_load_state()
+    _expect_on_tool(frame, tool_server.url)
+    assert page.url.startswith(platform.issuer + "/course/view.php"), page.url
+
+    page.screenshot(path=screenshots_dir / "learner-landing.png", full_page=True)
+
+
+def test_an_instructor_sees_the_cohort_with_a_learner_who_launched(
+    page, platform, tool_server, screenshots_dir
+):
+    learner = _user(platform, "Learner")
+    instructor = _user(platform, "Instructor")
+    title = _course_title(platform)
+
+    # The learner opens the tool first, so that the tool knows them.
+    _launch_as(page, platform, learner["name"])
+    expect(page.frame_locator("#contentframe").locator("header .who")).to_contain_text(
+        learner["name"]
+    )
+
+    frame = _launch_as(page, platform, instructor["name"])
+    content = page.frame_locator("#contentframe")
+    who = content.locator("header .who")
+    expect(who).to_contain_text(instructor["name"])
+    expect(who.locator(".role")).to_have_text("Mentor")
+    expect(content.get_by_role("heading", level=1)).to_have_text(f"{title}: your learners")
+    cohort = content.get_by_role("table")
+    expect(cohort.locator("caption")).to_contain_text("(1)")
+    expect(cohort.get_by_role("cell", name=learner["name"], exact=True)).to_be_visible()
+
+    frame.wait_for_load_state()
+    _expect_on_tool(frame, tool_server.url)
+
+    page.screenshot(path=screenshots_dir / "mentor-landing.png", full_page=True)
