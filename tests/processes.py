@@ -25,8 +25,8 @@ class Gunicorn:
     """`gunicorn 'lti_tool:create_app()'` on 127.0.0.1 with settings from the environment."""
 
     def __init__(self, *, tool_url: str, database_url: str, keys_dir: str, secret: str,
-                 workers: int = 1, redis_url: str = "") -> None:
-        self.port = free_port()
+                 workers: int = 1, redis_url: str = "", port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
         env.update({
