@@ -190,15 +190,24 @@ class SharedLaunchDataStorage(LaunchDataStorage[Any]):
 
 
 class SharedSessionService(SessionService):
-    """pylti1p3's session service with single-use nonces (the library only checks presence)."""
+    """pylti1p3's session service, with the nonce kept inside the login's state record.
+
+    The library stores nonces on their own and only checks that one exists, so a nonce
+    could be used twice. Here the nonce lives in the state record, which the launch takes
+    (reads and deletes) atomically: a nonce is good for one launch, from the login that
+    issued it, and costs no extra write.
+    """
 
     def __init__(self, storage: SharedLaunchDataStorage) -> None:
         self.data_storage = storage
         self._launch_data_lifetime = storage.lifetime
 
+    def save_nonce(self, nonce: str) -> None:
+        """Nothing to do: the login saves the nonce with its state (see the class doc)."""
+
     def check_nonce(self, nonce: str) -> bool:
-        """True once per nonce: the first check consumes it."""
-        return self.data_storage.take_value(self._get_key("nonce", nonce)) is not None
+        """Never used: the launch compares the nonce with its taken state record."""
+        raise NotImplementedError("nonces are checked against the login's state record")
 
     def take_state_params(self, state: str) -> dict | None:
         """The login's parameters for this state, removed so the state is single-use."""

@@ -352,14 +352,14 @@ class ToolLaunch(FlaskMessageLaunch):
             raise LaunchError("The launch token was issued too long ago.", detail=f"iat={iat}")
 
     def _check_nonce(self) -> None:
+        # The state record holding this nonce was taken (deleted) in _check_state, so a
+        # replay of the same id_token finds no state: the nonce is single-use.
         nonce = self._jwt["body"].get("nonce")
         if not isinstance(nonce, str) or nonce != self.login_params.get("nonce"):
             raise LaunchError(
                 "The launch's nonce is not the one this tool gave at login.",
                 detail="nonce mismatch",
             )
-        if not self._session_service.check_nonce(nonce):
-            raise LaunchError("This launch was already used.", detail="nonce replayed")
 
     def _check_deployment(self) -> None:
         deployment_id = self._jwt["body"].get(CLAIM + "deployment_id")
