@@ -28,10 +28,12 @@ run: install config
 	$(FLASK) keys generate --if-missing
 	$(FLASK) platforms add --if-missing --name "Development platform" $$($(PY) -m lti_tool.devplatform registration --issuer $(PLATFORM_URL) --format args)
 	@echo
-	@echo "  Open $(PLATFORM_URL)/ and launch as a learner or as the instructor (Ctrl-C stops both)."
+	@echo "  Open $(PLATFORM_URL)/ and launch as a learner or as the instructor."
+	@echo "  The grades worker sends scores to the platform's gradebook (Ctrl-C stops all three)."
 	@echo
 	@trap 'kill 0' INT TERM EXIT; \
 	$(PY) -m lti_tool.devplatform --host localhost --port 5001 --tool-url $(TOOL_URL) --data-dir instance/devplatform & \
+	$(FLASK) grades worker & \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install

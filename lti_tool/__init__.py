@@ -27,11 +27,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
 
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            _tune_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     _import_models()
 
+    from lti_tool.gradebook.views import bp as gradebook_bp
     from lti_tool.lti.views import bp as lti_bp
     from lti_tool.lti.views import well_known
+    from lti_tool.mentoring.goals_views import bp as goals_bp
+    from lti_tool.mentoring.plan_views import bp as plan_bp
+    from lti_tool.mentoring.sessions_views import bp as sessions_bp
     from lti_tool.mentoring.views import bp as mentoring_bp
     from lti_tool.questionnaire.views import bp as questionnaire_bp
 
@@ -39,11 +46,26 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(well_known)
     app.register_blueprint(questionnaire_bp)
     app.register_blueprint(mentoring_bp)
+    app.register_blueprint(gradebook_bp)
+    app.register_blueprint(sessions_bp)
+    app.register_blueprint(goals_bp)
+    app.register_blueprint(plan_bp)
 
     from lti_tool.lti.session import launch_url_for
 
     app.jinja_env.globals["launch_url_for"] = launch_url_for
-    app.after_request(_security_headers)
+    from lti_tool import headers
+    from lti_tool.health import bp as health_bp
+
+    headers.install(app)
+    app.register_blueprint(health_bp)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a TLS-terminating proxy: trust its X-Forwarded-* so URLs are https and
+        # cookies Secure. Only as many hops as configured, never more.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.register_error_handler(HTTPException, _http_error)
 
     from lti_tool.cli import register_cli
@@ -59,17 +81,34 @@ def _engine_options(config: dict[str, Any]) -> dict[str, Any]:
     return {"pool_pre_ping": True}
 
 
+def _tune_sqlite(engine) -> None:
+    """Make SQLite behave under several threads and processes.
+
+    WAL lets readers work while one connection writes; NORMAL sync is safe under WAL.
+    pysqlite's default transaction handling is kept on purpose: it begins a transaction
+    at the first write, so a request that reads and then writes never holds a stale read
+    snapshot (which SQLite refuses to upgrade), and the shared store's own connection can
+    work between a request's reads. Production runs PostgreSQL, where none of this applies.
+    """
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
 def _import_models() -> None:
     """Import every model module so that Alembic and create_all see every table."""
+    import lti_tool.gradebook.models  # noqa: F401
     import lti_tool.identity.models  # noqa: F401
+    import lti_tool.lti.invitations  # noqa: F401
     import lti_tool.lti.models  # noqa: F401
-
-
-def _security_headers(response):
-    # Launch tokens travel in URLs; never let them leak to another site in a Referer.
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
+    import lti_tool.mentoring.models  # noqa: F401
+    import lti_tool.questionnaire.models  # noqa: F401
 
 
 def _http_error(exc: HTTPException):

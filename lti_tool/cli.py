@@ -1,20 +1,25 @@
-"""Command-line groups: `flask keys ...`, `flask platforms ...`."""
+"""Command-line groups: `flask keys ...`, `flask platforms ...`, `flask roster ...`."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from lti_tool.extensions import db
+from lti_tool.gradebook.cli import grades_cli
 from lti_tool.identity.models import Course, Deployment, Person, Platform
-from lti_tool.lti import keys
+from lti_tool.lti import invitations, keys, roster
 
 
 def register_cli(app: Flask) -> None:
     """Attach every feature's command group to the app."""
     app.cli.add_command(keys_cli)
     app.cli.add_command(platforms_cli)
+    app.cli.add_command(grades_cli)
+    app.cli.add_command(roster.roster_cli)
 
 
 @click.group("keys")
@@ -44,16 +49,46 @@ def keys_generate(if_missing: bool, bits: int | None) -> None:
 
 @keys_cli.command("list")
 def keys_list() -> None:
-    """List keys and their state."""
+    """List keys and their state (retiring first any whose overlap has ended)."""
+    if keys.retire_expired():
+        db.session.commit()
     for pair in db.session.scalars(select(keys.KeyPair).order_by(keys.KeyPair.id)):
-        on_disk = "private key present" if keys.private_key_path(pair.kid).exists() else (
-            "PRIVATE KEY MISSING"
-        )
-        state = "retired" if pair.retired_dt else (
-            f"retiring after {pair.retire_after_dt:%Y-%m-%d %H:%M} UTC"
-            if pair.retire_after_dt else "active"
-        )
+        present = keys.private_key_path(pair.kid).exists()
+        if pair.retired_dt:
+            state = f"retired {pair.retired_dt:%Y-%m-%d %H:%M} UTC"
+            on_disk = "private key deleted" if not present else "private key still on disk"
+        else:
+            state = (f"retiring after {pair.retire_after_dt:%Y-%m-%d %H:%M} UTC"
+                     if pair.retire_after_dt else "active")
+            on_disk = "private key present" if present else "PRIVATE KEY MISSING"
         click.echo(f"{pair.kid}  {state}  created {pair.created_dt:%Y-%m-%d}  {on_disk}")
+
+
+@keys_cli.command("rotate")
+@click.option("--overlap-hours", type=click.IntRange(min=0), default=None,
+              help="How long the previous key stays published (default "
+                   "KEY_ROTATION_OVERLAP_HOURS, 48).")
+def keys_rotate(overlap_hours: int | None) -> None:
+    """Publish a new signing key; the previous one stays in the JWKS for the overlap."""
+    if overlap_hours is None:
+        overlap_hours = current_app.config["KEY_ROTATION_OVERLAP_HOURS"]
+    keys.retire_expired()
+    pair = keys.rotate(timedelta(hours=overlap_hours))
+    db.session.commit()
+    click.echo(f"New signing key {pair.kid} published and in use.")
+    click.echo(f"Previous keys stay in the JWKS for {overlap_hours} hour(s); afterwards "
+               "`flask keys retire-expired` (or the next JWKS request) retires them.")
+
+
+@keys_cli.command("retire-expired")
+def keys_retire_expired() -> None:
+    """Retire rotated keys whose overlap has ended (out of the JWKS, private key deleted)."""
+    retired = keys.retire_expired()
+    db.session.commit()
+    if not retired:
+        click.echo("No key to retire.")
+    for pair in retired:
+        click.echo(f"Retired key {pair.kid}.")
 
 
 @click.group("platforms")
@@ -120,6 +155,24 @@ def platforms_add_deployment(issuer: str, client_id: str, deployment: str) -> No
     platform.deployments.append(Deployment(deployment_id=deployment))
     db.session.commit()
     click.echo(f"Deployment {deployment} of {issuer} ({client_id}) allowed.")
+
+
+@platforms_cli.command("invite")
+@click.option("--expires-hours", type=click.IntRange(min=1), default=None,
+              help="How long the invitation works (default REGISTRATION_INVITE_HOURS, 72).")
+@click.option("--note", default="", help="For whom, e.g. 'Faculty of Design Moodle'.")
+def platforms_invite(expires_hours: int | None, note: str) -> None:
+    """Print a single-use Dynamic Registration URL for an LMS administrator."""
+    hours = expires_hours or current_app.config["REGISTRATION_INVITE_HOURS"]
+    code, row = invitations.create_invitation(hours, note)
+    db.session.commit()
+    click.echo(invitations.invitation_url(code))
+    click.echo(f"Works once, until {row.expires_dt:%Y-%m-%d %H:%M} UTC. Paste it into the LMS: "
+               "Moodle: Manage tools › Tool URL › Add LTI Advantage; Canvas: Developer Keys › "
+               "LTI Registration.", err=True)
+    if current_app.config["REGISTRATION_MODE"] != "invitation":
+        click.echo(f"Note: REGISTRATION_MODE is {current_app.config['REGISTRATION_MODE']!r}, "
+                   "so the registration URL does not need the code.", err=True)
 
 
 @platforms_cli.command("list")

@@ -11,6 +11,7 @@ import os
 import secrets
 import sys
 import tomllib
+import zoneinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,12 +34,30 @@ DEFAULTS: dict[str, Any] = {
     "ID_TOKEN_MAX_AGE_SECONDS": 600,
     "PLATFORM_JWKS_CACHE_SECONDS": 3600,
     "HTTP_TIMEOUT_SECONDS": 10,
+    "GRADE_RETRY_HOURS": 48,
+    "GRADE_WORKER_POLL_SECONDS": 5,
+    "ROSTER_MAX_AGE_MINUTES": 15,
+    "REGISTRATION_MODE": "invitation",
+    "REGISTRATION_ALLOWED_ISSUERS": [],
+    "REGISTRATION_INVITE_HOURS": 72,
+    "KEY_ROTATION_OVERLAP_HOURS": 48,
+    "UNKNOWN_DEPLOYMENTS": "refuse",
     "DEFAULT_TIMEZONE": "UTC",
+    "MENTORING_SESSION_MINUTES": 90,
+    "BOOKING_GUARD_HOURS": 24,
+    "LEARNER_MAX_UPCOMING_SESSIONS": 1,
+    "CALENDAR_FEED_PAST_DAYS": 60,
     "LOG_LEVEL": "INFO",
+    "TRUSTED_PROXIES": 0,
+    "FRAME_ANCESTORS_EXTRA": [],
 }
 
 #: Keys that must be present and valid before the application may start.
 REQUIRED = ("SECRET_KEY", "TOOL_URL")
+#: Who may register the tool by LTI Dynamic Registration (see config.example.toml).
+REGISTRATION_MODES = ("invitation", "open", "allowlist")
+#: What a launch from a deployment the tool does not know yet gets.
+UNKNOWN_DEPLOYMENT_POLICIES = ("refuse", "accept")
 
 
 class ConfigError(RuntimeError):
@@ -121,11 +140,78 @@ def check_config(config: dict[str, Any], source: str) -> None:
         raise ConfigError(
             f"{source}: TOOL_URL must use https in production: LMS iframes need Secure cookies"
         )
-    for key in ("LAUNCH_SESSION_MINUTES", "LOGIN_STATE_SECONDS", "KEY_BITS"):
+    for key in ("LAUNCH_SESSION_MINUTES", "LOGIN_STATE_SECONDS", "KEY_BITS",
+                "ROSTER_MAX_AGE_MINUTES"):
         if not isinstance(config.get(key), int) or config[key] <= 0:
             raise ConfigError(f"{source}: {key} must be a positive whole number")
+    if not isinstance(config.get("TRUSTED_PROXIES"), int) or config["TRUSTED_PROXIES"] < 0:
+        raise ConfigError(f"{source}: TRUSTED_PROXIES must be 0 or a positive whole number")
+    if not isinstance(config.get("FRAME_ANCESTORS_EXTRA"), list):
+        raise ConfigError(f"{source}: FRAME_ANCESTORS_EXTRA must be a list of origins")
     if config["KEY_BITS"] < 2048:
         raise ConfigError(f"{source}: KEY_BITS must be at least 2048")
+    for key in ("GRADE_RETRY_HOURS", "GRADE_WORKER_POLL_SECONDS"):
+        value = config.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise ConfigError(f"{source}: {key} must be a number above 0 (got {value!r})")
+    _check_registration(config, source)
+    _check_mentoring(config, source)
+
+
+def _check_registration(config: dict[str, Any], source: str) -> None:
+    """The Dynamic Registration, key rotation and deployment policy keys."""
+    for key, allowed in (("REGISTRATION_MODE", REGISTRATION_MODES),
+                         ("UNKNOWN_DEPLOYMENTS", UNKNOWN_DEPLOYMENT_POLICIES)):
+        if config.get(key) not in allowed:
+            raise ConfigError(
+                f"{source}: {key} must be one of {', '.join(allowed)} (got {config.get(key)!r})"
+            )
+    issuers = config.get("REGISTRATION_ALLOWED_ISSUERS")
+    if not isinstance(issuers, (list, tuple)) or not all(
+        isinstance(i, str) and urlsplit(i).scheme in ("http", "https") and urlsplit(i).netloc
+        for i in issuers
+    ):
+        raise ConfigError(
+            f"{source}: REGISTRATION_ALLOWED_ISSUERS must be a list of issuer URLs, such as "
+            '["https://moodle.example.edu"]'
+        )
+    if config["REGISTRATION_MODE"] == "allowlist" and not issuers:
+        raise ConfigError(
+            f"{source}: REGISTRATION_ALLOWED_ISSUERS must name at least one issuer when "
+            'REGISTRATION_MODE is "allowlist"'
+        )
+    config["REGISTRATION_ALLOWED_ISSUERS"] = [i.rstrip("/") for i in issuers]
+    for key, minimum in (("REGISTRATION_INVITE_HOURS", 1), ("KEY_ROTATION_OVERLAP_HOURS", 0)):
+        value = config.get(key)
+        if not _whole(value) or value < minimum:
+            raise ConfigError(
+                f"{source}: {key} must be a whole number of hours, at least {minimum} "
+                f"(got {value!r})"
+            )
+
+
+def _check_mentoring(config: dict[str, Any], source: str) -> None:
+    """The time zone and booking keys."""
+    try:
+        zoneinfo.ZoneInfo(str(config.get("DEFAULT_TIMEZONE")))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"{source}: DEFAULT_TIMEZONE must be an IANA time zone such as \"Europe/Warsaw\" "
+            f"(got {config.get('DEFAULT_TIMEZONE')!r})"
+        ) from exc
+    for key, low, high in (("MENTORING_SESSION_MINUTES", 15, 480), ("BOOKING_GUARD_HOURS", 0, 720),
+                           ("LEARNER_MAX_UPCOMING_SESSIONS", 1, 100),
+                           ("CALENDAR_FEED_PAST_DAYS", 0, 3660)):
+        value = config.get(key)
+        if not _whole(value) or not low <= value <= high:
+            raise ConfigError(
+                f"{source}: {key} must be a whole number from {low} to {high} (got {value!r})"
+            )
+
+
+def _whole(value: Any) -> bool:
+    # bool is an int to Python, but `true` is not a number of hours.
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def write_initial_config(path: Path, tool_url: str, env: str = "development") -> bool:

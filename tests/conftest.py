@@ -129,6 +129,7 @@ def _clean_database(app, _tool_key):
 
     _empty_tables(app)
     app.extensions.pop("lti_store", None)
+    app.extensions.pop("frame_origins", None)
     with app.app_context():
         db.session.add(KeyPair(**_tool_key))
         db.session.commit()

@@ -34,6 +34,25 @@ class _FormParser(HTMLParser):
             self.fields[values["name"]] = values.get("value") or ""
 
 
+class _StorageDataParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if values.get("id") == "lti-storage":
+            self.data = {k[5:]: v or "" for k, v in values.items() if k.startswith("data-")}
+
+
+def storage_page_data(html: str) -> dict[str, str]:
+    """The data-* attributes of the tool's Platform Storage page (#lti-storage), without
+    the "data-" prefix; empty when the page is another one."""
+    parser = _StorageDataParser()
+    parser.feed(html)
+    return parser.data
+
+
 def parse_form(html: str) -> tuple[str, dict[str, str]]:
     """The first form's action and its input fields."""
     parser = _FormParser()
@@ -52,6 +71,17 @@ class LaunchAttempt:
     state: str | None = None
     id_token: str | None = None
     cookies: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def auth_url(self) -> str:
+        """Where the tool's login sends the browser: its 302, or its Platform Storage page,
+        which goes there from script (the driver is the one that "runs" it)."""
+        response = self.login_response
+        if response.status_code == 302:
+            return response.headers["Location"]
+        data = storage_page_data(response.text) if response.status_code == 200 else {}
+        assert "auth-url" in data, f"login answered {response.status_code}: {response.text[:2000]}"
+        return data["auth-url"]
 
     @property
     def landing_url(self) -> str:
@@ -86,8 +116,7 @@ class LaunchDriver:
 
     def authorize(self, attempt: LaunchAttempt) -> LaunchAttempt:
         """Follow the tool's redirect to the platform's auth endpoint."""
-        assert attempt.login_response.status_code == 302, attempt.login_response.text[:2000]
-        response = self.http.get(attempt.login_response.headers["Location"], allow_redirects=False)
+        response = self.http.get(attempt.auth_url, allow_redirects=False)
         attempt.auth_response = response
         assert response.status_code == 200, response.text[:2000]
         action, fields = parse_form(response.text)
@@ -105,14 +134,14 @@ class LaunchDriver:
     def post_launch(
         self, attempt: LaunchAttempt, *, id_token: str | None = None,
         state: str | None = None, cookies: dict[str, str] | None = None,
-        launch_url: str | None = None,
+        launch_url: str | None = None, headers: dict[str, str] | None = None,
     ) -> requests.Response:
         """Post id_token and state to the tool's launch URL, as the platform's form does."""
         response = requests.post(
             launch_url or attempt.launch_action,
             data={"id_token": id_token or attempt.id_token, "state": state or attempt.state},
             cookies=attempt.cookies if cookies is None else cookies,
-            allow_redirects=False,
+            headers=headers, allow_redirects=False,
         )
         attempt.launch_response = response
         return response

@@ -82,3 +82,23 @@ def test_migrations_match_the_models(app):
     with app.app_context(), db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, db.metadata) == []
+
+
+def test_platforms_invite_prints_a_single_use_registration_url(app):
+    from lti_tool.lti.invitations import RegistrationInvitation
+
+    result = app.test_cli_runner().invoke(args=["platforms", "invite", "--expires-hours", "2",
+                                                "--note", "Faculty Moodle"])
+    assert result.exit_code == 0, result.output
+    url = result.output.splitlines()[0]
+    assert url.startswith(app.config["TOOL_URL"] + "/lti/register?invite=")
+    assert "Works once" in result.output
+    with app.app_context():
+        row = db.session.scalar(select(RegistrationInvitation))
+        assert row.note == "Faculty Moodle" and row.used_dt is None
+        assert url.split("invite=")[1] not in row.code_hash
+
+
+def test_keys_rotate_refuses_a_negative_overlap(app):
+    result = app.test_cli_runner().invoke(args=["keys", "rotate", "--overlap-hours", "-1"])
+    assert result.exit_code != 0 and "overlap-hours" in result.output

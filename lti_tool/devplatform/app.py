@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import ags, console, deeplinking, nrps, oidc, tokens
+from . import ags, console, deeplinking, nrps, oidc, registration, tokens
 from .config import PlatformConfig, refuse_production
 from .keys import PlatformKey
 from .platform import DevPlatform
@@ -31,6 +31,7 @@ def create_platform_app(settings: dict) -> Flask:
     # No sessions are used; a key is set only so that nothing silently signs with None.
     app.secret_key = config.secret_key or secrets.token_hex(32)
     app.extensions["devplatform"] = DevPlatform(config, store, key)
-    for blueprint in (console.bp, oidc.bp, tokens.bp, ags.bp, nrps.bp, deeplinking.bp):
+    for blueprint in (console.bp, oidc.bp, tokens.bp, ags.bp, nrps.bp, deeplinking.bp,
+                      registration.bp):
         app.register_blueprint(blueprint)
     return app

@@ -57,6 +57,9 @@ def default_switches() -> dict:
         "ags_mode": "full",
         "ags_failure": None,
         "ags_hang_seconds": 30.0,
+        # Canvas-like: offer LTI Platform Storage (lti_storage_target) to the tool. Off is
+        # Moodle 4.5, which sends no lti_storage_target and answers no storage messages.
+        "platform_storage": True,
     }
 
 

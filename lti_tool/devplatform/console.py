@@ -8,7 +8,7 @@ from .config import AGS_FAILURES, AGS_MODES, origin_of
 
 bp = Blueprint("devplatform_console", __name__)
 
-BOOLEAN_SWITCHES = ("nrps_enabled", "share_name", "share_email")
+BOOLEAN_SWITCHES = ("nrps_enabled", "share_name", "share_email", "platform_storage")
 
 
 def _platform():
@@ -39,7 +39,10 @@ def index():
          "activities": platform.store.activities(course["id"])}
         for course in platform.store.courses()
     ]
-    return render_template("devplatform/console.html", platform=platform, courses=courses)
+    return render_template(
+        "devplatform/console.html", platform=platform, courses=courses,
+        suggested_registration_url=origin_of(platform.tool.target_link_uri) + "/lti/register",
+    )
 
 
 @bp.get("/course/view.php")

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -30,12 +31,6 @@ class PlatformKey:
         """Read DATA_DIR/platform_private_key.pem, creating it (mode 0600) when absent."""
         path = Path(data_dir) / KEY_FILE
         if not path.exists():
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            pem = key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
             # O_EXCL: when two processes start at once, only one writes the key.
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -43,9 +38,21 @@ class PlatformKey:
                 pass
             else:
                 with os.fdopen(fd, "wb") as handle:
-                    handle.write(pem)
+                    handle.write(_new_private_pem())
         private_key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         return cls(private_key)
+
+    @classmethod
+    def replace(cls, data_dir: Path) -> PlatformKey:
+        """A new key written over DATA_DIR/platform_private_key.pem (key rotation)."""
+        path = Path(data_dir) / KEY_FILE
+        pem = _new_private_pem()
+        # Write beside the key and rename: the file is never half written nor world-readable.
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        os.replace(temporary, path)
+        return cls(serialization.load_pem_private_key(pem, password=None))
 
     def jwks(self) -> dict:
         """The public key set served at certs.php."""
@@ -64,6 +71,15 @@ class PlatformKey:
             return signing_input.decode() + "."
         signature = RSAAlgorithm(RSAAlgorithm.SHA256).sign(signing_input, self._private_key)
         return f"{signing_input.decode()}.{base64url_encode(signature).decode()}"
+
+
+def _new_private_pem() -> bytes:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
 
 
 def _b64json(value: dict) -> str:

@@ -8,6 +8,9 @@ import secrets
 from .claims import DEEP_LINKING, default_target, launch_subject
 from .store import iso_utc
 
+#: The lti_storage_target sent with each login when Platform Storage is on.
+STORAGE_TARGET = "_parent"
+
 
 def start_launch(
     platform,
@@ -42,6 +45,10 @@ def start_launch(
         "client_id": platform.client_id,
         "lti_deployment_id": platform.deployment_id,
     }
+    if platform.settings.get("platform_storage"):
+        # Canvas names the frame that answers Platform Storage messages; here it is the course
+        # page around the content frame (platform_storage.js).
+        fields["lti_storage_target"] = STORAGE_TARGET
     return platform.tool.login_url, fields
 
 

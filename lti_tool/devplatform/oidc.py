@@ -128,4 +128,4 @@ def _posted_error(platform, params, launch: dict) -> tuple[str, str] | None:
 @bp.get("/mod/lti/certs.php")
 def certs():
     """The platform's public keys."""
-    return jsonify(current_app.extensions["devplatform"].key.jwks())
+    return jsonify(current_app.extensions["devplatform"].jwks())

@@ -3,32 +3,45 @@
 from __future__ import annotations
 
 from .claims import RESOURCE_LINK, build_launch_claims
-from .config import PlatformConfig, default_switches
+from .config import PlatformConfig, ToolRegistration, default_switches
 from .gradebook import gradebook
 from .keys import PlatformKey
 from .launches import start_launch
+from .registration import latest_registered_tool, registration_start_url
 from .store import Store
 from .tokens import issue_access_token
 from .toolkeys import ToolKeySet
 
 
 class DevPlatform:
-    """A fake Moodle 4.5 site with one registered tool; ``settings`` holds runtime switches."""
+    """A fake Moodle 4.5 site with one registered tool; ``settings`` holds runtime switches.
+
+    The tool is the configured one until a Dynamic Registration replaces it (use_tool).
+    """
 
     def __init__(self, config: PlatformConfig, store: Store, key: PlatformKey):
         self.config = config
         self.store = store
         self.key = key
-        self.tool = config.tool
-        self.tool_keys = ToolKeySet(config.tool.jwks_url)
+        #: Keys replaced by rotate_key(), still published so that tokens in flight verify.
+        self.previous_keys: list[PlatformKey] = []
         #: Switches flipped at runtime by tests and by the /settings page.
         self.settings: dict = default_switches()
         self.issuer = config.issuer
-        self.client_id = config.tool.client_id
-        self.deployment_id = config.tool.deployment_id
         self.auth_login_url = self.url("/mod/lti/auth.php")
         self.auth_token_url = self.url("/mod/lti/token.php")
         self.key_set_url = self.url("/mod/lti/certs.php")
+        self.openid_configuration_url = self.url("/mod/lti/openid-configuration.php")
+        self.registration_endpoint = self.url("/mod/lti/openid-registration.php")
+        # A tool registered dynamically replaces the configured one, also after a restart.
+        self.use_tool(latest_registered_tool(store) or config.tool)
+
+    def use_tool(self, tool: ToolRegistration) -> None:
+        """Launch this tool from now on (its client id, deployment id, URLs and keys)."""
+        self.tool = tool
+        self.tool_keys = ToolKeySet(tool.jwks_url)
+        self.client_id = tool.client_id
+        self.deployment_id = tool.deployment_id
 
     # URLs, all derived from the issuer.
 
@@ -75,6 +88,22 @@ class DevPlatform:
             "auth_token_url": self.auth_token_url,
             "key_set_url": self.key_set_url,
         }
+
+    def jwks(self) -> dict:
+        """The platform's public keys: the signing key and any it replaced."""
+        return {"keys": [k.public_jwk for k in (self.key, *self.previous_keys)]}
+
+    def rotate_key(self) -> str:
+        """Sign with a new key from now on (its kid is returned); the previous one stays
+        published, as a platform rotating its keys keeps the old one for a while."""
+        self.previous_keys = [self.key]
+        self.key = PlatformKey.replace(self.config.data_dir)
+        return self.key.kid
+
+    def start_dynamic_registration(self, tool_registration_url: str) -> str:
+        """The URL to open for a Dynamic Registration: the tool's registration URL with
+        openid_configuration and a fresh single-use registration token."""
+        return registration_start_url(self, tool_registration_url)
 
     def sign_jwt(self, claims: dict, headers: dict | None = None) -> str:
         """RS256 with the platform key; headers (if given) replace the default {"kid": ...}."""

@@ -103,12 +103,25 @@ CREATE TABLE IF NOT EXISTS assertion_jtis (
     jti TEXT PRIMARY KEY,
     expires_s INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS registration_tokens (
+    jti TEXT PRIMARY KEY,                     -- of the registration token JWT, issued here
+    expires_s INTEGER NOT NULL,
+    used_dt TEXT                              -- set when a tool registered with it: single use
+);
+CREATE TABLE IF NOT EXISTS tool_registrations (
+    client_id TEXT PRIMARY KEY,               -- made by Dynamic Registration
+    deployment_id TEXT NOT NULL UNIQUE,       -- Moodle's tool type id
+    tool_json TEXT NOT NULL,                  -- login, redirect, target, JWKS and deep link URLs
+    registration_json TEXT NOT NULL,          -- the client registration as the tool posted it
+    created_dt TEXT NOT NULL
+);
 """
 
 #: Tables emptied when the seed changes; children first because of the foreign keys.
 DATA_TABLES = (
-    "assertion_jtis", "access_tokens", "deep_link_requests", "launches", "grades", "scores",
-    "line_items", "activities", "enrolments", "courses", "users", "meta",
+    "tool_registrations", "registration_tokens", "assertion_jtis", "access_tokens",
+    "deep_link_requests", "launches", "grades", "scores", "line_items", "activities",
+    "enrolments", "courses", "users", "meta",
 )
 
 MEMBERS_SQL = (

@@ -44,6 +44,8 @@ class Platform(db.Model):
     key_set_url: Mapped[str] = mapped_column(String(1024))
     #: The `aud` of our client assertions when the platform wants one other than the token URL.
     auth_audience: Mapped[str | None] = mapped_column(String(1024))
+    #: Origins that sent valid launches (the pages that frame the tool), for the CSP.
+    frame_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     deployments: Mapped[list[Deployment]] = relationship(

@@ -98,3 +98,26 @@ def rotate(overlap: timedelta) -> KeyPair:
         if pair.retire_after_dt is None:
             pair.retire_after_dt = retire_at
     return generate_key()
+
+
+def retire_expired() -> list[KeyPair]:
+    """Retire the rotated keys whose overlap has ended: out of the JWKS, private half deleted.
+
+    Cheap when there is nothing to do (one query), so the JWKS view and `flask keys list`
+    run it as they go; `flask keys retire-expired` runs it on demand.
+    """
+    now = utcnow()
+    expired = db.session.scalars(
+        select(KeyPair).where(
+            KeyPair.retired_dt.is_(None),
+            KeyPair.retire_after_dt.is_not(None),
+            KeyPair.retire_after_dt <= now,
+        )
+    ).all()
+    for pair in expired:
+        pair.retired_dt = now
+        # A retired key never signs again; its private half is only a liability now.
+        private_key_path(pair.kid).unlink(missing_ok=True)
+    if expired:
+        db.session.flush()
+    return list(expired)

@@ -105,3 +105,16 @@ def provision(
             link.ags_scopes = [s for s in ags.get("scope") or [] if isinstance(s, str)]
     db.session.flush()
     return person, course, link, role
+
+
+#: How many framing origins one platform may accumulate (a school has one or two).
+MAX_FRAME_ORIGINS = 20
+
+
+def remember_frame_origin(platform: Platform, origin: str | None) -> None:
+    """Note the origin of a valid launch's form POST: the LMS page that frames the tool."""
+    if not origin or origin == "null" or not origin.startswith(("https://", "http://")):
+        return
+    origins = list(platform.frame_origins or [])
+    if origin not in origins and len(origins) < MAX_FRAME_ORIGINS:
+        platform.frame_origins = [*origins, origin[:255]]

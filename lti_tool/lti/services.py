@@ -210,7 +210,18 @@ class ServiceClient:
         )
         while url:
             response = self.call("GET", url, [SCOPE_NRPS], accept=NRPS_TYPE)
-            body = response.json()
+            try:
+                body = response.json()
+            except ValueError as exc:
+                raise PlatformServiceError(
+                    f"{url} did not answer with JSON", status=response.status_code,
+                    body=response.text, url=url,
+                ) from exc
+            if not isinstance(body, dict):
+                raise PlatformServiceError(
+                    f"{url} did not answer with a membership container",
+                    status=response.status_code, body=response.text, url=url,
+                )
             next_url = response.links.get("next", {}).get("url")
             yield MembersPage(
                 members=[m for m in body.get("members", []) if isinstance(m, dict)],

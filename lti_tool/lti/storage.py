@@ -212,3 +212,8 @@ class SharedSessionService(SessionService):
     def take_state_params(self, state: str) -> dict | None:
         """The login's parameters for this state, removed so the state is single-use."""
         return self.data_storage.take_value(self._get_key(state))
+
+    def peek_state_params(self, state: str) -> dict | None:
+        """The login's parameters for this state, left in place (a launch that must first
+        read its proof from Platform Storage takes them afterwards)."""
+        return self.data_storage.get_value(self._get_key(state))

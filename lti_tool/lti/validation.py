@@ -11,9 +11,12 @@ message for the person at the screen (often a Moodle admin) and a detail for the
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import requests
@@ -25,11 +28,18 @@ from pylti1p3.message_validators import get_validators
 
 from lti_tool.identity.models import Deployment, Platform
 from lti_tool.lti import tool_config
+from lti_tool.lti.provisioning import get_or_create
 from lti_tool.lti.storage import SharedLaunchDataStorage, SharedSessionService, shared_store
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 SUPPORTED_MESSAGES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
 STATE_COOKIE_PREFIX = "dmd-lti-"
+#: pylti1p3's marker on a login re-run in a window of its own, where cookies are first-party.
+NEW_WINDOW_PARAM = "lti1p3_new_window"
+#: The login request's parameters that a new window sends again to start the same login.
+LOGIN_REQUEST_PARAMS = (
+    "iss", "login_hint", "target_link_uri", "lti_message_hint", "lti_deployment_id", "client_id",
+)
 
 
 class LaunchError(Exception):
@@ -70,6 +80,43 @@ class StateCookies(CookieService):
                 samesite="None", partitioned=True,
             )
         return response
+
+
+class StateProofMissing(Exception):
+    """The browser did not send back the state cookie; the launch cannot be tied to it yet.
+
+    `storage_target` set: the login stored the state in the platform's storage, so a page can
+    read it back (the state record is still there). Otherwise the state is spent and the only
+    way on is a window of the tool's own (`new_window_url`), where cookies are first-party.
+    """
+
+    def __init__(self, state: str, login_params: dict[str, Any]) -> None:
+        super().__init__("state cookie missing")
+        self.state = state
+        self.login_params = login_params
+        self.storage_target: str | None = login_params.get("storage_target")
+        self.storage_origin: str | None = login_params.get("storage_origin")
+        self.new_window_url = new_window_url(login_params.get("login") or {})
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def tool_origin() -> str:
+    """scheme://host[:port] of TOOL_URL: the only Origin the tool's own pages post from."""
+    return _origin(current_app.config["TOOL_URL"])
+
+
+def new_window_url(login_request: dict[str, str]) -> str:
+    """The tool's login URL that starts this login again in a window of its own."""
+    query = urlencode({**login_request, NEW_WINDOW_PARAM: "1"})
+    return f"{current_app.config['TOOL_URL']}/lti/login?{query}"
 
 
 def _storage() -> SharedLaunchDataStorage:
@@ -130,21 +177,50 @@ class ToolLogin(FlaskOIDCLogin):
                 "with `flask platforms add` or by Dynamic Registration.",
                 detail=f"unknown platform iss={iss!r} client_id={client_id!r}",
             )
+        in_new_window = bool(self._get_request_param(NEW_WINDOW_PARAM))
         self._state_params.update(
             {"iss": iss, "client_id": platform.client_id, "target_link_uri": target,
-             "storage_target": self._get_request_param("lti_storage_target") or None}
+             # A window of its own has no platform frame to store anything in.
+             "storage_target": None if in_new_window
+             else self._get_request_param("lti_storage_target") or None,
+             # Platform Storage answers come from the platform's OIDC auth endpoint origin.
+             "storage_origin": _origin(platform.auth_login_url),
+             "in_new_window": in_new_window,
+             "login": {name: value for name in LOGIN_REQUEST_PARAMS
+                       if (value := self._get_request_param(name))}}
         )
         return tool_config.registration_for(platform)
 
 
-def begin_login() -> tuple[str, StateCookies]:
-    """The URL of the platform's OIDC auth endpoint for this login request, and cookies."""
+@dataclass(frozen=True)
+class LoginStart:
+    """A login that may go on to the platform: where to, and what the browser needs."""
+
+    auth_url: str
+    cookies: StateCookies
+    state: str
+    #: The frame named by the login's lti_storage_target ("_parent" or a frame name), if any.
+    storage_target: str | None
+    #: The platform's OIDC auth endpoint origin: target and expected sender of postMessages.
+    storage_origin: str
+    #: The login started again in a window of its own (pylti1p3's lti1p3_new_window).
+    in_new_window: bool
+    new_window_url: str
+
+
+def begin_login() -> LoginStart:
+    """The platform's OIDC auth URL for this login request, the state cookie and the rest."""
     login = ToolLogin()
     try:
         url = login.get_redirect_object(launch_url()).get_redirect_url()
     except (OIDCException, LtiException) as exc:
         raise LaunchError(f"The login request was refused: {exc}") from exc
-    return url, login.cookies
+    params = login._state_params
+    return LoginStart(
+        auth_url=url, cookies=login.cookies, state=parse_qs(urlsplit(url).query)["state"][0],
+        storage_target=params["storage_target"], storage_origin=params["storage_origin"],
+        in_new_window=params["in_new_window"], new_window_url=new_window_url(params["login"]),
+    )
 
 
 class ToolLaunch(FlaskMessageLaunch):
@@ -154,7 +230,7 @@ class ToolLaunch(FlaskMessageLaunch):
     deployment: Deployment
     login_params: dict[str, Any]
 
-    def __init__(self) -> None:
+    def __init__(self, storage_proof: str | None = None) -> None:
         storage = _storage()
         super().__init__(
             FlaskRequest(),
@@ -164,6 +240,8 @@ class ToolLaunch(FlaskMessageLaunch):
         )
         self._session_service.set_data_storage(storage)
         self._client_id: str | None = None
+        #: The state as the tool's page read it back from Platform Storage, instead of a cookie.
+        self._storage_proof = storage_proof
 
     # -- pylti1p3 hooks -------------------------------------------------------------
     def get_client_id(self) -> str:
@@ -209,19 +287,79 @@ class ToolLaunch(FlaskMessageLaunch):
         state = self._get_request_param("state")
         if not state:
             raise LaunchError("The launch has no state. Open the activity again from the course.")
+        if self._storage_proof is not None:
+            return self._check_storage_proof(state)
+        cookie = self._cookie_service.get_cookie(state)
+        if cookie is None:
+            # No cookie: a browser blocking the tool's cookies in the LMS frame, or a launch
+            # posted from another browser. Either way it is not accepted here; the caller
+            # offers Platform Storage or a window of the tool's own.
+            params = self._session_service.peek_state_params(state)
+            if params and not params.get("storage_target"):
+                # Nothing else can prove this browser began the login: the state is spent.
+                params = self._session_service.take_state_params(state)
+            if params:
+                raise StateProofMissing(state, params)
         params = self._session_service.take_state_params(state)
         if not params:
+            raise self._state_unknown(state)
+        if cookie is None or not _same(cookie, state):
             raise LaunchError(
-                "This launch has expired or was already used. Open the activity again "
-                "from the course page.",
-                detail=f"unknown, expired or replayed state {state[:16]}...",
+                "Your browser sent back another cookie than the one set when the launch "
+                "began, so this launch cannot be tied to you. Open the activity again.",
+                detail="state cookie different",
             )
-        if self._cookie_service.get_cookie(state) != state:
+        return params
+
+    @staticmethod
+    def _state_unknown(state: str) -> LaunchError:
+        return LaunchError(
+            "This launch has expired or was already used. Open the activity again "
+            "from the course page.",
+            detail=f"unknown, expired or replayed state {state[:16]}...",
+        )
+
+    def _check_storage_proof(self, state: str) -> dict[str, Any]:
+        """Accept the state read back from Platform Storage in place of the state cookie.
+
+        The cookie (or this proof) is what defeats login CSRF: an attacker who completed a
+        login of their own holds a valid id_token and state, and could make a victim's
+        browser post them to the tool so that the victim works in the attacker's account.
+        The value here is trusted only because of where it comes from:
+
+        - The tool's launch page read it with `lti.get_data` from the platform's storage,
+          which keeps values per tool origin and per browser (the platform page in the
+          victim's browser holds only states of logins that began in it), accepting the
+          answer only from the platform's auth endpoint origin.
+        - That page posts it to this endpoint itself. Browsers put the page's origin in the
+          `Origin` header of every cross-origin POST and a page cannot change it, so a
+          forged post from another site arrives with another Origin (or "null") and is
+          refused before the state record is touched.
+        - The value must equal the state, and the login must have offered Platform Storage.
+        - The state record is taken (read and deleted) at once: one attempt per login, so a
+          replay of the same post finds nothing.
+        """
+        origin = request.headers.get("Origin")
+        if origin != tool_origin():
             raise LaunchError(
-                "Your browser did not send back the cookie set when the launch began, so "
-                "this launch cannot be tied to you. Allow cookies for this site or open "
-                "the activity in a new window.",
-                detail="state cookie missing or different",
+                "This launch was not sent by the tool's own page. Open the activity again "
+                "from the course page.",
+                status=403, detail=f"platform storage proof from Origin {origin!r}",
+            )
+        params = self._session_service.take_state_params(state)
+        if not params:
+            raise self._state_unknown(state)
+        if not params.get("storage_target"):
+            raise LaunchError(
+                "This launch did not begin with the platform's storage. Open the activity "
+                "again from the course page.",
+                status=403, detail="platform storage proof for a login without storage target",
+            )
+        if not _same(self._storage_proof, state):
+            raise LaunchError(
+                "The value read back from the platform's storage does not match this launch. "
+                "Open the activity again from the course page.",
+                status=403, detail="platform storage value differs from state",
             )
         return params
 
@@ -368,6 +506,16 @@ class ToolLaunch(FlaskMessageLaunch):
         if len(deployment_id) > 255:
             raise LaunchError("The launch's deployment_id is longer than 255 characters.")
         deployment = tool_config.find_deployment(self.platform, deployment_id)
+        if deployment is None and current_app.config["UNKNOWN_DEPLOYMENTS"] == "accept":
+            # The registered platform signed this launch (checked above), so the deployment
+            # it names is real (Canvas: the app installed in one more account): record it.
+            deployment = get_or_create(
+                Deployment, {"platform_id": self.platform.id, "deployment_id": deployment_id}
+            )
+            current_app.logger.info(
+                "recorded new deployment %r of %s (client id %s)", deployment_id,
+                self.platform.issuer, self.platform.client_id,
+            )
         if deployment is None:
             raise LaunchError(
                 f"Deployment {deployment_id} is not registered for issuer "

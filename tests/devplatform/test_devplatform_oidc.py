@@ -27,6 +27,7 @@ def issued_claims(devplatform, web, response) -> tuple[dict, dict]:
 
 
 def test_login_page_posts_the_moodle_fields_to_the_tool(devplatform, web):
+    devplatform.settings["platform_storage"] = False  # Moodle 4.5 mode
     response = web.get("/mod/lti/launch.php?id=2&user=4")
 
     action, fields = posted_fields(response)

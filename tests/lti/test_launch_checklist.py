@@ -234,17 +234,27 @@ def test_state_unknown(app, driver, learner):
 
 
 def test_state_cookie_missing(app, driver, learner):
+    # Moodle-like: no Platform Storage either, so the answer is a new window, not a launch
+    # (tests/lti/test_platform_storage.py covers the platform-storage side).
+    driver.platform.settings["platform_storage"] = False
     attempt = driver.authorize(driver.login(learner))
     driver.post_launch(attempt, cookies={})
-    refused(app, attempt, 400, "did not send back the cookie")
+    refused(app, attempt, 200, "Open in a new window")
 
 
 def test_state_of_another_browser(app, driver, learner):
     """Login CSRF: an attacker's id_token and state posted from the victim's browser."""
+    driver.platform.settings["platform_storage"] = False
     attacker = driver.authorize(driver.login(learner))
     victim = driver.login(driver.user("Learner", 1)["id"])
     driver.post_launch(attacker, cookies=victim.cookies)
-    refused(app, attacker, 400, "did not send back the cookie")
+    refused(app, attacker, 200, "Open in a new window")
+
+
+def test_state_cookie_of_another_value(app, driver, learner):
+    attempt = driver.authorize(driver.login(learner))
+    driver.post_launch(attempt, cookies={name: "state-forged" for name in attempt.cookies})
+    refused(app, attempt, 400, "another cookie")
 
 
 def test_target_link_uri_differs_from_login(app, driver, learner, tool_server):
@@ -279,7 +289,7 @@ def test_learner_record_only_after_valid_launch(app, driver, learner):
 def test_platform_auth_error_is_shown(app, driver, learner):
     """Moodle posts `error` and `error_description` back when it refuses the login."""
     attempt = driver.login(learner)
-    location = attempt.login_response.headers["Location"].replace(
+    location = attempt.auth_url.replace(
         "prompt=none", "prompt=login"
     )
     response = driver.http.get(location, allow_redirects=False)

@@ -29,6 +29,8 @@ def test_learner_lands_on_the_questionnaire_start(driver):
 
 
 def test_instructor_lands_on_the_cohort_and_sees_learners_who_launched(driver):
+    # Without NRPS the cohort is who launched (with it, the whole roster: tests/lti/test_roster.py).
+    driver.platform.settings["nrps_enabled"] = False
     learner = driver.user("Learner", 3)
     driver.launch(learner["id"])
     attempt = driver.launch(driver.user("Instructor")["id"])

@@ -1,0 +1,173 @@
+"""Grades: submit latency with the LMS answering or hanging, and the worker's delivery rate.
+
+    .venv/bin/python bench/grades.py [--submits 25] [--queued 1000] [--hang 5]
+
+Runs the tool under gunicorn (2 workers), the development platform in its own process and
+one `flask grades worker` beside them, as `make run` does, on a fresh database.
+
+1. Submit latency: N learners each launch, answer pages 1-3, and the POST of the last page
+   (go=submit) is timed: median milliseconds, first with the platform answering normally,
+   then with every AGS call hanging `--hang` seconds (the worker is stuck on it meanwhile).
+   Delivery happens outside the learner's request, so the two should be alike.
+2. Delivery rate: `--queued` scores are put in the outbox at once, then one worker (this
+   process, `deliver_due`, as `flask grades sync`) sends them: scores per second.
+DATABASE_URL picks PostgreSQL; default SQLite in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from stack import PY, ROOT, Stack
+
+sys.path.insert(0, str(ROOT))
+
+from lti_tool.questionnaire.instrument import default_instrument  # noqa: E402
+from tests.launch_driver import parse_form  # noqa: E402
+
+PAGES = default_instrument().pages()
+FIRST_LEARNER = 4  # the seeded instructor is user 3
+
+
+def _answers(index: int) -> dict[str, str]:
+    keyed = 2 + index % 5
+    return {
+        item.id: str(item.attention_check_expected if item.is_attention_check
+                     else (8 - keyed if item.reverse else keyed))
+        for item in default_instrument().items
+    }
+
+
+def launch(stack: Stack, user_id: str) -> str:
+    """One launch as a browser makes it; the landing URL. The tool's login answers with a
+    redirect, or with its Platform Storage page whose script goes on to the same URL."""
+    page = stack.http.get(f"{stack.platform_url}/mod/lti/launch.php",
+                          params={"id": 2, "user": user_id})
+    action, fields = parse_form(page.text)
+    login = stack.http.post(action, data=fields, allow_redirects=False)
+    cookies = {c.name: c.value for c in login.cookies}
+    if login.status_code == 302:
+        auth_url = login.headers["Location"]
+    else:
+        auth_url = html.unescape(re.search(r'data-auth-url="([^"]+)"', login.text)[1])
+    auth = stack.http.get(auth_url, allow_redirects=False)
+    action, fields = parse_form(auth.text)
+    launched = requests.post(action, data=fields, cookies=cookies, allow_redirects=False)
+    assert launched.status_code == 303, launched.text[:500]
+    return urljoin(stack.tool_url, launched.headers["Location"])
+
+
+def submit_ms(stack: Stack, user_id: str, index: int) -> float:
+    """Launch as the learner, answer pages 1-3, and time the submitting POST of page 4."""
+    landing = launch(stack, user_id)
+    token = re.search(r"[?&]lt=([^&]+)", landing)[1]
+    begun = requests.post(urljoin(stack.tool_url, "/questionnaire/begin"), data={"lt": token},
+                          allow_redirects=False)
+    attempt = re.search(r"/attempts/(\d+)/", begun.headers["Location"])[1]
+    answers = _answers(index)
+    elapsed = 0.0
+    for page, items in enumerate(PAGES):
+        last = page == len(PAGES) - 1
+        fields = {f"item-{item.id}": answers[item.id] for item in items}
+        url = urljoin(stack.tool_url, f"/questionnaire/attempts/{attempt}/pages/{page}")
+        data = {"lt": token, "go": "submit" if last else "next", "seconds": "60", **fields}
+        started = time.perf_counter()
+        response = requests.post(url, data=data, allow_redirects=False)
+        if last:
+            elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 303, response.text[:300]
+    assert "/results" in urlsplit(response.headers["Location"]).path
+    return elapsed
+
+
+def platform_switches(stack: Stack, **switches: str) -> None:
+    """Flip the platform's switches through its settings page, as a person would."""
+    response = requests.post(stack.platform_url + "/settings", data=switches,
+                             allow_redirects=False)
+    assert response.status_code == 303, response.text[:300]
+
+
+def queue_and_deliver(stack: Stack, first_user: int, queued: int) -> tuple[float, int]:
+    """Put `queued` scores in the outbox, deliver them in this process; (seconds, sent)."""
+    os.environ.update({key: value for key, value in stack.env.items()
+                       if key.startswith("LTI_TOOL_") or key == "DATABASE_URL"})
+    from sqlalchemy import select
+
+    from lti_tool import create_app
+    from lti_tool.extensions import db
+    from lti_tool.gradebook import sync
+    from lti_tool.gradebook.models import ScoreRecord, ScoreStatus
+    from lti_tool.gradebook.settings import grade_settings
+    from lti_tool.identity.models import Person, Platform, ResourceLink, utcnow
+
+    app = create_app()
+    with app.app_context():
+        # What the hang left waiting (due in a minute at most) is not part of the measurement.
+        sync.deliver_due(utcnow() + timedelta(hours=1))
+        platform = db.session.scalars(select(Platform)).one()
+        link = db.session.scalars(select(ResourceLink)).one()
+        settings = grade_settings(link.id)
+        for offset in range(queued):
+            person = Person(platform_id=platform.id, sub=str(first_user + offset))
+            db.session.add(person)
+            db.session.flush()
+            sync.add_record(settings, person.id, None, 1 + offset % 10)
+        db.session.commit()
+        started = time.perf_counter()
+        report = sync.deliver_due()
+        seconds = time.perf_counter() - started
+        failed = db.session.scalar(
+            select(db.func.count()).where(ScoreRecord.status == ScoreStatus.FAILED)
+        )
+        assert failed == 0, f"{failed} scores failed"
+    return seconds, report.sent
+
+
+def main() -> None:
+    """Parse options, run the three measurements, print the figures."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--submits", type=int, default=25)
+    parser.add_argument("--queued", type=int, default=1000)
+    parser.add_argument("--hang", type=float, default=5.0)
+    args = parser.parse_args()
+    learners = 2 * args.submits + args.queued + 1  # the last one warms up
+    stack = Stack(workers=2, learners=learners)
+    worker = subprocess.Popen([PY, "-m", "flask", "--app", "lti_tool", "grades", "worker",
+                               "--poll", "0.5"], cwd=ROOT, env=stack.env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        submit_ms(stack, str(FIRST_LEARNER + learners - 1), 0)  # warm up both processes
+        normal = [submit_ms(stack, str(FIRST_LEARNER + i), i) for i in range(args.submits)]
+        platform_switches(stack, ags_failure="hang", ags_hang_seconds=str(args.hang))
+        hanging = [submit_ms(stack, str(FIRST_LEARNER + args.submits + i), i)
+                   for i in range(args.submits)]
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(60)
+        platform_switches(stack, ags_failure="")
+        seconds, sent = queue_and_deliver(stack, FIRST_LEARNER + 2 * args.submits, args.queued)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        stack.stop()
+    database = "PostgreSQL" if "postgresql" in stack.database_url else "SQLite"
+    print(f"grades bench: gunicorn 2 workers + 1 grades worker, {database}")
+    print(f"submit latency, median of {args.submits} submits:")
+    print(f"  platform answering normally      {statistics.median(normal):8.1f} ms")
+    print(f"  platform's AGS hanging {args.hang:g} s       {statistics.median(hanging):8.1f} ms")
+    print(f"delivery: {sent} queued scores sent by one worker in {seconds:.1f} s "
+          f"= {sent / seconds:.0f} scores/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""A learner's latest result in a course as mentoring uses it: areas to develop for a
+session's agenda, and each dimension's development suggestions as starting points for goals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from lti_tool.extensions import db
+from lti_tool.questionnaire.delivery import instrument_for
+from lti_tool.questionnaire.instrument import Instrument, default_instrument
+from lti_tool.questionnaire.models import Attempt, Result
+
+
+@dataclass(frozen=True)
+class DimensionChoice:
+    """A dimension a goal may develop, with the learner's score and ways to develop it."""
+
+    id: str
+    name: str
+    #: The latest result's score (1..10), None without a result.
+    score: float | None
+    #: One of the result's areas to develop (these come first).
+    to_develop: bool
+    suggestions: tuple[str, ...]
+
+
+def latest_result(course_id: int, person_id: int) -> Result | None:
+    """The person's most recently submitted result in the course, with its attempt."""
+    return db.session.scalar(
+        select(Result)
+        .join(Result.attempt)
+        .options(contains_eager(Result.attempt))
+        .where(Attempt.course_id == course_id, Attempt.person_id == person_id,
+               Attempt.submitted_dt.is_not(None))
+        .order_by(Attempt.submitted_dt.desc(), Attempt.id.desc())
+        .limit(1)
+    )
+
+
+def instrument_of(result: Result | None) -> Instrument:
+    """The instrument version the result was scored with (the default one without a result)."""
+    return instrument_for(result.attempt) if result is not None else default_instrument()
+
+
+def improvement_names(course_id: int, person_id: int, locale: str | None) -> list[str]:
+    """The names of the learner's areas to develop, weakest first (empty without a result)."""
+    result = latest_result(course_id, person_id)
+    if result is None:
+        return []
+    instrument = instrument_of(result)
+    return [instrument.dimension(d).name.get(locale) for d in result.improvements]
+
+
+def default_agenda(course_id: int, person_id: int, locale: str | None) -> str:
+    """A first agenda for a session: the results, then each area to develop."""
+    lines = ["Review of the Design Mindset profile"]
+    lines += [f"Area to develop: {name}" for name in improvement_names(course_id, person_id,
+                                                                        locale)]
+    lines.append("Goals and next steps")
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def dimension_choices(course_id: int, person_id: int, locale: str | None) -> list[DimensionChoice]:
+    """Every dimension with the learner's score and suggestions; areas to develop first."""
+    result = latest_result(course_id, person_id)
+    instrument = instrument_of(result)
+    scores = {key: float(entry["score"]) for key, entry in
+              (result.dimension_scores if result else {}).items()}
+    improvements = list(result.improvements) if result else []
+    order = improvements + [d.id for d in instrument.dimensions if d.id not in improvements]
+    choices = []
+    for dimension_id in order:
+        dimension = instrument.dimension(dimension_id)
+        choices.append(DimensionChoice(
+            id=dimension.id,
+            name=dimension.name.get(locale),
+            score=scores.get(dimension.id),
+            to_develop=dimension.id in improvements,
+            suggestions=tuple(text.get(locale) for text in dimension.suggestions),
+        ))
+    return choices
+
+
+def dimension_names(dimension_ids: list[str], locale: str | None) -> list[str]:
+    """Names of dimensions of the default instrument (an unknown id stays as it is)."""
+    instrument = default_instrument()
+    names = []
+    for dimension_id in dimension_ids:
+        try:
+            names.append(instrument.dimension(dimension_id).name.get(locale))
+        except KeyError:
+            names.append(dimension_id)
+    return names

@@ -1,0 +1,301 @@
+"""Scores reach the development platform's gradebook through AGS, and are never lost or doubled.
+
+Every test launches through the platform, submits through the tool's pages, and runs the
+delivery pass `flask grades sync` runs; what counts is what the platform's gradebook shows.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from lti_tool.extensions import db
+from lti_tool.identity.models import Person, ResourceLink, utcnow
+from lti_tool.lti import services
+from tests.gradebook.conftest import item_of, launch, submit
+
+
+def test_a_submission_reaches_the_gradebook_with_full_marks(driver, learners, deliver, records):
+    learner = learners[0]
+    submit(driver, learner["id"])
+    # Nothing is sent inside the learner's request: the score waits in the outbox.
+    assert item_of(driver.platform)["history"] == []
+    [record] = records()
+    assert record["status"] == "pending" and record["grade_mode"] == "completion"
+
+    report = deliver()
+
+    assert (report.sent, report.handled) == (1, 1)
+    item = item_of(driver.platform)
+    [score] = item["scores"]
+    assert score["userId"] == learner["id"]
+    assert score["grade"] == 100 and score["scoreGiven"] == 100 and score["scoreMaximum"] == 100
+    assert score["gradingProgress"] == "FullyGraded" and score["activityProgress"] == "Completed"
+    assert score["comment"] == "Design Mindset questionnaire completed."
+    assert len(item["history"]) == 1
+    [record] = records()
+    assert record["status"] == "sent" and record["sent_dt"] is not None
+    assert record["lineitem_url"] == item["url"]
+    # The timestamp sent is the record's own, with fractional seconds and a zone.
+    assert score["timestamp"].endswith("+00:00") and "." in score["timestamp"]
+
+
+def test_score_mode_sends_the_overall_index_as_a_share_of_the_maximum(
+    driver, learners, mentor, deliver, overall_of
+):
+    saved = mentor.post("/gradebook/settings", {"grade_mode": "score"})
+    assert saved.status_code == 303
+    submit(driver, learners[0]["id"], keyed=6)
+    submit(driver, learners[1]["id"], keyed=3)
+
+    assert deliver().sent == 2
+
+    scores = {score["userId"]: score for score in item_of(driver.platform)["scores"]}
+    for learner in learners[:2]:
+        overall = overall_of(learner["id"])
+        assert scores[learner["id"]]["grade"] == pytest.approx(overall * 10, abs=0.01)
+        assert f"{overall:.1f} of 10" in scores[learner["id"]]["comment"]
+    assert scores[learners[0]["id"]]["grade"] > scores[learners[1]["id"]]["grade"]
+
+
+def test_a_second_submit_records_no_second_score(driver, learners, records, deliver):
+    browser = submit(driver, learners[0]["id"])
+    results = browser.get("/questionnaire/").text
+    attempt_id = re.search(r"/attempts/(\d+)/results", results)[1]
+    # The learner's browser posts the last page again (a double click, the back button).
+    again = browser.post(f"/questionnaire/attempts/{attempt_id}/pages/3", {"go": "submit"})
+    assert again.status_code in (303, 409)
+    assert len(records()) == 1
+    assert deliver().sent == 1
+    assert len(item_of(driver.platform)["history"]) == 1
+
+
+def test_an_outage_then_recovery_delivers_every_score_exactly_once(
+    driver, learners, deliver, records
+):
+    for learner in learners[:3]:
+        submit(driver, learner["id"])
+    driver.platform.settings["ags_failure"] = "500"
+
+    now = utcnow()
+    for hour in range(4):
+        report = deliver(now + timedelta(hours=hour))
+        assert report.retrying == 3 and report.sent == 0
+    assert item_of(driver.platform)["history"] == []
+    for record in records():
+        assert record["status"] == "pending" and record["attempts"] == 4
+        assert "HTTP 500" in record["last_error"]
+        # Backoff: the fourth try waits between 2 and 4 minutes (30 s · 2³, half jittered).
+        wait = record["next_try_dt"] - (now + timedelta(hours=3))
+        assert timedelta(minutes=2) <= wait <= timedelta(minutes=4)
+
+    driver.platform.settings["ags_failure"] = None
+    assert deliver(now + timedelta(hours=4)).sent == 3
+    assert deliver(now + timedelta(hours=5)).handled == 0
+
+    item = item_of(driver.platform)
+    assert sorted(s["userId"] for s in item["scores"]) == sorted(u["id"] for u in learners[:3])
+    assert sorted(s["userId"] for s in item["history"]) == sorted(u["id"] for u in learners[:3])
+    assert all(r["status"] == "sent" and r["attempts"] == 5 for r in records())
+
+
+def test_a_crash_after_the_platform_accepted_loses_and_doubles_nothing(
+    driver, learners, deliver, records, monkeypatch
+):
+    submit(driver, learners[0]["id"])
+    real_post = services.ServiceClient.post_score
+
+    def post_then_die(self, url, score):
+        real_post(self, url, score)
+        raise KeyboardInterrupt("the worker is killed before it commits")
+
+    monkeypatch.setattr(services.ServiceClient, "post_score", post_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        deliver()
+    [record] = records()
+    assert record["status"] == "pending" and record["attempts"] == 0
+    assert len(item_of(driver.platform)["history"]) == 1
+
+    monkeypatch.setattr(services.ServiceClient, "post_score", real_post)
+    # The next pass sends the same timestamp again: the platform answers 409, it has it.
+    assert deliver().sent == 1
+    [record] = records()
+    assert record["status"] == "sent"
+    item = item_of(driver.platform)
+    assert len(item["history"]) == 1 and len(item["scores"]) == 1
+
+
+def test_a_refusal_fails_at_once_with_the_reason_shown_and_retry_works(
+    driver, learners, mentor, deliver, records
+):
+    submit(driver, learners[0]["id"])
+    driver.platform.settings["ags_failure"] = "422"
+
+    report = deliver()
+
+    assert report.failed == 1
+    [record] = records()
+    assert record["status"] == "failed" and record["attempts"] == 1
+    page = mentor.get("/gradebook/")
+    assert page.status_code == 200
+    assert "Failed" in page.text and "HTTP 422" in page.text
+    assert "simulated rejection (ags_failure=422)" in page.text
+    assert "Try again" in page.text
+    # A failed score is not tried again by itself.
+    assert deliver(utcnow() + timedelta(days=3)).handled == 0
+
+    driver.platform.settings["ags_failure"] = None
+    retried = mentor.post(f"/gradebook/records/{record['id']}/retry")
+    assert retried.status_code == 303
+    [record] = records()
+    assert record["status"] == "pending" and record["attempts"] == 0
+    assert deliver().sent == 1
+
+    page = mentor.get("/gradebook/")
+    assert "Sent" in page.text and "Try again" not in page.text
+    assert len(item_of(driver.platform)["scores"]) == 1
+
+
+def test_a_401_refreshes_the_token_once_and_the_score_goes_through(
+    driver, learners, deliver, records
+):
+    submit(driver, learners[0]["id"])
+    assert deliver().sent == 1  # the score token is now cached
+    submit(driver, learners[1]["id"])
+    driver.platform.settings["ags_failure"] = "401_once"
+
+    assert deliver().sent == 1
+
+    assert driver.platform.settings["ags_failure"] is None  # the 401 did happen
+    assert len(item_of(driver.platform)["history"]) == 2
+    assert [r["attempts"] for r in records()] == [1, 1]
+
+
+def test_a_hang_past_the_timeout_is_tried_again_later(
+    app, driver, learners, deliver, records, monkeypatch
+):
+    submit(driver, learners[0]["id"])
+    monkeypatch.setitem(app.config, "HTTP_TIMEOUT_SECONDS", 0.5)
+    driver.platform.settings.update(ags_failure="hang", ags_hang_seconds=2)
+
+    now = utcnow()
+    assert deliver(now).retrying == 1
+
+    [record] = records()
+    assert record["status"] == "pending" and record["attempts"] == 1
+    assert "No answer" in record["last_error"] and "timed out" in record["last_error"].lower()
+    assert timedelta(seconds=15) <= record["next_try_dt"] - now <= timedelta(seconds=30)
+    driver.platform.settings["ags_failure"] = None
+    assert deliver(now).handled == 0  # not due yet
+    assert deliver(record["next_try_dt"]).sent == 1
+    assert len(item_of(driver.platform)["history"]) == 1
+
+
+def test_retries_stop_after_the_retry_period(app, driver, learners, deliver, records):
+    submit(driver, learners[0]["id"])
+    driver.platform.settings["ags_failure"] = "500"
+    now = utcnow()
+    assert deliver(now).retrying == 1
+    report = deliver(now + timedelta(hours=app.config["GRADE_RETRY_HOURS"]))
+    assert report.failed == 1
+    [record] = records()
+    assert record["status"] == "failed"
+    assert record["last_error"].startswith("Gave up after 2 tries over 48 hours: HTTP 500")
+
+
+def test_only_the_newest_score_of_a_learner_is_sent(app, driver, learners, mentor, deliver,
+                                                    records):
+    learner = learners[0]
+    submit(driver, learner["id"])
+    # A retake is recorded while the first score still waits (the LMS was down).
+    retake = mentor.post("/questionnaire/retakes", {"person_id": _person_id(app, learner["id"])})
+    assert retake.status_code == 200
+    submit(driver, learner["id"], keyed=2)
+    first, second = records()
+    # Within one second the second timestamp is pushed one second on: Moodle keeps seconds.
+    assert second["score_dt"].replace(microsecond=0) > first["score_dt"].replace(microsecond=0)
+
+    report = deliver()
+
+    assert (report.superseded, report.sent) == (1, 1)
+    first, second = records()
+    assert first["status"] == "superseded" and second["status"] == "sent"
+    assert len(item_of(driver.platform)["history"]) == 1
+
+
+def test_changing_the_mode_sends_the_scores_again(driver, learners, mentor, deliver, records,
+                                                  overall_of):
+    learner = learners[0]
+    submit(driver, learner["id"])
+    deliver()
+    assert item_of(driver.platform)["scores"][0]["grade"] == 100
+
+    saved = mentor.post("/gradebook/settings", {"grade_mode": "score"})
+    assert saved.status_code == 303
+    assert "again=1" in saved.headers["Location"]
+    assert deliver().sent == 1
+
+    item = item_of(driver.platform)
+    assert item["scores"][0]["grade"] == pytest.approx(overall_of(learner["id"]) * 10, abs=0.01)
+    assert len(item["history"]) == 2
+    assert [r["grade_mode"] for r in records()] == ["completion", "score"]
+
+
+def test_without_a_lineitem_claim_the_item_is_found_by_resource_link(
+    app, driver, learners, deliver
+):
+    submit(driver, learners[0]["id"])
+    with app.app_context():
+        # As Moodle does when an activity has several grade items: no `lineitem` claim.
+        db.session.execute(update(ResourceLink).values(ags_lineitem=None))
+        db.session.commit()
+    assert deliver().sent == 1
+    assert len(item_of(driver.platform)["scores"]) == 1
+
+
+def test_an_activity_without_a_grade_item_gets_one(driver, learners, deliver, new_activity,
+                                                    records):
+    activity = new_activity()
+    submit(driver, learners[0]["id"], resource_link_id=activity)
+
+    assert deliver().sent == 1
+
+    item = item_of(driver.platform, activity)
+    assert item["label"] == "Design Mindset" and item["scoreMaximum"] == 100
+    assert item["tag"] == "design-mindset"
+    assert [s["userId"] for s in item["scores"]] == [learners[0]["id"]]
+    # The next learner's score goes to the same item: it is not created twice.
+    submit(driver, learners[1]["id"], resource_link_id=activity)
+    assert deliver().sent == 1
+    assert len(item_of(driver.platform, activity)["scores"]) == 2
+    assert records()[0]["lineitem_url"] == item["url"]
+
+
+@pytest.mark.parametrize("mode, reason", [
+    ("grade_sync", "did not grant the tool the right to create one"),
+    ("off", "does not offer the grade service (AGS)"),
+])
+def test_when_no_grade_item_can_be_had_mentors_are_told_why(
+    driver, learners, instructor, deliver, records, new_activity, mode, reason
+):
+    activity = new_activity()
+    driver.platform.settings["ags_mode"] = mode
+    submit(driver, learners[0]["id"], resource_link_id=activity)
+
+    assert deliver().failed == 1
+
+    [record] = records()
+    assert record["status"] == "failed" and reason in record["last_error"]
+    mentor = launch(driver, instructor["id"], resource_link_id=activity)
+    for path in ("/gradebook/", "/gradebook/settings"):
+        page = mentor.get(path)
+        assert page.status_code == 200
+        assert "Grades cannot reach the LMS" in page.text and reason in page.text
+
+
+def _person_id(app, sub: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(Person.id).where(Person.sub == sub))

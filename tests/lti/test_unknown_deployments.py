@@ -1,0 +1,59 @@
+"""UNKNOWN_DEPLOYMENTS: a launch from a deployment the tool has not seen yet."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from lti_tool.extensions import db
+from lti_tool.identity.models import Deployment
+from lti_tool.lti.models import LaunchSession
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+
+
+def new_deployment(claims, header):
+    claims[CLAIM + "deployment_id"] = "7"
+
+
+def deployment_ids(app) -> list[str]:
+    with app.app_context():
+        return sorted(db.session.scalars(select(Deployment.deployment_id)).all())
+
+
+def test_refuse_is_the_default_and_names_the_command(app, driver, platform):
+    assert app.config["UNKNOWN_DEPLOYMENTS"] == "refuse"
+    attempt = driver.launch(driver.user("Learner")["id"], mutate=new_deployment)
+    response = attempt.launch_response
+    assert response.status_code == 403
+    assert "Deployment 7 is not registered" in response.text
+    assert (f"flask platforms add-deployment --issuer &#39;{platform.issuer}&#39; "
+            f"--client-id &#39;{platform.client_id}&#39; --deployment &#39;7&#39;") in response.text
+    assert deployment_ids(app) == ["1"]
+
+
+def test_accept_records_the_deployment_and_goes_on(app, driver, platform, monkeypatch):
+    monkeypatch.setitem(app.config, "UNKNOWN_DEPLOYMENTS", "accept")
+    attempt = driver.launch(driver.user("Learner")["id"], mutate=new_deployment)
+    assert "/questionnaire/" in attempt.landing_url
+    assert deployment_ids(app) == ["1", "7"]
+    with app.app_context():
+        session = db.session.scalar(select(LaunchSession))
+        assert session.deployment.deployment_id == "7"
+        assert session.deployment.platform.issuer == platform.issuer
+    # The next launch from it finds the recorded deployment.
+    again = driver.launch(driver.user("Learner", 1)["id"], mutate=new_deployment)
+    assert "/questionnaire/" in again.landing_url
+    assert deployment_ids(app) == ["1", "7"]
+
+
+def test_accept_still_refuses_a_forged_launch(app, driver, platform, monkeypatch):
+    monkeypatch.setitem(app.config, "UNKNOWN_DEPLOYMENTS", "accept")
+
+    def forged(claims, header):
+        new_deployment(claims, header)
+        header["kid"] = "not-the-platforms"
+
+    attempt = driver.launch(driver.user("Learner")["id"], mutate=forged)
+    assert attempt.launch_response.status_code == 400
+    assert deployment_ids(app) == ["1"]
+

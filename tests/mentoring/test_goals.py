@@ -1,0 +1,225 @@
+"""Goals against a learner's dimensions (SMART, target date, status, progress), started from a
+dimension's suggestions, and action plans the learner ticks off."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from lti_tool.extensions import db
+from lti_tool.identity.models import utcnow
+from lti_tool.mentoring import goals
+from lti_tool.mentoring.goals import ActionDraft, GoalDraft
+from lti_tool.mentoring.models import ActionItem, ActionOwner, Goal, GoalStatus
+from lti_tool.mentoring.scope import BadInput, NotAllowed, NotFound
+from lti_tool.questionnaire.instrument import default_instrument
+from tests.mentoring.sessions_kit import get, mentored_course, text_of
+
+INSTRUMENT = default_instrument()
+
+
+@pytest.fixture
+def course(make_activity, make_person, token_for):
+    return mentored_course(make_activity, make_person, token_for)
+
+
+def goal_form(token: str, **changes) -> dict:
+    form = {"lt": token, "tz": "UTC", "title": "Interview three users",
+            "dimension_ids": ["empathy"], "specific": "Three five-minute interviews",
+            "measurable": "Three notes of surprises", "achievable": "Ten minutes a day",
+            "relevant": "Empathy is an area to develop",
+            "target_date": (utcnow().date() + timedelta(weeks=6)).isoformat(),
+            "status": "active", "progress_from_actions": "1"}
+    form.update(changes)
+    return {key: value for key, value in form.items() if value is not None}
+
+
+def make_goal(course, **changes) -> Goal:
+    from werkzeug.datastructures import MultiDict
+
+    form = MultiDict(goal_form(course.mentor_token, **changes))
+    goal = goals.create_goal(course.mentor_launch, course.learner.id, GoalDraft.from_form(form))
+    db.session.commit()
+    return goal
+
+
+def test_a_mentor_sets_a_smart_goal_against_dimensions(client, course):
+    response = client.post(f"/mentor/learners/{course.learner.id}/goals", data=goal_form(
+        course.mentor_token, dimension_ids=["empathy", "questioning"]))
+    assert response.status_code == 303
+    goal = db.session.scalar(select(Goal))
+    assert goal.dimension_ids == ["empathy", "questioning"]
+    assert (goal.learner_id, goal.course_id) == (course.learner.id, course.activity.course.id)
+    assert goal.status is GoalStatus.ACTIVE and goal.progress == 0
+    assert goal.measurable == "Three notes of surprises"
+
+    page = text_of(client.get(response.headers["Location"]))
+    assert "Interview three users" in page
+    assert "Develops Empathy, Critical questioning" in page
+    assert "Time-bound by" in page
+
+
+@pytest.mark.parametrize(("changes", "words"), [
+    ({"title": " "}, "title"),
+    ({"dimension_ids": []}, "dimension"),
+    ({"dimension_ids": ["telepathy"]}, "dimension"),
+    ({"target_date": ""}, "target date"),
+    ({"progress_from_actions": None, "progress": "140"}, "0 to 100"),
+    ({"status": "forgotten"}, "active, achieved or dropped"),
+])
+def test_an_unusable_goal_form_is_shown_again_with_what_is_wrong(client, course, changes,
+                                                                  words):
+    response = client.post(f"/mentor/learners/{course.learner.id}/goals",
+                           data=goal_form(course.mentor_token, **changes))
+    assert response.status_code == 400
+    assert words in text_of(response)
+    assert db.session.scalar(select(Goal)) is None
+
+
+def test_the_picker_starts_a_goal_from_a_dimensions_suggestion(client, course, take):
+    attempt = take(course.activity, course.learner)
+    weakest = attempt.result.improvements[0]
+    dimension = INSTRUMENT.dimension(weakest)
+    suggestion = dimension.suggestions[1].get("en")
+
+    page = get(client, f"/mentor/learners/{course.learner.id}/goals/new", course.mentor_token)
+    html = page.get_data(as_text=True)
+    # Areas to develop come first, each suggestion is a link that fills the form.
+    first = re.search(r'<details class="picker-dimension"[^>]*>\s*<summary>([^<]+)', html)
+    assert first.group(1).strip() == dimension.name.get("en")
+    assert "area to develop" in html and "data-pick" in html
+
+    filled = get(client, f"/mentor/learners/{course.learner.id}/goals/new", course.mentor_token,
+                 dimension=weakest, suggestion=1)
+    form = filled.get_data(as_text=True).split('data-goal-form', 1)[1]
+    assert f'value="{weakest}" checked' in form
+    assert suggestion[:60] in text_of(filled)
+    target = (utcnow().date() + timedelta(weeks=6)).isoformat()
+    assert f'value="{target}"' in form
+
+
+def test_progress_follows_the_action_plan_as_the_learner_ticks_items_off(client, course):
+    goal = make_goal(course)
+    launch = course.mentor_launch
+    first = goals.add_action(launch, goal.id, ActionDraft("Interview Ann", ActionOwner.LEARNER,
+                                                          utcnow().date() + timedelta(days=7)))
+    second = goals.add_action(launch, goal.id, ActionDraft("Send the guide", ActionOwner.MENTOR,
+                                                           None))
+    db.session.commit()
+
+    ticked = client.post(f"/plan/actions/{first.id}", data={
+        "lt": course.learner_token, "done": "1", "reflection": "She wanted fewer forms."})
+    assert ticked.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Goal, goal.id).progress == 50
+    action = db.session.get(ActionItem, first.id)
+    assert action.is_done and action.reflection == "She wanted fewer forms."
+    assert action.done_by_id == course.learner.id
+
+    # The mentor's item is theirs to tick.
+    refused = client.post(f"/plan/actions/{second.id}", data={"lt": course.learner_token,
+                                                               "done": "1"})
+    assert refused.status_code == 403
+    assert client.post(f"/mentor/actions/{second.id}/done", data={
+        "lt": course.mentor_token, "done": "1"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Goal, goal.id).progress == 100
+
+    # Reopened, and with an item removed, the progress follows again.
+    client.post(f"/plan/actions/{first.id}", data={"lt": course.learner_token, "done": "0"})
+    client.post(f"/mentor/actions/{second.id}/delete", data={"lt": course.mentor_token})
+    db.session.expire_all()
+    assert db.session.get(Goal, goal.id).progress == 0
+
+
+def test_a_mentor_may_set_progress_and_status_by_hand(client, course):
+    goal = make_goal(course)
+    response = client.post(f"/mentor/goals/{goal.id}", data=goal_form(
+        course.mentor_token, progress_from_actions=None, progress="70", status="achieved"))
+    assert response.status_code == 303
+    db.session.expire_all()
+    goal = db.session.get(Goal, goal.id)
+    assert (goal.progress, goal.status, goal.progress_from_actions) == (70, GoalStatus.ACHIEVED,
+                                                                        False)
+    assert goal.closed_dt is not None
+    # Ticking an action no longer moves a progress set by hand.
+    action = goals.add_action(course.mentor_launch, goal.id,
+                              ActionDraft("Reflect", ActionOwner.LEARNER, None))
+    goals.tick_action(course.learner_launch(), action.id, True, "")
+    assert goal.progress == 70
+
+    edit = get(client, f"/mentor/goals/{goal.id}/edit", course.mentor_token)
+    assert 'value="70"' in edit.get_data(as_text=True)
+
+
+def test_overdue_items_are_highlighted_for_learner_and_mentor(client, course):
+    goal = make_goal(course)
+    launch = course.mentor_launch
+    late = goals.add_action(launch, goal.id, ActionDraft("Overdue item", ActionOwner.LEARNER,
+                                                         utcnow().date() - timedelta(days=2)))
+    goals.add_action(launch, goal.id, ActionDraft("Future item", ActionOwner.LEARNER,
+                                                  utcnow().date() + timedelta(days=2)))
+    db.session.commit()
+
+    for html in (get(client, "/plan/", course.learner_token).get_data(as_text=True),
+                 get(client, f"/mentor/learners/{course.learner.id}/plan",
+                     course.mentor_token).get_data(as_text=True)):
+        row = re.search(rf'id="action-{late.id}" class="[^"]*overdue', html)
+        assert row, html[:500]
+        assert html.count("Overdue</span>") == 1
+
+
+def test_action_forms_are_checked(course):
+    goal = make_goal(course)
+    from werkzeug.datastructures import MultiDict
+
+    for form in ({"title": "", "owner": "learner"}, {"title": "x", "owner": "robot"},
+                 {"title": "x", "owner": "learner", "due_date": "tomorrow"}):
+        with pytest.raises(BadInput):
+            goals.add_action(course.mentor_launch, goal.id, ActionDraft.from_form(MultiDict(form)))
+    draft = ActionDraft.from_form(MultiDict({"title": "Read", "owner": "mentor",
+                                             "due_date": "2031-02-03"}))
+    assert draft == ActionDraft("Read", ActionOwner.MENTOR, date(2031, 2, 3))
+
+
+def test_goals_and_actions_stay_in_their_course_and_with_their_learner(client, course,
+                                                                       make_activity,
+                                                                       make_person, token_for):
+    goal = make_goal(course)
+    action = goals.add_action(course.mentor_launch, goal.id,
+                              ActionDraft("Mine", ActionOwner.LEARNER, None))
+    db.session.commit()
+    other = mentored_course(make_activity, make_person, token_for,
+                            platform=course.activity.platform, label="B")
+    foreign = mentored_course(make_activity, make_person, token_for, label="C")
+    for intruder in (other, foreign):
+        token = intruder.mentor_token
+        assert get(client, f"/mentor/goals/{goal.id}/edit", token).status_code == 404
+        assert get(client, f"/mentor/learners/{course.learner.id}/plan", token).status_code == 404
+        assert get(client, f"/mentor/learners/{course.learner.id}/goals/new",
+                   token).status_code == 404
+        for path in (f"/mentor/goals/{goal.id}", f"/mentor/goals/{goal.id}/actions",
+                     f"/mentor/actions/{action.id}/done", f"/mentor/actions/{action.id}/delete",
+                     f"/mentor/learners/{course.learner.id}/goals"):
+            response = client.post(path, data=goal_form(token, owner="learner"))
+            assert response.status_code == 404, path
+        assert client.post(f"/plan/actions/{action.id}", data={
+            "lt": intruder.learner_token, "done": "1"}).status_code == 404
+    # The other learner of the same course does not reach it either.
+    assert client.post(f"/plan/actions/{action.id}", data={
+        "lt": course.learner_tokens[1], "done": "1"}).status_code == 404
+    # Learners get 403 on every mentor goal page.
+    token = course.learner_token
+    assert get(client, f"/mentor/learners/{course.learner.id}/plan", token).status_code == 403
+    assert get(client, f"/mentor/goals/{goal.id}/edit", token).status_code == 403
+    assert client.post(f"/mentor/actions/{action.id}/done",
+                       data={"lt": token, "done": "1"}).status_code == 403
+    with pytest.raises(NotFound):
+        goals.goal_for_mentor(other.mentor_launch, goal.id)
+    with pytest.raises(NotAllowed):
+        goals.goal_for_mentor(course.learner_launch(), goal.id)
+    db.session.expire_all()
+    assert db.session.get(ActionItem, action.id).done_dt is None

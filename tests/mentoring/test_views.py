@@ -1,0 +1,223 @@
+"""The mentor's pages as a browser sees them: cohort, statistics, learner, CSV, access."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+
+from lti_tool.extensions import db
+from lti_tool.identity.models import Role, utcnow
+from tests.mentoring.conftest import INSTRUMENT, careful_answers
+
+CHECK = INSTRUMENT.attention_checks[0]
+
+
+@pytest.fixture
+def course(make_activity, make_person, token_for):
+    """A course with a mentor and a learner; `token` is the mentor's launch token."""
+    activity = make_activity(label="DMD 101 ü")
+    activity.mentor = make_person(activity, Role.MENTOR)
+    activity.learner = make_person(activity, given_name="Lena", family_name="Learner",
+                                   email="lena@example.edu")
+    activity.token = token_for(activity, activity.mentor)
+    return activity
+
+
+def get(client, path, token, **params):
+    return client.get(path, query_string={"lt": token, **params})
+
+
+def complete_many(course, make_person, take, count, keyed=lambda i: 2 + i % 5):
+    people = []
+    for i in range(count):
+        person = make_person(course, given_name=f"P{i}", family_name="Cohort")
+        answers = careful_answers(keyed(i))
+        # Vary one item per person so that every dimension has some spread.
+        for item in INSTRUMENT.scored_items[i % 7::7]:
+            answers[item.id] = 1 + (answers[item.id] + i) % 7
+        take(course, person, answers)
+        people.append(person)
+    return people
+
+
+def mentor_urls(course, attempt_id):
+    return [
+        "/mentor/", "/mentor/statistics", f"/mentor/learners/{course.learner.id}",
+        f"/mentor/learners/{course.learner.id}/attempts/{attempt_id}", "/mentor/export.csv",
+    ]
+
+
+def test_learners_get_403_on_every_mentor_url(client, course, take, token_for):
+    attempt = take(course, course.learner)
+    token = token_for(course, course.learner, Role.LEARNER)
+    for url in mentor_urls(course, attempt.id):
+        assert get(client, url, token).status_code == 403, url
+
+
+def test_every_mentor_url_needs_a_launch(client, course, take):
+    attempt = take(course, course.learner)
+    for url in mentor_urls(course, attempt.id):
+        assert client.get(url).status_code == 401, url
+        assert get(client, url, course.token + "x").status_code == 401, url
+
+
+def test_the_cohort_page_forms_and_links_carry_the_launch_token(client, course):
+    page = get(client, "/mentor/", course.token)
+    html = page.get_data(as_text=True)
+
+    assert page.status_code == 200
+    form = re.search(r'<form class="cohort-filter" method="get".*?</form>', html, re.S).group(0)
+    assert f'name="lt" value="{course.token}"' in form
+    for field in ('name="q"', 'name="status"', 'name="dimension"', 'name="min"', 'name="max"',
+                  'name="sort"', 'name="dir"'):
+        assert field in form
+    links = re.findall(r'href="(/mentor/[^"]*)"', html)
+    assert links and all(f"lt={course.token}" in unescape(link) for link in links)
+    assert "Lena Learner" in html
+    # Columns a later issue fills: shown as a dash, with a footnote saying so.
+    assert "Next session" in html and 'id="later-columns"' in html
+
+
+def test_filters_sorting_and_pages_work_through_the_form(client, course, make_person, take):
+    complete_many(course, make_person, take, 3)
+    everyone = get(client, "/mentor/", course.token).get_data(as_text=True)
+    assert "<strong>4</strong> learners" in everyone
+
+    started = get(client, "/mentor/", course.token, status="not_started").get_data(as_text=True)
+    assert "Lena Learner" in started and "P0 Cohort" not in started
+
+    found = get(client, "/mentor/", course.token, q="p1").get_data(as_text=True)
+    assert "P1 Cohort" in found and "Lena Learner" not in found
+
+    by_overall = get(client, "/mentor/", course.token, sort="overall", dir="desc")
+    order = re.findall(r"(P\d Cohort|Lena Learner)</a>", by_overall.get_data(as_text=True))
+    assert order[-1] == "Lena Learner"
+
+
+def test_pagination_links_appear_past_fifty(client, course):
+    from tests.mentoring.seeding import seed_cohort
+
+    seed_cohort(platform_id=course.platform.id, course_id=course.course.id,
+                resource_link_id=course.link.id, learners=60)
+    first = get(client, "/mentor/", course.token).get_data(as_text=True)
+    assert "page 1 of 2" in first and 'rel="next"' in first
+    second = get(client, "/mentor/", course.token, page="2").get_data(as_text=True)
+    assert "page 2 of 2" in second and 'rel="prev"' in second
+    assert second.count('<tr class="status-') == 11
+
+
+def test_statistics_withhold_alpha_below_five_completed(client, course, make_person, take):
+    complete_many(course, make_person, take, 4)
+    html = get(client, "/mentor/statistics", course.token).get_data(as_text=True)
+    assert html.count("not enough responses") == len(INSTRUMENT.dimensions)
+    # Means, spreads and distributions are shown to mentors from two responses.
+    assert html.count('class="chart histogram"') == len(INSTRUMENT.dimensions)
+
+
+def test_statistics_with_five_completed_show_alpha_and_quality(client, course, make_person,
+                                                               take):
+    complete_many(course, make_person, take, 5)
+    take(course, course.learner, careful_answers(5, **{CHECK.id: 7}))
+
+    html = get(client, "/mentor/statistics", course.token).get_data(as_text=True)
+
+    assert "not enough responses" not in html
+    alphas = re.findall(r'<td class="number alpha">([^<]+)</td>', html)
+    assert len(alphas) == len(INSTRUMENT.dimensions)
+    assert all(re.fullmatch(r"-?\d+\.\d\d", alpha) for alpha in alphas), alphas
+    assert "<strong>6</strong> responses" in html
+    assert "Of 6 completed responses" in html and "Failed attention check: 1" in html
+    assert "Lena Learner" in html  # listed among the flagged responses
+
+
+def test_the_learner_page_shows_answers_item_by_item(client, course, take):
+    answers = careful_answers(6, **{CHECK.id: 1})
+    take(course, course.learner, answers)
+
+    html = get(client, f"/mentor/learners/{course.learner.id}", course.token).get_data(
+        as_text=True)
+
+    text = unescape(html)
+    item = INSTRUMENT.scored_items[0]
+    reverse = next(i for i in INSTRUMENT.scored_items if i.reverse)
+    assert item.text.get("en") in text
+    assert INSTRUMENT.dimension(item.dimension_id).name.get("en") in text
+    assert f"{answers[item.id]} · {INSTRUMENT.scale.label(answers[item.id]).get('en')}" in text
+    assert reverse.text.get("en") + ' <span class="badge"' in text
+    assert "reverse-keyed" in text and "attention check failed" in text
+    assert "Attempt 1" in text and "Overall index" in text
+    # Below five completed responses there is no course average on the chart.
+    assert "Course average (" not in text and "series-1" not in html
+
+
+def test_the_learner_page_adds_the_course_average_from_five(client, course, make_person, take):
+    complete_many(course, make_person, take, 4)
+    take(course, course.learner)
+    html = get(client, f"/mentor/learners/{course.learner.id}", course.token).get_data(
+        as_text=True)
+    assert "Course average (5 learners)" in html and "series-1" in html
+    assert "Lena Learner: Design Thinking mindset profile" in html
+
+
+def test_a_learner_in_progress_shows_answers_so_far(client, course, take):
+    take(course, course.learner, {item.id: 3 for item in INSTRUMENT.pages()[0]}, submit=False)
+    html = get(client, f"/mentor/learners/{course.learner.id}", course.token).get_data(
+        as_text=True)
+    assert "in progress" in html and "not answered" in html
+    assert "Allow another attempt" not in html
+
+
+def test_the_mentor_can_allow_a_retake_from_the_learner_page(client, course, take):
+    first = take(course, course.learner)
+    html = get(client, f"/mentor/learners/{course.learner.id}", course.token).get_data(
+        as_text=True)
+    form = re.search(r'<form class="retake" method="post" action="([^"]+)">.*?</form>', html, re.S)
+    assert form and f'value="{course.token}"' in form.group(0)
+
+    response = client.post(form.group(1), data={"lt": course.token,
+                                                "person_id": course.learner.id})
+    assert response.status_code == 200
+
+    again = get(client, f"/mentor/learners/{course.learner.id}", course.token).get_data(
+        as_text=True)
+    assert "Another attempt was allowed" in again and "Allow another attempt" not in again
+    db.session.refresh(first)
+    assert first.retake_allowed
+
+
+def test_an_earlier_attempt_can_be_opened(client, course, take, launch_of):
+    from lti_tool.questionnaire import delivery
+
+    first = take(course, course.learner, careful_answers(2))
+    delivery.allow_retake(launch_of(course, course.mentor), course.learner.id)
+    db.session.commit()
+    take(course, course.learner, careful_answers(7))
+    url = f"/mentor/learners/{course.learner.id}/attempts/{first.id}"
+    html = get(client, url, course.token).get_data(as_text=True)
+    assert "Answers in attempt 1" in html and "Attempt 1, submitted" in html
+
+
+def test_the_export_is_a_streamed_csv_with_a_bom_and_a_dated_name(client, course, take):
+    take(course, course.learner)
+    response = get(client, "/mentor/export.csv", course.token)
+
+    assert response.status_code == 200 and response.is_streamed
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Cache-Control"] == "no-store"
+    day = f"{utcnow():%Y-%m-%d}"
+    disposition = response.headers["Content-Disposition"]
+    assert f'filename="DMD_101_-cohort-{day}.csv"' in disposition
+    assert f"filename*=UTF-8''DMD%20101%20%C3%BC-cohort-{day}.csv" in disposition
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbfName,E-mail,")
+    lines = body.decode("utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[1].startswith("Lena Learner,lena@example.edu,yes,Completed")
+
+
+def test_the_export_follows_the_pages_filters(client, course, make_person, take):
+    complete_many(course, make_person, take, 2)
+    response = get(client, "/mentor/export.csv", course.token, status="not_started")
+    lines = response.get_data().decode("utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[1].startswith("Lena Learner")

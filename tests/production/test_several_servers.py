@@ -1,0 +1,118 @@
+"""Two app servers sharing PostgreSQL and Redis, as production runs: login on one, launch on
+the other, answers on both, submit on one, and the score delivered once by grade workers
+running beside both."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+
+from lti_tool.questionnaire.instrument import default_instrument
+from tests.conftest import TEST_SECRET
+from tests.processes import ROOT, Gunicorn
+
+pytestmark = pytest.mark.slow
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture
+def shared_services(app):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("several servers share PostgreSQL: this runs in .ci/run's PostgreSQL pass")
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.fail("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+
+
+def _worker(app, redis_url: str) -> subprocess.Popen:
+    env = dict(os.environ)
+    env.update({
+        "LTI_TOOL_CONFIG": str(ROOT / "instance" / "no-such-config.toml"),
+        "LTI_TOOL_SECRET_KEY": TEST_SECRET, "LTI_TOOL_TOOL_URL": app.config["TOOL_URL"],
+        "LTI_TOOL_ENV": "test", "LTI_TOOL_KEYS_DIR": app.config["KEYS_DIR"],
+        "LTI_TOOL_REDIS_URL": redis_url, "LTI_TOOL_LOG_LEVEL": "WARNING",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+    })
+    flask = str(Path(sys.executable).with_name("flask"))
+    return subprocess.Popen([flask, "--app", "lti_tool", "grades", "worker", "--poll", "0.2"],
+                            cwd=ROOT, env=env)
+
+
+def test_two_servers_one_launch_one_score(app, driver, platform, tool_server, shared_services):
+    settings = dict(tool_url=tool_server.url, database_url=app.config["SQLALCHEMY_DATABASE_URI"],
+                    keys_dir=app.config["KEYS_DIR"], secret=TEST_SECRET, workers=2,
+                    redis_url=shared_services)
+    first, second = Gunicorn(**settings), Gunicorn(**settings)
+    workers = [_worker(app, shared_services), _worker(app, shared_services)]
+    try:
+        learner = driver.user("Learner")
+        attempt = driver.authorize(driver.login(learner["id"], login_url=first.url + "/lti/login"))
+        # State and nonce were stored in Redis by the first server.
+        assert redis.Redis.from_url(REDIS_URL).keys("dmd:*")
+        launched = driver.post_launch(attempt, launch_url=second.url + "/lti/launch")
+        assert launched.status_code == 303, launched.text[:2000]
+        token = attempt.token
+
+        begun = requests.post(first.url + "/questionnaire/begin", data={"lt": token},
+                              allow_redirects=False)
+        assert begun.status_code == 303, begun.text[:2000]
+        attempt_id = int(re.search(r"/attempts/(\d+)/", begun.headers["Location"]).group(1))
+
+        pages = default_instrument().pages()
+        servers = [first, second]
+        sent = 0
+        for index, page in enumerate(pages[:-1]):
+            for number, item in enumerate(page):
+                server = servers[(index + number) % 2]
+                value = item.attention_check_expected or (number % 7) + 1
+                saved = requests.post(
+                    f"{server.url}/questionnaire/attempts/{attempt_id}/answers",
+                    json={"item_id": item.id, "value": value, "page": index, "seconds": 2},
+                    headers={"X-Launch-Token": token},
+                )
+                assert saved.status_code == 200, saved.text
+                sent += 1
+        last = len(pages) - 1
+        form = {"lt": token, "go": "submit", "seconds": "40"}
+        for number, item in enumerate(pages[-1]):
+            form[f"item-{item.id}"] = str(item.attention_check_expected or (number % 7) + 1)
+        submitted = requests.post(
+            f"{second.url}/questionnaire/attempts/{attempt_id}/pages/{last}", data=form,
+            allow_redirects=False,
+        )
+        assert submitted.status_code == 303, submitted.text[:2000]
+
+        deadline = time.monotonic() + 30
+        scores = []
+        while time.monotonic() < deadline:
+            items = platform.gradebook()
+            scores = [s for item in items for s in item["scores"]
+                      if s["user_id"] == learner["id"]]
+            if scores:
+                break
+            time.sleep(0.3)
+        assert len(scores) == 1, scores
+        time.sleep(2)  # give a second delivery every chance to happen, then check it did not
+        items = platform.gradebook()
+        history = [h for item in items for h in item.get("history", [])
+                   if h["user_id"] == learner["id"]]
+        assert len(history) == 1, history
+    finally:
+        for process in workers:
+            process.terminate()
+            process.wait(10)
+        first.stop()
+        second.stop()

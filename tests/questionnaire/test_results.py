@@ -1,0 +1,134 @@
+"""The results view-model: scores as displayed, highlights, chart, and the course average."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+
+from lti_tool.extensions import db
+from lti_tool.identity.models import Platform, Role
+from lti_tool.questionnaire import delivery
+from lti_tool.questionnaire.models import Attempt, Result
+from lti_tool.questionnaire.results import course_average, results_view
+from lti_tool.questionnaire.scoring import display, score
+from tests.questionnaire.test_delivery import (
+    INSTRUMENT,
+    answer_everything,
+    careful_answers,
+    make_activity,
+    make_launch,
+    make_platform,
+)
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context with one course and its activity; rolled back afterwards."""
+    with app.app_context():
+        yield make_activity(make_platform())
+        db.session.rollback()
+
+
+def submitted(activity, keyed: int = 5, locale: str = "en", **raw: int) -> Attempt:
+    """A new learner's submitted attempt in the activity."""
+    launch = make_launch(activity, locale=locale)
+    attempt = delivery.open_attempt(launch)
+    answer_everything(attempt, {**careful_answers(keyed), **raw})
+    delivery.submit(attempt)
+    return attempt
+
+
+def test_the_view_shows_the_stored_scores_and_highlights(ctx):
+    # Empathy high (keyed 7 everywhere), optimism low (keyed 1), the rest keyed 4.
+    answers = careful_answers(4)
+    for item in INSTRUMENT.items_for_dimension("empathy"):
+        answers[item.id] = 1 if item.reverse else 7
+    for item in INSTRUMENT.items_for_dimension("optimism"):
+        answers[item.id] = 7 if item.reverse else 1
+    attempt = submitted(ctx, **answers)
+    profile = score(INSTRUMENT, answers)
+    view = results_view(attempt, "en")
+    assert view.overall_text == display(profile.overall) == "5.5"
+    assert [d.id for d in view.dimensions] == [d.id for d in INSTRUMENT.dimensions]
+    empathy = view.dimensions[0]
+    assert (empathy.name, empathy.score_text) == ("Empathy", "10.0")
+    assert view.strengths[0].id == "empathy" and len(view.strengths) == 3
+    assert view.improvements[0].id == "optimism" and len(view.improvements) == 3
+    assert empathy.description == INSTRUMENT.dimension("empathy").description.get("en")
+    assert len(empathy.suggestions) == len(INSTRUMENT.dimension("empathy").suggestions)
+    assert view.chart_svg.startswith("<svg") and "Empathy" in view.chart_svg
+    assert view.quality_notes == profile.quality.reasons
+
+
+def test_texts_follow_the_launch_locale(ctx):
+    attempt = submitted(ctx, keyed=6)
+    view = results_view(attempt, "pl-PL")
+    assert view.dimensions[0].name == "Empatia"
+    assert view.title == INSTRUMENT.title.get("pl")
+    assert "," in view.overall_text
+
+
+def test_quality_notes_reach_the_learner(ctx):
+    launch = make_launch(ctx)
+    attempt = delivery.open_attempt(launch)
+    for index, items in enumerate(INSTRUMENT.pages()):
+        delivery.save_page(attempt, index, {item.id: 7 for item in items}, 1)
+    delivery.submit(attempt)
+    notes = results_view(attempt, "en").quality_notes
+    assert any("Attention check" in note for note in notes)
+    assert any("took 1.0 s" in note for note in notes)
+
+
+def test_no_course_average_below_five_learners(ctx):
+    attempts = [submitted(ctx, keyed) for keyed in (2, 3, 4, 5)]
+    view = results_view(attempts[0], "en")
+    assert view.course_average.learners == 4 and not view.course_average.shown
+    assert all(d.cohort_score is None for d in view.dimensions)
+    assert "Course average" not in view.chart_svg
+
+
+def test_course_average_from_five_learners(ctx):
+    attempts = [submitted(ctx, keyed) for keyed in (1, 2, 3, 4, 7)]
+    view = results_view(attempts[0], "en")
+    assert view.course_average.shown and view.course_average.learners == 5
+    scores = [a.result.dimension_scores["empathy"]["score"] for a in attempts]
+    assert view.dimensions[0].cohort_score == pytest.approx(statistics.fmean(scores))
+    assert view.dimensions[0].cohort_text == display(statistics.fmean(scores))
+    assert "Course average (5 learners)" in view.chart_svg
+
+
+def test_the_average_counts_each_learners_latest_result_in_this_course_and_version(ctx):
+    attempts = [submitted(ctx, keyed) for keyed in (1, 2, 3, 4)]
+    # Another course's learners never count.
+    other = make_activity(db.session.get(Platform, ctx.course.platform_id))
+    submitted(other)
+    # A retake replaces the learner's first result instead of adding a fifth voice.
+    learner = make_launch(ctx, person=attempts[0].person)
+    delivery.allow_retake(make_launch(ctx, role=Role.MENTOR), learner.person_id)
+    retake = delivery.open_attempt(learner)
+    answer_everything(retake, careful_answers(7))
+    delivery.submit(retake)
+    # Results of another instrument version are another scale: never averaged together.
+    stale = Attempt(
+        person_id=make_launch(ctx).person_id, course_id=ctx.course.id,
+        resource_link_id=ctx.link.id, instrument_id=INSTRUMENT.id, instrument_version=2,
+        number=1, submitted_dt=retake.submitted_dt, page_seconds={},
+    )
+    db.session.add(stale)
+    db.session.add(Result(
+        attempt=stale, overall=1.0, dimension_scores={}, area_scores={}, strengths=[],
+        improvements=[], quality_flags={},
+    ))
+    db.session.flush()
+    average = course_average(ctx.course.id, INSTRUMENT)
+    assert average.learners == 4 and not average.shown
+    submitted(ctx, 2)
+    average = course_average(ctx.course.id, INSTRUMENT)
+    assert average.learners == 5
+    expected = statistics.fmean(
+        [retake.result.dimension_scores["empathy"]["score"]]
+        + [a.result.dimension_scores["empathy"]["score"] for a in attempts[1:]]
+        + [score(INSTRUMENT, careful_answers(2)).scores["empathy"]]
+    )
+    assert average.scores["empathy"] == pytest.approx(expected)
