@@ -62,8 +62,13 @@ class DatabaseStore:
                         self.table.c.key == key, self.table.c.expires_dt <= utcnow()
                     )
                 )
-                result = conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
-                return result.rowcount == 1
+                # RETURNING, not rowcount: drivers report -1 for an upsert's rowcount.
+                inserted = conn.execute(
+                    stmt.on_conflict_do_nothing(index_elements=["key"]).returning(
+                        self.table.c.key
+                    )
+                ).first()
+                return inserted is not None
             conn.execute(
                 stmt.on_conflict_do_update(
                     index_elements=["key"],
