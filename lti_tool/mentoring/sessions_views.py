@@ -17,7 +17,8 @@ from lti_tool.identity.models import Role, utcnow
 from lti_tool.lti.session import launch_url_for, role_required
 from lti_tool.mentoring import booking, calendar, notes, slots
 from lti_tool.mentoring.areas import default_agenda
-from lti_tool.mentoring.booking import BookingConflict, BookingRefused, SessionDraft
+from lti_tool.mentoring.booking import BookingConflict, BookingRefused
+from lti_tool.mentoring.drafts import SessionDraft
 from lti_tool.mentoring.models import MeetingMode, SessionStatus
 from lti_tool.mentoring.scope import (
     BadInput,

@@ -27,10 +27,9 @@ from lti_tool.mentoring.booking import (
     guard_text,
     hold_calendars,
     place_session,
-    read_minutes,
-    read_place,
     upcoming_count,
 )
+from lti_tool.mentoring.drafts import read_minutes, read_place
 from lti_tool.mentoring.models import (
     AvailabilitySlot,
     MeetingMode,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from lti_tool.extensions import db
 from lti_tool.mentoring import booking
-from lti_tool.mentoring.booking import SessionDraft
+from lti_tool.mentoring.drafts import SessionDraft
 from lti_tool.mentoring.models import CalendarFeed, MeetingMode
 from tests.mentoring.sessions_kit import at, get, in_days, mentored_course, winter_day
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from lti_tool.extensions import db
 from lti_tool.mentoring import booking, notes
-from lti_tool.mentoring.booking import SessionDraft
+from lti_tool.mentoring.drafts import SessionDraft
 from lti_tool.mentoring.models import MeetingMode, Note, NoteVisibility
 from lti_tool.mentoring.scope import BadInput, NotAllowed, NotFound
 from tests.mentoring.sessions_kit import get, in_days, mentored_course, text_of

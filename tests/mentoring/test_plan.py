@@ -15,7 +15,7 @@ from sqlalchemy import event, select
 from lti_tool.extensions import db
 from lti_tool.identity.models import Course, Person, Platform, utcnow
 from lti_tool.mentoring import booking, goals
-from lti_tool.mentoring.booking import SessionDraft
+from lti_tool.mentoring.drafts import SessionDraft
 from lti_tool.mentoring.goals import ActionDraft, GoalDraft
 from lti_tool.mentoring.models import ActionOwner, GoalStatus, MeetingMode
 from lti_tool.mentoring.plan import PlanSummary, plan_summaries
