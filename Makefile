@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app lti_tool
 TOOL_URL := http://127.0.0.1:5000
 PLATFORM_URL := http://localhost:5001
 
-.PHONY: run test lint bench install config clean-dev
+.PHONY: run test lint bench install config clean-dev messages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,14 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $@
 
+# The Polish catalog's .mo is not committed: compiled here, and at start-up when missing.
 install: $(VENV)/.installed
+	$(VENV)/bin/pybabel -q compile -d lti_tool/translations
+
+# After changing user-facing text: collect the strings, merge them into each language's .po.
+messages: install
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -o lti_tool/translations/messages.pot .
+	$(VENV)/bin/pybabel -q update -i lti_tool/translations/messages.pot -d lti_tool/translations --no-fuzzy-matching
 
 instance/config.toml: | $(VENV)/.installed
 	$(PY) -m lti_tool.config init --tool-url $(TOOL_URL)
@@ -43,7 +50,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 bench: install
-	$(PY) bench/launch.py
+	cd bench && ../$(PY) all.py
 
 clean-dev:
 	rm -rf instance/dmd.sqlite3 instance/devplatform

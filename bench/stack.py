@@ -37,7 +37,7 @@ class Timed:
 class Stack:
     """Start everything; `launch(user_id)` drives one full launch; `stop()` ends it all."""
 
-    def __init__(self, *, workers: int = 2, learners: int = 30) -> None:
+    def __init__(self, *, workers: int = 2, learners: int = 30, threads: int = 1) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="dmd-bench-")
         tmp = Path(self.tmp.name)
         self.database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}"
@@ -71,7 +71,7 @@ class Stack:
         self._wait(self.platform_url + "/mod/lti/certs.php")
         self.tool = Gunicorn(tool_url=self.tool_url, database_url=self.database_url,
                              keys_dir=self.keys_dir, secret=SECRET, workers=workers,
-                             port=self.tool_port)
+                             threads=threads, port=self.tool_port)
         self.http = requests.Session()
 
     def _psql(self, sql: str) -> None:

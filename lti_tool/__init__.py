@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
 
+from lti_tool import i18n
 from lti_tool.config import PROJECT_ROOT, load_config
 from lti_tool.extensions import db, migrate
 
@@ -31,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         with app.app_context():
             _tune_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    i18n.init_app(app)
     _import_models()
 
     from lti_tool.gradebook.views import bp as gradebook_bp
@@ -55,10 +57,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.jinja_env.globals["launch_url_for"] = launch_url_for
     from lti_tool import headers
+    from lti_tool.dataprotection import audit_hook
+    from lti_tool.dataprotection.views import bp as dataprotection_bp
     from lti_tool.health import bp as health_bp
 
     headers.install(app)
+    audit_hook.install(app)
     app.register_blueprint(health_bp)
+    app.register_blueprint(dataprotection_bp)
     if app.config["TRUSTED_PROXIES"]:
         # Behind a TLS-terminating proxy: trust its X-Forwarded-* so URLs are https and
         # cookies Secure. Only as many hops as configured, never more.
@@ -104,6 +110,7 @@ def _tune_sqlite(engine) -> None:
 def _import_models() -> None:
     """Import every model module so that Alembic and create_all see every table."""
     import lti_tool.gradebook.models  # noqa: F401
+    import lti_tool.identity.audit  # noqa: F401
     import lti_tool.identity.models  # noqa: F401
     import lti_tool.lti.invitations  # noqa: F401
     import lti_tool.lti.models  # noqa: F401

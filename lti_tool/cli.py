@@ -20,6 +20,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(platforms_cli)
     app.cli.add_command(grades_cli)
     app.cli.add_command(roster.roster_cli)
+    from lti_tool.dataprotection.cli import data_cli
+
+    app.cli.add_command(data_cli)
 
 
 @click.group("keys")

@@ -49,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "CALENDAR_FEED_PAST_DAYS": 60,
     "LOG_LEVEL": "INFO",
     "TRUSTED_PROXIES": 0,
+    "ATTEMPT_RETENTION_DAYS": 730,
     "FRAME_ANCESTORS_EXTRA": [],
 }
 
@@ -141,7 +142,7 @@ def check_config(config: dict[str, Any], source: str) -> None:
             f"{source}: TOOL_URL must use https in production: LMS iframes need Secure cookies"
         )
     for key in ("LAUNCH_SESSION_MINUTES", "LOGIN_STATE_SECONDS", "KEY_BITS",
-                "ROSTER_MAX_AGE_MINUTES"):
+                "ROSTER_MAX_AGE_MINUTES", "ATTEMPT_RETENTION_DAYS"):
         if not isinstance(config.get(key), int) or config[key] <= 0:
             raise ConfigError(f"{source}: {key} must be a positive whole number")
     if not isinstance(config.get("TRUSTED_PROXIES"), int) or config["TRUSTED_PROXIES"] < 0:

@@ -25,7 +25,8 @@ class Gunicorn:
     """`gunicorn 'lti_tool:create_app()'` on 127.0.0.1 with settings from the environment."""
 
     def __init__(self, *, tool_url: str, database_url: str, keys_dir: str, secret: str,
-                 workers: int = 1, redis_url: str = "", port: int | None = None) -> None:
+                 workers: int = 1, redis_url: str = "", port: int | None = None,
+                 threads: int = 1) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
@@ -41,7 +42,8 @@ class Gunicorn:
         })
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         self.process = subprocess.Popen(
-            [gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
+            [gunicorn, "--workers", str(workers), "--threads", str(threads),
+             "--bind", f"127.0.0.1:{self.port}",
              "--log-level", "warning", "lti_tool:create_app()"],
             cwd=ROOT, env=env,
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lti_tool.gradebook.settings import DEFAULT_MAXIMUM
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import ResourceLink
 from lti_tool.lti.services import (
     LINEITEM_TYPE,
@@ -26,7 +27,10 @@ LINEITEM_TAG = "design-mindset"
 
 
 class NoLineItem(Exception):
-    """Scores of this activity cannot reach the LMS gradebook; the message tells mentors why."""
+    """Scores of this activity cannot reach the LMS gradebook; the message tells mentors why.
+
+    The worker stores the message in English; pages show it with the `translated` filter.
+    """
 
 
 @dataclass(frozen=True)
@@ -41,18 +45,18 @@ def static_problem(link: ResourceLink) -> str | None:
     """Why scores cannot be sent, as far as the launch claims alone tell; None if they may."""
     scopes = set(link.ags_scopes or [])
     if not (link.ags_lineitem or link.ags_lineitems):
-        return (
+        return _l(
             "The platform does not offer the grade service (AGS) for this activity, so scores "
             "stay in the tool. An LMS administrator can enable \"IMS LTI Assignment and Grade "
             "Services\" for the tool; launch the activity again afterwards."
         )
     if SCOPE_SCORE not in scopes:
-        return (
+        return _l(
             "The platform did not grant the tool the right to send scores (the AGS score "
             "scope). An LMS administrator can allow it in the tool's settings."
         )
     if not link.ags_lineitem and SCOPE_LINEITEM not in scopes and SCOPE_LINEITEM_READ not in scopes:
-        return (
+        return _l(
             "The platform did not name a grade item for this activity and did not let the tool "
             "look for one or create one (the AGS lineitem scopes). Set the activity to accept "
             "grades in the LMS, or ask an administrator to allow \"grade sync and column "
@@ -110,12 +114,12 @@ def line_item_for(
         if items:
             return LineItemTarget(items[0]["id"], _number(items[0].get("scoreMaximum")))
     if SCOPE_LINEITEM not in set(link.ags_scopes or []):
-        raise NoLineItem(
+        raise NoLineItem(_l(
             "The activity has no grade item in the LMS, and the platform did not grant the tool "
             "the right to create one (the AGS lineitem scope, \"grade sync and column "
             "management\" in Moodle). Create a grade item for the activity, or ask an LMS "
             "administrator to allow column management."
-        )
+        ))
     created = client.create_line_item(link.ags_lineitems, {
         "label": LINEITEM_LABEL,
         "scoreMaximum": DEFAULT_MAXIMUM,
@@ -123,5 +127,6 @@ def line_item_for(
         "tag": LINEITEM_TAG,
     })
     if not isinstance(created, dict) or not created.get("id"):
-        raise NoLineItem("The platform created a grade item but did not say where it is (no id).")
+        raise NoLineItem(
+            _l("The platform created a grade item but did not say where it is (no id)."))
     return LineItemTarget(created["id"], _number(created.get("scoreMaximum")) or DEFAULT_MAXIMUM)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from lti_tool.extensions import db
 from lti_tool.gradebook.models import GradeMode, GradeSettings
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.lti.models import LaunchSession
 from lti_tool.lti.provisioning import get_or_create
 
@@ -23,7 +24,7 @@ CUSTOM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/custom"
 DEFAULT_MAXIMUM = 100.0
 #: The largest maximum a mentor may choose; LMS gradebooks handle more, people rarely mean it.
 LARGEST_MAXIMUM = 1000.0
-DEFAULT_TITLE = "Design Mindset questionnaire"
+DEFAULT_TITLE = _l("Design Mindset questionnaire")
 
 
 class SettingsError(Exception):
@@ -73,8 +74,7 @@ def parse_mode(raw: Any) -> GradeMode:
     try:
         return GradeMode(str(raw or ""))
     except ValueError:
-        names = " or ".join(mode.value for mode in GradeMode)
-        raise SettingsError(f"choose a grade mode: {names}") from None
+        raise SettingsError(_l("choose a grade mode: completion or score")) from None
 
 
 @dataclass(frozen=True)
@@ -95,15 +95,16 @@ def choose_activity(title: Any, mode: Any, maximum: Any) -> ActivityChoice:
     """Check a Deep Linking choice: a title, a grade mode, a maximum score above 0."""
     title = " ".join(str(title or "").split())
     if not title:
-        raise SettingsError("the activity needs a title")
+        raise SettingsError(_l("the activity needs a title"))
     if len(title) > 255:
-        raise SettingsError("the title may have at most 255 characters")
+        raise SettingsError(_l("the title may have at most 255 characters"))
     try:
         points = float(str(maximum).strip())
     except ValueError:
         points = math.nan
     if not math.isfinite(points) or not 0 < points <= LARGEST_MAXIMUM:
-        raise SettingsError(
-            f"the maximum score must be a number above 0 and at most {LARGEST_MAXIMUM:g}"
-        )
+        raise SettingsError(_l(
+            "the maximum score must be a number above 0 and at most %(largest)s",
+            largest=f"{LARGEST_MAXIMUM:g}",
+        ))
     return ActivityChoice(title, parse_mode(mode), points)

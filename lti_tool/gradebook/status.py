@@ -16,6 +16,7 @@ from lti_tool.gradebook.lineitems import static_problem
 from lti_tool.gradebook.models import GradeMode, GradeSettings, ScoreRecord, ScoreStatus
 from lti_tool.gradebook.settings import grade_settings
 from lti_tool.gradebook.sync import add_record
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Person, ResourceLink, utcnow
 
 
@@ -95,11 +96,12 @@ def retry(course_id: int | None, resource_link_id: int, record_id: int,
         if older is not None and older.resource_link_id == resource_link_id and (
             older.resource_link.course_id == course_id
         ):
-            raise NotRetryable("a newer score of this learner replaced this one")
+            raise NotRetryable(_l("a newer score of this learner replaced this one"))
         raise RecordNotFound(f"no score {record_id} in this activity")
     record = rows[0]
     if record.status is not ScoreStatus.FAILED:
-        raise NotRetryable(f"this score is {record.status.value}, not failed")
+        raise NotRetryable(_l("this score is sent, not failed") if record.status is ScoreStatus.SENT
+                           else _l("this score is pending, not failed"))
     now = now or utcnow()
     record.status = ScoreStatus.PENDING
     record.attempts = 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, g, redirect, render_template, request
+from flask_babel import gettext as _
 
 from lti_tool.extensions import db
 from lti_tool.gradebook import status
@@ -33,9 +34,9 @@ def _notice(title: str, message: str, code: int):
 
 def _no_activity():
     return _notice(
-        "Open the tool from an activity",
-        "Grades belong to one activity of a course. Open the tool from the activity in your "
-        "course to see its grades.",
+        _("Open the tool from an activity"),
+        _("Grades belong to one activity of a course. Open the tool from the activity in your "
+          "course to see its grades."),
         404,
     )
 
@@ -65,10 +66,10 @@ def retry(record_id: int):
         status.retry(g.launch.course_id, g.launch.resource_link_id, record_id)
     except status.RecordNotFound:
         db.session.rollback()
-        return _notice("No such score", "There is no such score in this activity.", 404)
+        return _notice(_("No such score"), _("There is no such score in this activity."), 404)
     except status.NotRetryable as exc:
         db.session.rollback()
-        return _notice("Not possible", _sentence(str(exc)), 409)
+        return _notice(_("Not possible"), _sentence(str(exc)), 409)
     db.session.commit()
     log.info("person %s retried score %s", g.launch.person_id, record_id)
     return redirect(launch_url_for("gradebook.sync_status", retried=record_id), code=303)
@@ -115,10 +116,10 @@ def deep_link():
     try:
         request_settings = deep_linking.request_settings(g.launch)
     except deep_linking.DeepLinkingError as exc:
-        return _notice("Cannot add an activity here", _sentence(str(exc)), 400)
+        return _notice(_("Cannot add an activity here"), _sentence(str(exc)), 400)
     return render_template(
         "gradebook/deep_link.html", launch=g.launch,
-        form={"title": request_settings.get("title") or DEFAULT_TITLE,
+        form={"title": request_settings.get("title") or str(DEFAULT_TITLE),
               "grade_mode": "completion", "score_maximum": f"{DEFAULT_MAXIMUM:g}"},
     )
 
@@ -139,7 +140,7 @@ def deep_link_respond():
             "gradebook/deep_link.html", launch=g.launch, form=form, error=_sentence(str(exc)),
         ), 400
     except deep_linking.DeepLinkingError as exc:
-        return _notice("Cannot add an activity here", _sentence(str(exc)), 400)
+        return _notice(_("Cannot add an activity here"), _sentence(str(exc)), 400)
     log.info("person %s added an activity by Deep Linking (%s, %s)",
              g.launch.person_id, choice.grade_mode, choice.score_maximum)
     return render_template(

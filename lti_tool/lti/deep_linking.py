@@ -16,6 +16,7 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
 
 from lti_tool.extensions import db
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Deployment, Platform
 from lti_tool.lti import keys, tool_config
 from lti_tool.lti.session import LaunchContext
@@ -50,16 +51,16 @@ class DeepLinkingResponse:
 def request_settings(launch: LaunchContext) -> dict[str, Any]:
     """The launch's deep_linking_settings claim, when it can take an activity."""
     if launch.message_type != DEEP_LINKING_REQUEST:
-        raise DeepLinkingError("this page opens from the LMS when an activity is being added")
+        raise DeepLinkingError(_l("this page opens from the LMS when an activity is being added"))
     settings = launch.claims.get(DL_SETTINGS)
     if not isinstance(settings, dict) or not settings.get("deep_link_return_url"):
-        raise DeepLinkingError("the platform's request has no deep_link_return_url")
+        raise DeepLinkingError(_l("the platform's request has no deep_link_return_url"))
     accepted = settings.get("accept_types") or []
     if RESOURCE_LINK_TYPE not in accepted:
-        raise DeepLinkingError(
-            f"the platform accepts only {', '.join(map(str, accepted)) or 'nothing'} here, "
-            "not an activity (ltiResourceLink)"
-        )
+        raise DeepLinkingError(_l(
+            "the platform accepts only %(types)s here, not an activity (ltiResourceLink)",
+            types=", ".join(map(str, accepted)) or _l("nothing"),
+        ))
     return settings
 
 
@@ -69,7 +70,7 @@ def respond(launch: LaunchContext, item: ActivityItem) -> DeepLinkingResponse:
     platform = db.session.get(Platform, launch.platform_id)
     deployment = db.session.get(Deployment, launch.deployment_id)
     if platform is None or deployment is None:
-        raise DeepLinkingError("the platform of this launch is no longer registered")
+        raise DeepLinkingError(_l("the platform of this launch is no longer registered"))
     try:
         registration = tool_config.registration_for(platform)
     except keys.NoSigningKey as exc:

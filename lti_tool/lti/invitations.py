@@ -16,6 +16,7 @@ from sqlalchemy import String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_tool.extensions import db
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import utcnow
 
 INVITE_PARAM = "invite"
@@ -64,29 +65,29 @@ def invitation_url(code: str) -> str:
 def check_invitation(code: str | None) -> RegistrationInvitation:
     """The open invitation behind a code, or InvitationRefused saying what is wrong."""
     if not code:
-        raise InvitationRefused(
+        raise InvitationRefused(_l(
             "This registration address has no invitation code. Registering this tool needs "
             "an invitation: ask the tool's administrator to run `flask platforms invite` and "
             "paste the address it prints into your LMS."
-        )
+        ))
     row = db.session.scalar(
         select(RegistrationInvitation).where(RegistrationInvitation.code_hash == _hash(code))
     )
     if row is None:
-        raise InvitationRefused(
+        raise InvitationRefused(_l(
             "This invitation code is not known to the tool. Check that the whole address was "
             "pasted, or ask the tool's administrator for a new one (`flask platforms invite`)."
-        )
+        ))
     if row.used_dt is not None:
-        raise InvitationRefused(
+        raise InvitationRefused(_l(
             "This invitation was already used to register a platform; each one works once. "
             "Ask the tool's administrator for a new one (`flask platforms invite`)."
-        )
+        ))
     if row.expires_dt <= utcnow():
-        raise InvitationRefused(
-            f"This invitation expired on {row.expires_dt:%Y-%m-%d %H:%M} UTC. Ask the tool's "
-            "administrator for a new one (`flask platforms invite`)."
-        )
+        raise InvitationRefused(_l(
+            "This invitation expired on %(when)s UTC. Ask the tool's administrator for a new "
+            "one (`flask platforms invite`).", when=f"{row.expires_dt:%Y-%m-%d %H:%M}",
+        ))
     return row
 
 
@@ -109,7 +110,8 @@ def claim_invitation(code: str | None, issuer: str) -> None:
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
-        raise InvitationRefused("This invitation was used a moment ago by another registration.")
+        raise InvitationRefused(
+            _l("This invitation was used a moment ago by another registration."))
 
 
 def release_invitation(code: str) -> None:

@@ -22,6 +22,8 @@ from pylti1p3.exception import LtiException, LtiServiceException
 from sqlalchemy import select
 
 from lti_tool.extensions import db
+from lti_tool.i18n import english
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Deployment, Platform
 from lti_tool.lti import tool_profile
 
@@ -37,12 +39,13 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class RegistrationError(Exception):
-    """Dynamic Registration cannot go on; `message` is for the administrator at the screen."""
+    """Dynamic Registration cannot go on; `message` is for the administrator at the screen
+    (in the page's language), `detail` for the log (in English)."""
 
     def __init__(self, message: str, *, detail: str | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.detail = detail or message
+        self.detail = detail or english(message)
 
 
 class BadRegistrationRequest(RegistrationError):
@@ -141,15 +144,16 @@ def same_site(*urls: str) -> bool:
     return len(sites) == 1 and None not in sites
 
 
-def check_url(url: str | None, what: str) -> str:
+def check_url(url: str | None, what: object) -> str:
     """An absolute http(s) URL without fragment (https only in production), or refuse."""
     if not url or site(url) is None or urlsplit(url).fragment:
-        raise BadRegistrationRequest(
-            f"The {what} {url!r} is not an http(s) address. Start the registration again "
-            "from your LMS.",
-        )
+        raise BadRegistrationRequest(_l(
+            "The %(what)s %(url)s is not an http(s) address. Start the registration again "
+            "from your LMS.", what=what, url=repr(url),
+        ))
     if current_app.config["ENV"] == "production" and not url.startswith("https://"):
-        raise BadRegistrationRequest(f"The {what} {url} must use https.")
+        raise BadRegistrationRequest(_l("The %(what)s %(url)s must use https.", what=what,
+                                        url=url))
     return url
 
 
@@ -271,19 +275,20 @@ class ToolRegistration(DynamicRegistration):
                 response = http.get(url, headers=headers)
             except requests.Timeout as exc:
                 raise PlatformFailed(
-                    f"The platform did not send its configuration within {self.timeout} "
-                    f"seconds ({url}).", detail=f"timeout: {exc}",
+                    _l("The platform did not send its configuration within %(seconds)s "
+                       "seconds (%(url)s).", seconds=f"{self.timeout:g}", url=url),
+                    detail=f"timeout: {exc}",
                 ) from exc
             except requests.RequestException as exc:
                 raise PlatformFailed(
-                    f"The platform's configuration could not be read from {url}.",
+                    _l("The platform's configuration could not be read from %(url)s.", url=url),
                     detail=f"{type(exc).__name__}: {exc}",
                 ) from exc
         if not response.ok:
             raise PlatformFailed(
-                f"The platform answered HTTP {response.status_code} when asked for its "
-                f"configuration at {url}: {_platform_message(response)}."
-                + _token_hint(response.status_code),
+                _l("The platform answered HTTP %(status)d when asked for its configuration at "
+                   "%(url)s: %(answer)s.%(hint)s", status=response.status_code, url=url,
+                   answer=_platform_message(response), hint=_token_hint(response.status_code)),
                 detail=f"configuration HTTP {response.status_code}: {response.text[:300]}",
                 status=response.status_code,
             )
@@ -293,15 +298,16 @@ class ToolRegistration(DynamicRegistration):
             raw = None
         if not isinstance(raw, dict):
             raise PlatformFailed(
-                f"The platform's configuration at {url} is not a JSON object.",
+                _l("The platform's configuration at %(url)s is not a JSON object.", url=url),
                 detail=f"not JSON: {response.text[:200]!r}",
             )
         self.configuration = parse_configuration(url, raw)
         if self._expected_issuer and self.configuration.issuer != self._expected_issuer:
-            raise BadRegistrationRequest(
+            raise BadRegistrationRequest(_l(
                 "The platform's configuration changed during the registration "
-                f"(issuer {self._expected_issuer} became {self.configuration.issuer}).",
-            )
+                "(issuer %(before)s became %(after)s).", before=self._expected_issuer,
+                after=self.configuration.issuer,
+            ))
         return raw
 
     # -- after the platform said yes ------------------------------------------------
@@ -313,7 +319,7 @@ class ToolRegistration(DynamicRegistration):
         client_id = openid_registration.get("client_id")
         if not isinstance(client_id, (str, int)) or not str(client_id).strip():
             raise PlatformFailed(
-                "The platform accepted the registration but sent no client_id.",
+                _l("The platform accepted the registration but sent no client_id."),
                 detail=f"registration answer keys: {sorted(openid_registration)}",
             )
         tool = openid_registration.get(TOOL_CONFIGURATION) or {}
@@ -326,10 +332,10 @@ class ToolRegistration(DynamicRegistration):
         return RegistrationOutcome(self.configuration, platform, deployment_id, created, granted)
 
 
-def _token_hint(status: int) -> str:
+def _token_hint(status: int) -> object:
     if status in (401, 403):
-        return (" It refused the registration token: tokens work once and for a limited time "
-                "(an hour in Moodle). Start the registration again from your LMS.")
+        return _l(" It refused the registration token: tokens work once and for a limited "
+                  "time (an hour in Moodle). Start the registration again from your LMS.")
     return ""
 
 
@@ -345,25 +351,26 @@ def parse_configuration(url: str, raw: dict[str, Any]) -> PlatformConfiguration:
     if not isinstance(lti, dict):
         missing.append(PLATFORM_CONFIGURATION)
     if missing:
-        raise PlatformFailed(
-            f"The platform's configuration at {url} is not an LTI platform configuration: "
-            f"it lacks {', '.join(missing)}.",
-        )
+        raise PlatformFailed(_l(
+            "The platform's configuration at %(url)s is not an LTI platform configuration: "
+            "it lacks %(missing)s.", url=url, missing=", ".join(missing),
+        ))
     for key in REQUIRED_ENDPOINTS:
-        check_url(_text(raw, key), f"platform's {key}")
+        check_url(_text(raw, key), _l("platform's %(key)s", key=key))
     issuer = _text(raw, "issuer").rstrip("/")
     endpoint = _text(raw, "registration_endpoint")
     if not same_site(issuer, endpoint, url):
         raise BadRegistrationRequest(
-            f"The platform's configuration names the issuer {issuer} but its registration "
-            f"endpoint is {endpoint} and the configuration came from {url}. They must be on "
-            "one site (scheme and domain), so the registration was refused. Start it "
-            "from the LMS itself, not from a link someone sent you.",
+            _l("The platform's configuration names the issuer %(issuer)s but its registration "
+               "endpoint is %(endpoint)s and the configuration came from %(url)s. They must be "
+               "on one site (scheme and domain), so the registration was refused. Start it "
+               "from the LMS itself, not from a link someone sent you.", issuer=issuer,
+               endpoint=endpoint, url=url),
             detail=f"issuer/endpoint site mismatch: {issuer} {endpoint} {url}",
         )
     algorithms = raw.get("id_token_signing_alg_values_supported")
     if isinstance(algorithms, list) and "RS256" not in algorithms:
-        raise PlatformFailed("The platform does not sign id_tokens with RS256.")
+        raise PlatformFailed(_l("The platform does not sign id_tokens with RS256."))
     return PlatformConfiguration(
         url=url,
         issuer=issuer,
@@ -380,7 +387,7 @@ def parse_configuration(url: str, raw: dict[str, Any]) -> PlatformConfiguration:
 
 def read_configuration(url: str | None, token: str | None) -> PlatformConfiguration:
     """The platform's configuration, checked; raises a RegistrationError subclass."""
-    flow = ToolRegistration(check_url(url, "openid_configuration address"), token)
+    flow = ToolRegistration(check_url(url, _l("openid_configuration address")), token)
     flow.get_openid_configuration()
     assert flow.configuration is not None
     return flow.configuration
@@ -399,25 +406,27 @@ def register(configuration: PlatformConfiguration, token: str | None) -> Registr
     except LtiServiceException as exc:
         response = exc.response
         raise PlatformFailed(
-            f"The platform refused the registration with HTTP {response.status_code}: "
-            f"{_platform_message(response)}" + _token_hint(response.status_code),
+            _l("The platform refused the registration with HTTP %(status)d: %(answer)s%(hint)s",
+               status=response.status_code, answer=_platform_message(response),
+               hint=_token_hint(response.status_code)),
             detail=f"registration HTTP {response.status_code}: {response.text[:300]}",
             status=response.status_code,
         ) from exc
     except requests.Timeout as exc:
         raise PlatformFailed(
-            f"The platform did not answer the registration within {flow.timeout} seconds.",
+            _l("The platform did not answer the registration within %(seconds)s seconds.",
+               seconds=f"{flow.timeout:g}"),
             detail=f"timeout: {exc}",
         ) from exc
     except requests.RequestException as exc:
         raise PlatformFailed(
-            "The platform's registration endpoint could not be reached.",
+            _l("The platform's registration endpoint could not be reached."),
             detail=f"{type(exc).__name__}: {exc}",
         ) from exc
     except (LtiException, AssertionError) as exc:
         # pylti1p3 checks the answer's shape with assert statements.
         raise PlatformFailed(
-            "The platform's answer to the registration is not an LTI tool configuration.",
+            _l("The platform's answer to the registration is not an LTI tool configuration."),
             detail=f"{type(exc).__name__}: {exc}",
         ) from exc
 
@@ -432,7 +441,7 @@ def _platform_message(response: requests.Response) -> str:
         words = body.get("error_description") or body.get("error") or body.get("message")
         if isinstance(words, str) and words:
             return words[:300]
-    return response.text.strip()[:300] or "(no explanation)"
+    return response.text.strip()[:300] or str(_l("(no explanation)"))
 
 
 def store_platform(

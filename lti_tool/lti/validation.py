@@ -26,6 +26,8 @@ from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.message_validators import get_validators
 
+from lti_tool.i18n import english
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Deployment, Platform
 from lti_tool.lti import tool_config
 from lti_tool.lti.provisioning import get_or_create
@@ -43,13 +45,14 @@ LOGIN_REQUEST_PARAMS = (
 
 
 class LaunchError(Exception):
-    """A login or launch that cannot go on; `message` is safe to show, `detail` is for logs."""
+    """A login or launch that cannot go on; `message` is safe to show (in the page's
+    language), `detail` is for logs (in English)."""
 
     def __init__(self, message: str, *, status: int = 400, detail: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
-        self.detail = detail or message
+        self.detail = detail or english(message)
 
 
 class StateCookies(CookieService):
@@ -159,22 +162,26 @@ class ToolLogin(FlaskOIDCLogin):
         missing = [n for n, v in (("iss", iss), ("login_hint", login_hint),
                                   ("target_link_uri", target)) if not v]
         if missing:
-            raise LaunchError(
-                f"The platform's login request lacks {', '.join(missing)}. Open the tool "
-                "from a course page in your LMS rather than by its address."
-            )
+            raise LaunchError(_l(
+                "The platform's login request lacks %(missing)s. Open the tool from a course "
+                "page in your LMS rather than by its address.", missing=", ".join(missing),
+            ))
         tool_url = current_app.config["TOOL_URL"]
         if not (target == tool_url or target.startswith(tool_url + "/")):
-            raise LaunchError(
-                f"The login asks for {target}, which is not a page of this tool ({tool_url}). "
-                "Check the Tool URL in the platform's registration."
-            )
+            raise LaunchError(_l(
+                "The login asks for %(target)s, which is not a page of this tool (%(tool_url)s). "
+                "Check the Tool URL in the platform's registration.",
+                target=target, tool_url=tool_url,
+            ))
         platform = tool_config.find_platform(iss, client_id)
         if platform is None:
-            who = f"issuer {iss}" + (f" with client id {client_id}" if client_id else "")
             raise LaunchError(
-                f"This tool has no registration for {who}. An administrator can add it "
-                "with `flask platforms add` or by Dynamic Registration.",
+                _l("This tool has no registration for issuer %(iss)s with client id "
+                   "%(client_id)s. An administrator can add it with `flask platforms add` or by "
+                   "Dynamic Registration.", iss=iss, client_id=client_id) if client_id
+                else _l("This tool has no registration for issuer %(iss)s. An administrator "
+                        "can add it with `flask platforms add` or by Dynamic Registration.",
+                        iss=iss),
                 detail=f"unknown platform iss={iss!r} client_id={client_id!r}",
             )
         in_new_window = bool(self._get_request_param(NEW_WINDOW_PARAM))
@@ -214,7 +221,7 @@ def begin_login() -> LoginStart:
     try:
         url = login.get_redirect_object(launch_url()).get_redirect_url()
     except (OIDCException, LtiException) as exc:
-        raise LaunchError(f"The login request was refused: {exc}") from exc
+        raise LaunchError(_l("The login request was refused: %(reason)s", reason=str(exc))) from exc
     params = login._state_params
     return LoginStart(
         auth_url=url, cookies=login.cookies, state=parse_qs(urlsplit(url).query)["state"][0],
@@ -266,7 +273,7 @@ class ToolLaunch(FlaskMessageLaunch):
             raise
         except LtiException as exc:
             self._validated = False
-            raise LaunchError(f"The launch was refused: {exc}") from exc
+            raise LaunchError(_l("The launch was refused: %(reason)s", reason=str(exc))) from exc
         return self
 
     @property
@@ -281,12 +288,14 @@ class ToolLaunch(FlaskMessageLaunch):
             # The platform's auth endpoint refused the login and says why (OIDC error POST).
             description = self._get_request_param("error_description") or ""
             raise LaunchError(
-                f"The platform refused the login: {error}. {description}".strip(),
+                _l("The platform refused the login: %(error)s. %(description)s", error=error,
+                   description=description),
                 detail=f"platform auth error {error!r}: {description!r}",
             )
         state = self._get_request_param("state")
         if not state:
-            raise LaunchError("The launch has no state. Open the activity again from the course.")
+            raise LaunchError(
+                _l("The launch has no state. Open the activity again from the course."))
         if self._storage_proof is not None:
             return self._check_storage_proof(state)
         cookie = self._cookie_service.get_cookie(state)
@@ -305,8 +314,8 @@ class ToolLaunch(FlaskMessageLaunch):
             raise self._state_unknown(state)
         if cookie is None or not _same(cookie, state):
             raise LaunchError(
-                "Your browser sent back another cookie than the one set when the launch "
-                "began, so this launch cannot be tied to you. Open the activity again.",
+                _l("Your browser sent back another cookie than the one set when the launch "
+                   "began, so this launch cannot be tied to you. Open the activity again."),
                 detail="state cookie different",
             )
         return params
@@ -314,8 +323,8 @@ class ToolLaunch(FlaskMessageLaunch):
     @staticmethod
     def _state_unknown(state: str) -> LaunchError:
         return LaunchError(
-            "This launch has expired or was already used. Open the activity again "
-            "from the course page.",
+            _l("This launch has expired or was already used. Open the activity again "
+               "from the course page."),
             detail=f"unknown, expired or replayed state {state[:16]}...",
         )
 
@@ -342,8 +351,8 @@ class ToolLaunch(FlaskMessageLaunch):
         origin = request.headers.get("Origin")
         if origin != tool_origin():
             raise LaunchError(
-                "This launch was not sent by the tool's own page. Open the activity again "
-                "from the course page.",
+                _l("This launch was not sent by the tool's own page. Open the activity again "
+                   "from the course page."),
                 status=403, detail=f"platform storage proof from Origin {origin!r}",
             )
         params = self._session_service.take_state_params(state)
@@ -351,14 +360,14 @@ class ToolLaunch(FlaskMessageLaunch):
             raise self._state_unknown(state)
         if not params.get("storage_target"):
             raise LaunchError(
-                "This launch did not begin with the platform's storage. Open the activity "
-                "again from the course page.",
+                _l("This launch did not begin with the platform's storage. Open the activity "
+                   "again from the course page."),
                 status=403, detail="platform storage proof for a login without storage target",
             )
         if not _same(self._storage_proof, state):
             raise LaunchError(
-                "The value read back from the platform's storage does not match this launch. "
-                "Open the activity again from the course page.",
+                _l("The value read back from the platform's storage does not match this "
+                   "launch. Open the activity again from the course page."),
                 status=403, detail="platform storage value differs from state",
             )
         return params
@@ -366,20 +375,19 @@ class ToolLaunch(FlaskMessageLaunch):
     def _check_format(self) -> None:
         token = self._get_request_param("id_token")
         if not token:
-            raise LaunchError("The launch carries no id_token.")
+            raise LaunchError(_l("The launch carries no id_token."))
         try:
             self.validate_jwt_format()
         except LtiException as exc:
-            raise LaunchError("The launch's id_token is not a JWT.", detail=str(exc)) from exc
+            raise LaunchError(_l("The launch's id_token is not a JWT."), detail=str(exc)) from exc
         header = self._jwt.get("header") or {}
         if not isinstance(header, dict) or not isinstance(self._jwt.get("body"), dict):
-            raise LaunchError("The launch's id_token is not a JWT.")
+            raise LaunchError(_l("The launch's id_token is not a JWT."))
         if header.get("alg") != "RS256":
-            raise LaunchError(
-                f"The launch is signed with {header.get('alg')!r}; LTI 1.3 requires RS256."
-            )
+            raise LaunchError(_l("The launch is signed with %(alg)s; LTI 1.3 requires RS256.",
+                                 alg=repr(header.get("alg"))))
         if not header.get("kid"):
-            raise LaunchError("The launch's id_token has no key id (kid) in its header.")
+            raise LaunchError(_l("The launch's id_token has no key id (kid) in its header."))
 
     def _check_audience(self) -> None:
         body = self._jwt["body"]
@@ -387,21 +395,21 @@ class ToolLaunch(FlaskMessageLaunch):
         audiences = aud if isinstance(aud, list) else [aud]
         audiences = [a for a in audiences if isinstance(a, str) and a]
         if not audiences:
-            raise LaunchError("The launch names no audience (aud).")
+            raise LaunchError(_l("The launch names no audience (aud)."))
         if len(audiences) > 1:
             azp = body.get("azp")
             if not azp or azp not in audiences:
-                raise LaunchError(
+                raise LaunchError(_l(
                     "The launch names several audiences but no authorized party (azp) "
                     "among them."
-                )
+                ))
             self._client_id = azp
         else:
             self._client_id = audiences[0]
         expected = self.login_params.get("client_id")
         if self._client_id != expected:
             raise LaunchError(
-                "The launch was issued for another client id than the login that began it.",
+                _l("The launch was issued for another client id than the login that began it."),
                 detail=f"aud/azp {self._client_id!r} != login {expected!r}",
             )
 
@@ -409,12 +417,12 @@ class ToolLaunch(FlaskMessageLaunch):
         iss = self._jwt["body"].get("iss")
         if iss != self.login_params.get("iss"):
             raise LaunchError(
-                "The launch comes from another issuer than the login that began it.",
+                _l("The launch comes from another issuer than the login that began it."),
                 detail=f"iss {iss!r} != login {self.login_params.get('iss')!r}",
             )
         platform = tool_config.find_platform(iss, self._client_id)
         if platform is None:
-            raise LaunchError(f"This tool has no registration for issuer {iss}.")
+            raise LaunchError(_l("This tool has no registration for issuer %(iss)s.", iss=iss))
         self.platform = platform
         self._registration = tool_config.registration_for(platform)
 
@@ -434,7 +442,7 @@ class ToolLaunch(FlaskMessageLaunch):
                 raise ValueError("no 'keys' list")
         except (requests.RequestException, ValueError) as exc:
             raise LaunchError(
-                f"The platform's public keys could not be read from {url}.",
+                _l("The platform's public keys could not be read from %(url)s.", url=url),
                 status=502, detail=f"JWKS fetch failed: {exc}",
             ) from exc
         store.set(cache_key, key_set, current_app.config["PLATFORM_JWKS_CACHE_SECONDS"])
@@ -446,10 +454,12 @@ class ToolLaunch(FlaskMessageLaunch):
             for key in self._platform_keys(refresh=refresh).get("keys", []):
                 if isinstance(key, dict) and key.get("kid") == kid:
                     if key.get("alg", "RS256") != "RS256" or key.get("kty") != "RSA":
-                        raise LaunchError(f"The platform key {kid} is not an RS256 key.")
+                        raise LaunchError(
+                            _l("The platform key %(kid)s is not an RS256 key.", kid=kid))
                     return key
         raise LaunchError(
-            f"The platform's key set at {self.platform.key_set_url} has no key {kid!r}.",
+            _l("The platform's key set at %(url)s has no key %(kid)s.",
+               url=self.platform.key_set_url, kid=repr(kid)),
             detail=f"unknown kid {kid!r}",
         )
 
@@ -468,26 +478,28 @@ class ToolLaunch(FlaskMessageLaunch):
             )
         except jwt.ExpiredSignatureError as exc:
             raise LaunchError(
-                "The launch token has expired. Launch tokens live for a minute or so; "
-                "open the activity again, and if this repeats, check the clocks of the LMS "
-                "and tool servers.", detail=str(exc),
+                _l("The launch token has expired. Launch tokens live for a minute or so; "
+                   "open the activity again, and if this repeats, check the clocks of the LMS "
+                   "and tool servers."), detail=str(exc),
             ) from exc
         except jwt.ImmatureSignatureError as exc:
             raise LaunchError(
-                "The launch token says it was issued in the future: the clocks of the LMS "
-                "and tool servers disagree.", detail=str(exc),
+                _l("The launch token says it was issued in the future: the clocks of the LMS "
+                   "and tool servers disagree."), detail=str(exc),
             ) from exc
         except jwt.MissingRequiredClaimError as exc:
-            raise LaunchError(f"The launch lacks the required claim {exc.claim!r}.") from exc
+            raise LaunchError(_l("The launch lacks the required claim %(claim)s.",
+                                 claim=repr(exc.claim))) from exc
         except jwt.InvalidTokenError as exc:
             raise LaunchError(
-                "The launch's signature or claims are not valid.", detail=str(exc)
+                _l("The launch's signature or claims are not valid."), detail=str(exc)
             ) from exc
         iat = self._jwt["body"].get("iat")
         if not isinstance(iat, (int, float)) or iat < time.time() - (
             config["ID_TOKEN_MAX_AGE_SECONDS"] + config["ID_TOKEN_LEEWAY_SECONDS"]
         ):
-            raise LaunchError("The launch token was issued too long ago.", detail=f"iat={iat}")
+            raise LaunchError(_l("The launch token was issued too long ago."),
+                              detail=f"iat={iat}")
 
     def _check_nonce(self) -> None:
         # The state record holding this nonce was taken (deleted) in _check_state, so a
@@ -495,16 +507,16 @@ class ToolLaunch(FlaskMessageLaunch):
         nonce = self._jwt["body"].get("nonce")
         if not isinstance(nonce, str) or nonce != self.login_params.get("nonce"):
             raise LaunchError(
-                "The launch's nonce is not the one this tool gave at login.",
+                _l("The launch's nonce is not the one this tool gave at login."),
                 detail="nonce mismatch",
             )
 
     def _check_deployment(self) -> None:
         deployment_id = self._jwt["body"].get(CLAIM + "deployment_id")
         if not isinstance(deployment_id, str) or not deployment_id:
-            raise LaunchError("The launch has no deployment_id.")
+            raise LaunchError(_l("The launch has no deployment_id."))
         if len(deployment_id) > 255:
-            raise LaunchError("The launch's deployment_id is longer than 255 characters.")
+            raise LaunchError(_l("The launch's deployment_id is longer than 255 characters."))
         deployment = tool_config.find_deployment(self.platform, deployment_id)
         if deployment is None and current_app.config["UNKNOWN_DEPLOYMENTS"] == "accept":
             # The registered platform signed this launch (checked above), so the deployment
@@ -518,11 +530,13 @@ class ToolLaunch(FlaskMessageLaunch):
             )
         if deployment is None:
             raise LaunchError(
-                f"Deployment {deployment_id} is not registered for issuer "
-                f"{self.platform.issuer} (client id {self.platform.client_id}). An "
-                "administrator can allow it with: flask platforms add-deployment "
-                f"--issuer '{self.platform.issuer}' --client-id '{self.platform.client_id}' "
-                f"--deployment '{deployment_id}'",
+                _l("Deployment %(deployment)s is not registered for issuer %(iss)s (client id "
+                   "%(client_id)s). An administrator can allow it with: %(command)s",
+                   deployment=deployment_id, iss=self.platform.issuer,
+                   client_id=self.platform.client_id,
+                   command=f"flask platforms add-deployment --issuer '{self.platform.issuer}' "
+                           f"--client-id '{self.platform.client_id}' "
+                           f"--deployment '{deployment_id}'"),
                 status=403, detail=f"unknown deployment {deployment_id!r}",
             )
         self.deployment = deployment
@@ -531,27 +545,29 @@ class ToolLaunch(FlaskMessageLaunch):
         body = self._jwt["body"]
         message_type = body.get(CLAIM + "message_type")
         if not message_type:
-            raise LaunchError("The launch has no message_type.")
+            raise LaunchError(_l("The launch has no message_type."))
         if message_type not in SUPPORTED_MESSAGES:
-            raise LaunchError(f"This tool does not handle {message_type!r} messages.")
+            raise LaunchError(_l("This tool does not handle %(type)s messages.",
+                                 type=repr(message_type)))
         version = body.get(CLAIM + "version")
         if version != "1.3.0":
-            raise LaunchError(f"The launch's LTI version is {version!r}; expected '1.3.0'.")
+            raise LaunchError(_l("The launch's LTI version is %(version)s; expected '1.3.0'.",
+                                 version=repr(version)))
         if not isinstance(body.get(CLAIM + "roles"), list):
-            raise LaunchError("The launch has no roles claim.")
+            raise LaunchError(_l("The launch has no roles claim."))
         if not body.get("sub") or not isinstance(body.get("sub"), str):
-            raise LaunchError(
+            raise LaunchError(_l(
                 "The launch does not say who you are (no sub): this tool saves your answers "
                 "and cannot work with anonymous launches."
-            )
+            ))
         if message_type == "LtiResourceLinkRequest":
             link = body.get(CLAIM + "resource_link")
             if not isinstance(link, dict) or not link.get("id"):
-                raise LaunchError("The launch has no resource_link id.")
+                raise LaunchError(_l("The launch has no resource_link id."))
         target = body.get(CLAIM + "target_link_uri")
         if target != self.login_params.get("target_link_uri"):
             raise LaunchError(
-                "The launch's target_link_uri differs from the one given at login.",
+                _l("The launch's target_link_uri differs from the one given at login."),
                 detail=f"{target!r} != {self.login_params.get('target_link_uri')!r}",
             )
         for validator in get_validators():

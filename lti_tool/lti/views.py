@@ -14,9 +14,12 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 
 from lti_tool import headers as security_headers
 from lti_tool.extensions import db
+from lti_tool.i18n import in_launch_language
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Role
 from lti_tool.lti import invitations, keys, registration, tool_profile
 from lti_tool.lti.provisioning import provision, remember_frame_origin
@@ -162,9 +165,13 @@ def _open(lti_launch: ToolLaunch):
     db.session.commit()
     log.info("launch accepted as %s: %s", role.value, describe(claims))
     if role is Role.NONE:
-        return render_template(
-            "lti/no_role.html", person=person, course=course, roles=claims.get(CLAIM + "roles")
-        ), 403
+        presentation = claims.get(CLAIM + "launch_presentation")
+        locale = presentation.get("locale") if isinstance(presentation, dict) else None
+        with in_launch_language(locale):
+            return render_template(
+                "lti/no_role.html", person=person, course=course,
+                roles=claims.get(CLAIM + "roles"),
+            ), 403
     endpoint = _landing(role, message_type, course is not None)
     return redirect(url_for(endpoint, **{TOKEN_PARAM: token}), code=303)
 
@@ -251,11 +258,11 @@ def _check_allowed_site(configuration_url: str, invite: str | None) -> None:
     elif config["REGISTRATION_MODE"] == "allowlist" and not registration.site_allowed(
         configuration_url, config["REGISTRATION_ALLOWED_ISSUERS"]
     ):
-        raise registration.RegistrationNotAllowed(
-            f"{configuration_url} is not on the site of a platform this tool accepts "
-            "registrations from. Ask the tool's administrator to add your issuer to "
-            "REGISTRATION_ALLOWED_ISSUERS.",
-        )
+        raise registration.RegistrationNotAllowed(_l(
+            "%(url)s is not on the site of a platform this tool accepts registrations from. "
+            "Ask the tool's administrator to add your issuer to REGISTRATION_ALLOWED_ISSUERS.",
+            url=configuration_url,
+        ))
 
 
 def _check_allowed_issuer(issuer: str) -> None:
@@ -263,10 +270,10 @@ def _check_allowed_issuer(issuer: str) -> None:
     if config["REGISTRATION_MODE"] == "allowlist" and not registration.issuer_allowed(
         issuer, config["REGISTRATION_ALLOWED_ISSUERS"]
     ):
-        raise registration.RegistrationNotAllowed(
-            f"The issuer {issuer} may not register this tool. Ask the tool's administrator to "
-            "add it to REGISTRATION_ALLOWED_ISSUERS.",
-        )
+        raise registration.RegistrationNotAllowed(_l(
+            "The issuer %(issuer)s may not register this tool. Ask the tool's administrator to "
+            "add it to REGISTRATION_ALLOWED_ISSUERS.", issuer=issuer,
+        ))
 
 
 def _register(configuration, token: str | None, invite: str | None):
@@ -299,7 +306,7 @@ def register():
     if not configuration_url:
         return _registration_page("lti/register_info.html", 400)
     try:
-        registration.check_url(configuration_url, "openid_configuration address")
+        registration.check_url(configuration_url, _l("openid_configuration address"))
         _check_allowed_site(configuration_url, invite)
         configuration = registration.read_configuration(configuration_url, token)
         frame_urls.append(configuration.issuer)
@@ -312,14 +319,15 @@ def register():
             )
         outcome = _register(configuration, token, invite)
     except (invitations.InvitationRefused, registration.RegistrationNotAllowed) as exc:
-        return _registration_problem(exc, 403, "Registration not allowed", frame_urls=frame_urls)
+        return _registration_problem(exc, 403, _("Registration not allowed"),
+                                     frame_urls=frame_urls)
     except registration.BadRegistrationRequest as exc:
-        return _registration_problem(exc, 400, "Registration refused", frame_urls=frame_urls)
+        return _registration_problem(exc, 400, _("Registration refused"), frame_urls=frame_urls)
     except registration.PlatformFailed as exc:
         return _registration_problem(
-            exc, 502, "The platform did not complete the registration", frame_urls=frame_urls,
-            hint="Start the registration again from your LMS; each attempt needs a fresh "
-                 "registration token, which the LMS makes when you press its button.",
+            exc, 502, _("The platform did not complete the registration"), frame_urls=frame_urls,
+            hint=_("Start the registration again from your LMS; each attempt needs a fresh "
+                   "registration token, which the LMS makes when you press its button."),
         )
     db.session.commit()
     security_headers.forget_origins()  # the new platform may frame the tool at once

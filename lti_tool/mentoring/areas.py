@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
@@ -57,10 +58,11 @@ def improvement_names(course_id: int, person_id: int, locale: str | None) -> lis
 
 def default_agenda(course_id: int, person_id: int, locale: str | None) -> str:
     """A first agenda for a session: the results, then each area to develop."""
-    lines = ["Review of the Design Mindset profile"]
-    lines += [f"Area to develop: {name}" for name in improvement_names(course_id, person_id,
-                                                                        locale)]
-    lines.append("Goals and next steps")
+    # In the language of whoever books: the agenda is written once, like a typed one.
+    lines = [_("Review of the Design Mindset profile")]
+    lines += [_("Area to develop: %(name)s", name=name)
+              for name in improvement_names(course_id, person_id, locale)]
+    lines.append(_("Goals and next steps"))
     return "\n".join(f"- {line}" for line in lines)
 
 

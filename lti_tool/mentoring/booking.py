@@ -26,11 +26,14 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from lti_tool.extensions import db
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Person, utcnow
 from lti_tool.lti.session import LaunchContext
 from lti_tool.mentoring.areas import default_agenda
@@ -60,15 +63,15 @@ class BookingConflict(MentoringError):
         super().__init__(self.describe(Clock(ZoneInfo("UTC"))))
 
     def describe(self, clock: Clock) -> str:
-        """The refusal, naming the clashing session in the viewer's time zone."""
+        """The refusal, naming the clashing session in the viewer's time zone (and language)."""
         when = clock.when(self.clash.start_dt, self.clash.end_dt)
         if self.person.id == self.viewer_id:
             other = (self.clash.learner if self.clash.mentor_id == self.viewer_id
                      else self.clash.mentor)
-            return (f"You already have a session then: with {other.display_name}, {when}. "
-                    "Choose another time.")
-        return (f"{self.person.display_name} already has a session then: {when}. "
-                "Choose another time.")
+            return _("You already have a session then: with %(name)s, %(when)s. "
+                     "Choose another time.", name=other.display_name, when=when)
+        return _("%(name)s already has a session then: %(when)s. Choose another time.",
+                 name=self.person.display_name, when=when)
 
 
 class BookingRefused(MentoringError):
@@ -174,7 +177,7 @@ def place_session(
 ) -> MentoringSession:
     """Book a session once no clash holds it up (the one path every booking takes)."""
     if start_dt <= (now or utcnow()):
-        raise BookingRefused("That time has already passed. Choose a time in the future.")
+        raise BookingRefused(_l("That time has already passed. Choose a time in the future."))
     hold_calendars(mentor_id, learner_id)
     _refuse_clash(mentor_id, learner_id, start_dt, end_dt, created_by_id)
     session = MentoringSession(
@@ -192,7 +195,7 @@ def book_session(launch: LaunchContext, learner_id: int | None, draft: SessionDr
     """The launch's mentor books a session with a learner of the course."""
     require_mentor(launch)
     if learner_id is None:
-        raise BadInput("Choose the learner to meet.")
+        raise BadInput(_l("Choose the learner to meet."))
     learner = learner_in_course(launch, learner_id)
     # Left empty, the agenda starts from the learner's areas to develop, as the form does.
     agenda = draft.agenda or default_agenda(course_of(launch), learner.id, launch.locale)
@@ -208,12 +211,18 @@ def reschedule(launch: LaunchContext, session_id: int, draft: SessionDraft,
     """Move a scheduled session or change its place or agenda; calendars get a new SEQUENCE."""
     session = session_for_mentor(launch, session_id)
     if session.status is not SessionStatus.SCHEDULED:
-        raise BookingRefused(f"This session is {session.status.label.lower()}; "
-                             "only a scheduled session can be changed.")
+        raise BookingRefused({
+            SessionStatus.ATTENDED: _l("This session is attended; only a scheduled session "
+                                       "can be changed."),
+            SessionStatus.NO_SHOW: _l("This session is a no-show; only a scheduled session "
+                                      "can be changed."),
+        }.get(session.status, _l("This session is cancelled; only a scheduled session can be "
+                                 "changed.")))
     moved = (draft.start_dt, draft.end_dt) != (session.start_dt, session.end_dt)
     if moved:
         if draft.start_dt <= (now or utcnow()):
-            raise BookingRefused("That time has already passed. Choose a time in the future.")
+            raise BookingRefused(
+                _l("That time has already passed. Choose a time in the future."))
         hold_calendars(session.mentor_id, session.learner_id)
         _refuse_clash(session.mentor_id, session.learner_id, draft.start_dt, draft.end_dt,
                       launch.person_id, ignore_id=session.id)
@@ -243,12 +252,16 @@ def cancel_session(launch: LaunchContext, session_id: int, reason: str | None,
         if session.start_dt - now < rules.guard:
             raise BookingRefused(guard_text(rules, "cancelled"))
     if session.status is not SessionStatus.SCHEDULED:
-        raise BookingRefused(f"This session is already {session.status.label.lower()}.")
+        raise BookingRefused({
+            SessionStatus.ATTENDED: _l("This session is already attended."),
+            SessionStatus.NO_SHOW: _l("This session is already a no-show."),
+        }.get(session.status, _l("This session is already cancelled.")))
     reason = (reason or "").strip()
     if not reason:
-        raise BadInput("Give a reason for cancelling; the other person will see it.")
+        raise BadInput(_l("Give a reason for cancelling; the other person will see it."))
     if len(reason) > MAX_REASON:
-        raise BadInput(f"The reason is too long (at most {MAX_REASON} characters).")
+        raise BadInput(_l("The reason is too long (at most %(most)d characters).",
+                          most=MAX_REASON))
     session.status = SessionStatus.CANCELLED
     session.cancel_reason = reason
     session.cancelled_dt = now
@@ -265,13 +278,14 @@ def record_outcome(launch: LaunchContext, session_id: int, outcome: str | None,
     try:
         status = SessionStatus(outcome or "")
     except ValueError as exc:
-        raise BadInput("Choose attended or no-show.") from exc
+        raise BadInput(_l("Choose attended or no-show.")) from exc
     if status not in (SessionStatus.ATTENDED, SessionStatus.NO_SHOW):
-        raise BadInput("Choose attended or no-show.")
+        raise BadInput(_l("Choose attended or no-show."))
     if session.is_cancelled:
-        raise BookingRefused("This session was cancelled.")
+        raise BookingRefused(_l("This session was cancelled."))
     if session.start_dt > (now or utcnow()):
-        raise BookingRefused("A session can be marked attended or no-show once it has begun.")
+        raise BookingRefused(
+            _l("A session can be marked attended or no-show once it has begun."))
     session.status = status
     db.session.flush()
     return session
@@ -282,10 +296,11 @@ def save_questions(launch: LaunchContext, session_id: int, text: str | None,
     """The learner's questions for the mentor, written before the session."""
     session = session_for_learner(launch, session_id)
     if not session.is_upcoming(now or utcnow()):
-        raise BookingRefused("Questions can be left only before a scheduled session.")
+        raise BookingRefused(_l("Questions can be left only before a scheduled session."))
     text = (text or "").strip()
     if len(text) > MAX_QUESTIONS:
-        raise BadInput(f"Your questions are too long (at most {MAX_QUESTIONS} characters).")
+        raise BadInput(_l("Your questions are too long (at most %(most)d characters).",
+                          most=MAX_QUESTIONS))
     session.learner_questions = text
     db.session.flush()
     return session
@@ -358,6 +373,13 @@ def upcoming_count(course_id: int, learner_id: int, now: datetime) -> int:
 def guard_text(rules: BookingRules, done: str) -> str:
     """Why a learner may not book or cancel this close to the start ("booked", "cancelled")."""
     hours = int(rules.guard.total_seconds() // 3600)
-    return (f"Sessions starting within {hours} hours can no longer be {done} here. "
-            "Contact your mentor instead.")
+    if done == "booked":
+        return ngettext("Sessions starting within %(num)d hour can no longer be booked here. "
+                        "Contact your mentor instead.",
+                        "Sessions starting within %(num)d hours can no longer be booked here. "
+                        "Contact your mentor instead.", hours)
+    return ngettext("Sessions starting within %(num)d hour can no longer be cancelled here. "
+                    "Contact your mentor instead.",
+                    "Sessions starting within %(num)d hours can no longer be cancelled here. "
+                    "Contact your mentor instead.", hours)
 

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Text, case, cast, func, or_, select
 
 from lti_tool.extensions import db
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Membership, Person, Role
 from lti_tool.lti.session import LaunchContext
 from lti_tool.questionnaire.instrument import Instrument, default_instrument, get_instrument
@@ -44,8 +45,8 @@ class Status(enum.StrEnum):
     def label(self) -> str:
         """The status as mentors read it."""
         return {
-            "not_started": "Not started", "in_progress": "In progress",
-            "completed": "Completed", "flagged": "Flagged response quality",
+            "not_started": _l("Not started"), "in_progress": _l("In progress"),
+            "completed": _l("Completed"), "flagged": _l("Flagged response quality"),
         }[self.value]
 
 
@@ -104,10 +105,13 @@ class LearnerRow:
     def status_text(self) -> str:
         """The status in one phrase: "In progress: 12 of 46", "Completed on 2026-03-02"."""
         if self.status is Status.IN_PROGRESS:
-            return f"In progress: {self.answered} of {self.total}"
-        if self.status in (Status.COMPLETED, Status.FLAGGED):
-            text = f"Completed on {self.submitted_dt:%Y-%m-%d}"
-            return text + ", response quality flagged" if self.status is Status.FLAGGED else text
+            return _l("In progress: %(answered)s of %(total)s", answered=self.answered,
+                      total=self.total)
+        day = f"{self.submitted_dt:%Y-%m-%d}" if self.submitted_dt else ""
+        if self.status is Status.FLAGGED:
+            return _l("Completed on %(day)s, response quality flagged", day=day)
+        if self.status is Status.COMPLETED:
+            return _l("Completed on %(day)s", day=day)
         return Status.NOT_STARTED.label
 
 
@@ -240,8 +244,10 @@ def grade_state_text(state: Any) -> str:
     """A grade sync state for people: "Sent", "Pending", "Failed"; "—" when there is none."""
     if state is None:
         return "—"
-    value = getattr(state, "status", state)
-    return str(getattr(value, "value", value)).replace("_", " ").capitalize()
+    value = str(getattr(getattr(state, "status", state), "value", state))
+    known = {"sent": _l("Sent"), "pending": _l("Pending"), "failed": _l("Failed"),
+             "superseded": _l("Superseded")}
+    return known.get(value) or value.replace("_", " ").capitalize()
 
 
 def grade_state_detail(state: Any) -> str | None:

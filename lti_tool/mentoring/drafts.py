@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.mentoring.models import MeetingMode
 from lti_tool.mentoring.scope import BadInput
 from lti_tool.mentoring.timezones import BadTime, parse_local
@@ -47,7 +48,8 @@ class SessionDraft:
         mode, location, meeting_url = read_place(form)
         agenda = (form.get("agenda") or "").strip()
         if len(agenda) > MAX_AGENDA:
-            raise BadInput(f"The agenda is too long (at most {MAX_AGENDA} characters).")
+            raise BadInput(_l("The agenda is too long (at most %(most)d characters).",
+                              most=MAX_AGENDA))
         return cls(start, minutes, mode, location, meeting_url, agenda)
 
 
@@ -58,9 +60,10 @@ def read_minutes(raw: str | None, default: int) -> int:
     try:
         minutes = int(raw)
     except ValueError as exc:
-        raise BadInput("Give the duration in whole minutes.") from exc
+        raise BadInput(_l("Give the duration in whole minutes.")) from exc
     if not MIN_MINUTES <= minutes <= MAX_MINUTES:
-        raise BadInput(f"A session lasts from {MIN_MINUTES} to {MAX_MINUTES} minutes.")
+        raise BadInput(_l("A session lasts from %(least)d to %(most)d minutes.",
+                          least=MIN_MINUTES, most=MAX_MINUTES))
     return minutes
 
 
@@ -69,16 +72,18 @@ def read_place(form: Mapping[str, str]) -> tuple[MeetingMode, str, str]:
     try:
         mode = MeetingMode(form.get("mode") or "")
     except ValueError as exc:
-        raise BadInput("Choose whether the session is in person or online.") from exc
+        raise BadInput(_l("Choose whether the session is in person or online.")) from exc
     location = (form.get("location") or "").strip()
     meeting_url = (form.get("meeting_url") or "").strip()
     if mode is MeetingMode.IN_PERSON:
         if not location:
-            raise BadInput("Give the location of an in-person session (a room, an address).")
+            raise BadInput(
+                _l("Give the location of an in-person session (a room, an address)."))
         if len(location) > 255:
-            raise BadInput("The location is too long (at most 255 characters).")
+            raise BadInput(_l("The location is too long (at most %(most)d characters).",
+                              most=255))
         return mode, location, ""
     parts = urlsplit(meeting_url)
     if parts.scheme not in ("https", "http") or not parts.netloc or len(meeting_url) > 1024:
-        raise BadInput("Give the link of an online session, starting with https://.")
+        raise BadInput(_l("Give the link of an online session, starting with https://."))
     return mode, "", meeting_url

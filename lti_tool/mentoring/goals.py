@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lti_tool.extensions import db
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import utcnow
 from lti_tool.lti.session import LaunchContext
 from lti_tool.mentoring.models import ActionItem, ActionOwner, Goal, GoalStatus
@@ -35,10 +36,10 @@ MAX_ACTION = 300
 MAX_REFLECTION = 1000
 #: The SMART fields besides the target date, in the order forms show them.
 SMART_FIELDS = (
-    ("specific", "Specific", "What exactly will change?"),
-    ("measurable", "Measurable", "How will you both know it happened?"),
-    ("achievable", "Achievable", "Why is it within reach, and what does it need?"),
-    ("relevant", "Relevant", "Why does it matter for the learner's Design Mindset?"),
+    ("specific", _l("Specific"), _l("What exactly will change?")),
+    ("measurable", _l("Measurable"), _l("How will you both know it happened?")),
+    ("achievable", _l("Achievable"), _l("Why is it within reach, and what does it need?")),
+    ("relevant", _l("Relevant"), _l("Why does it matter for the learner's Design Mindset?")),
 )
 
 
@@ -62,34 +63,37 @@ class GoalDraft:
         """Read the goal form (a werkzeug MultiDict); BadInput naming the problem."""
         title = (form.get("title") or "").strip()
         if not title:
-            raise BadInput("Give the goal a title.")
+            raise BadInput(_l("Give the goal a title."))
         if len(title) > MAX_TITLE:
-            raise BadInput(f"The title is too long (at most {MAX_TITLE} characters).")
+            raise BadInput(_l("The title is too long (at most %(most)d characters).",
+                              most=MAX_TITLE))
         known = {dimension.id for dimension in default_instrument().dimensions}
         dimension_ids = tuple(dict.fromkeys(form.getlist("dimension_ids")))
         if not dimension_ids or not set(dimension_ids) <= known:
-            raise BadInput("Link the goal to at least one dimension.")
+            raise BadInput(_l("Link the goal to at least one dimension."))
         texts = {}
         for name, label, _ in SMART_FIELDS:
             texts[name] = (form.get(name) or "").strip()
             if len(texts[name]) > MAX_SMART:
-                raise BadInput(f"“{label}” is too long (at most {MAX_SMART} characters).")
+                raise BadInput(_l("“%(field)s” is too long (at most %(most)d characters).",
+                                  field=label, most=MAX_SMART))
         try:
-            target = parse_day(form.get("target_date"), "the target date")
+            target = parse_day(form.get("target_date"), _l("the target date"))
         except BadTime as exc:
             raise BadInput(str(exc)) from exc
         try:
             status = GoalStatus(form.get("status") or GoalStatus.ACTIVE)
         except ValueError as exc:
-            raise BadInput("Choose active, achieved or dropped.") from exc
+            raise BadInput(_l("Choose active, achieved or dropped.")) from exc
         progress = None
         if form.get("progress_from_actions") != "1":
             try:
                 progress = int(form.get("progress") or 0)
             except ValueError as exc:
-                raise BadInput("Give the progress as a whole number from 0 to 100.") from exc
+                raise BadInput(
+                    _l("Give the progress as a whole number from 0 to 100.")) from exc
             if not 0 <= progress <= 100:
-                raise BadInput("Give the progress as a whole number from 0 to 100.")
+                raise BadInput(_l("Give the progress as a whole number from 0 to 100."))
         return cls(title, dimension_ids, status=status, target_date=target, progress=progress,
                    **texts)
 
@@ -107,15 +111,16 @@ class ActionDraft:
         """Read the action form; BadInput naming the problem."""
         title = (form.get("title") or "").strip()
         if not title:
-            raise BadInput("Say what is to be done.")
+            raise BadInput(_l("Say what is to be done."))
         if len(title) > MAX_ACTION:
-            raise BadInput(f"The action is too long (at most {MAX_ACTION} characters).")
+            raise BadInput(_l("The action is too long (at most %(most)d characters).",
+                              most=MAX_ACTION))
         try:
             owner = ActionOwner(form.get("owner") or "")
         except ValueError as exc:
-            raise BadInput("Choose who does it: the learner or the mentor.") from exc
+            raise BadInput(_l("Choose who does it: the learner or the mentor.")) from exc
         try:
-            due = parse_day(form.get("due_date"), "the due date", required=False)
+            due = parse_day(form.get("due_date"), _l("the due date"), required=False)
         except BadTime as exc:
             raise BadInput(str(exc)) from exc
         return cls(title, owner, due)
@@ -224,7 +229,8 @@ def tick_action(launch: LaunchContext, action_id: int, done: bool, reflection: s
             raise NotAllowed("this action is the mentor's to tick off")
     reflection = (reflection or "").strip()
     if len(reflection) > MAX_REFLECTION:
-        raise BadInput(f"The reflection is too long (at most {MAX_REFLECTION} characters).")
+        raise BadInput(_l("The reflection is too long (at most %(most)d characters).",
+                          most=MAX_REFLECTION))
     if done and action.done_dt is None:
         action.done_dt, action.done_by_id = now or utcnow(), launch.person_id
     elif not done:

@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, g, redirect, request
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from lti_tool.extensions import db
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Role, utcnow
 from lti_tool.lti.session import launch_url_for, role_required
 from lti_tool.mentoring import goals
@@ -26,8 +28,8 @@ answer_errors(bp)
 #: A goal started from a suggestion aims this far ahead.
 DEFAULT_GOAL_WEEKS = 6
 DONE = {
-    "goal": "The goal is saved.",
-    "action": "The action plan is updated.",
+    "goal": _l("The goal is saved."),
+    "action": _l("The action plan is updated."),
 }
 
 
@@ -67,8 +69,8 @@ def starting_point(choice: DimensionChoice, suggestion: str, today) -> MultiDict
     """The goal form filled from one of a dimension's development suggestions."""
     title = suggestion if len(suggestion) <= goals.MAX_TITLE else (
         suggestion[: goals.MAX_TITLE - 1].rsplit(" ", 1)[0] + "…")
-    relevant = (f"{choice.name} is one of the learner's areas to develop."
-                if choice.to_develop else f"It develops {choice.name}.")
+    relevant = (_("%(name)s is one of the learner's areas to develop.", name=choice.name)
+                if choice.to_develop else _("It develops %(name)s.", name=choice.name))
     return MultiDict([
         ("title", title), ("dimension_ids", choice.id), ("specific", suggestion),
         ("relevant", relevant), ("status", GoalStatus.ACTIVE.value),

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -20,7 +22,7 @@ from lti_tool.lti.session import LaunchContext
 from lti_tool.questionnaire import delivery
 from lti_tool.questionnaire.chart import Series, radar_svg
 from lti_tool.questionnaire.models import Answer, Attempt
-from lti_tool.questionnaire.results import ResultsView, results_view
+from lti_tool.questionnaire.results import ResultsView, course_average_label, results_view
 
 
 class LearnerNotFound(Exception):
@@ -185,17 +187,26 @@ def _chart(name: str, view: ResultsView) -> Markup:
     series = [Series(name, [entry.score for entry in view.dimensions], "learner")]
     if average.shown:
         series.append(Series(
-            f"Course average ({average.learners} learners)",
+            course_average_label(average.learners),
             [entry.cohort_score for entry in view.dimensions], "cohort",
         ))
-    description = (
-        f"{name}'s scores on {len(view.dimensions)} dimensions, from 1 to 10"
-        + (", with the course average as a dashed line" if average.shown else "")
-        + ". The table beside the chart lists the same values."
-    )
+    if average.shown:
+        description = ngettext(
+            "Scores of %(name)s on %(num)d dimension, from 1 to 10, with the course average as "
+            "a dashed line. The table beside the chart lists the same values.",
+            "Scores of %(name)s on %(num)d dimensions, from 1 to 10, with the course average as "
+            "a dashed line. The table beside the chart lists the same values.",
+            len(view.dimensions), name=name)
+    else:
+        description = ngettext(
+            "Scores of %(name)s on %(num)d dimension, from 1 to 10. The table beside the chart "
+            "lists the same values.",
+            "Scores of %(name)s on %(num)d dimensions, from 1 to 10. The table beside the chart "
+            "lists the same values.", len(view.dimensions), name=name)
     # chart.py escapes every text and attribute it writes.
     return Markup(radar_svg(
         [entry.name for entry in view.dimensions], series,
-        title=f"{name}: Design Thinking mindset profile", description=description,
+        title=_("%(name)s: Design Thinking mindset profile", name=name),
+        description=description,
         chart_id="learner-profile-chart",
     ))

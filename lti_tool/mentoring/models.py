@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.extensions import db
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Course, Person, utcnow
 
 
@@ -51,8 +52,8 @@ class SessionStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         """The status as people read it."""
-        return {"scheduled": "Scheduled", "attended": "Attended", "no_show": "No-show",
-                "cancelled": "Cancelled"}[self.value]
+        return {"scheduled": _l("Scheduled"), "attended": _l("Attended"),
+                "no_show": _l("No-show"), "cancelled": _l("Cancelled")}[self.value]
 
 
 class MeetingMode(enum.StrEnum):
@@ -64,7 +65,7 @@ class MeetingMode(enum.StrEnum):
     @property
     def label(self) -> str:
         """The mode as people read it."""
-        return "In person" if self is MeetingMode.IN_PERSON else "Online"
+        return _l("In person") if self is MeetingMode.IN_PERSON else _l("Online")
 
 
 class GoalStatus(enum.StrEnum):
@@ -77,7 +78,8 @@ class GoalStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         """The status as people read it."""
-        return self.value.capitalize()
+        return {"active": _l("Active"), "achieved": _l("Achieved"),
+                "dropped": _l("Dropped")}[self.value]
 
 
 class ActionOwner(enum.StrEnum):

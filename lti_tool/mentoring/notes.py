@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from lti_tool.extensions import db
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.lti.session import LaunchContext
 from lti_tool.mentoring.booking import session_for_mentor
 from lti_tool.mentoring.models import MentoringSession, Note, NoteVisibility
@@ -29,12 +30,13 @@ def add_note(launch: LaunchContext, session_id: int, visibility: str | None,
     try:
         kind = NoteVisibility(visibility or "")
     except ValueError as exc:
-        raise BadInput("Choose whether the note is shared with the learner or private.") from exc
+        raise BadInput(
+            _l("Choose whether the note is shared with the learner or private.")) from exc
     body = (body or "").strip()
     if not body:
-        raise BadInput("The note is empty.")
+        raise BadInput(_l("The note is empty."))
     if len(body) > MAX_NOTE:
-        raise BadInput(f"The note is too long (at most {MAX_NOTE} characters).")
+        raise BadInput(_l("The note is too long (at most %(most)d characters).", most=MAX_NOTE))
     note = Note(session_id=session.id, author_id=launch.person_id, visibility=kind, body=body)
     db.session.add(note)
     db.session.flush()

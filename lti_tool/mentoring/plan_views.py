@@ -12,6 +12,7 @@ import json
 from flask import Blueprint, g, redirect, request
 
 from lti_tool.extensions import db
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Role, utcnow
 from lti_tool.lti.session import launch_url_for, role_required
 from lti_tool.mentoring import booking, calendar, goals, slots
@@ -24,11 +25,11 @@ from lti_tool.mentoring.viewer import answer_errors, attachment, page, viewer_cl
 bp = Blueprint("plan", __name__, url_prefix="/plan")
 answer_errors(bp)
 DONE = {
-    "ticked": "Well done: the action is ticked off.",
-    "reopened": "The action is open again.",
-    "questions": "Your questions are saved; your mentor will see them before the session.",
-    "cancelled": "The session is cancelled. Your mentor will see your reason.",
-    "booked": "The session is booked. Download it for your calendar below.",
+    "ticked": _l("Well done: the action is ticked off."),
+    "reopened": _l("The action is open again."),
+    "questions": _l("Your questions are saved; your mentor will see them before the session."),
+    "cancelled": _l("The session is cancelled. Your mentor will see your reason."),
+    "booked": _l("The session is booked. Download it for your calendar below."),
 }
 
 

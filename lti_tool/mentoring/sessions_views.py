@@ -13,6 +13,7 @@ import logging
 from flask import Blueprint, Response, current_app, g, redirect, request
 
 from lti_tool.extensions import db
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Role, utcnow
 from lti_tool.lti.session import launch_url_for, role_required
 from lti_tool.mentoring import booking, calendar, notes, slots
@@ -36,14 +37,15 @@ bp = Blueprint("sessions", __name__)
 answer_errors(bp)
 #: What the page after a change says happened.
 DONE = {
-    "booked": "The session is booked.",
-    "rescheduled": "The session is changed; calendars that imported it update with the new .ics.",
-    "cancelled": "The session is cancelled.",
-    "outcome": "The session is marked.",
-    "note": "The note is saved.",
-    "note_deleted": "The note is deleted.",
-    "withdrawn": "The slot is withdrawn.",
-    "revoked": "The calendar feed URL is revoked; calendars subscribed to it stop updating.",
+    "booked": _l("The session is booked."),
+    "rescheduled": _l("The session is changed; calendars that imported it update with the new "
+                      ".ics."),
+    "cancelled": _l("The session is cancelled."),
+    "outcome": _l("The session is marked."),
+    "note": _l("The note is saved."),
+    "note_deleted": _l("The note is deleted."),
+    "withdrawn": _l("The slot is withdrawn."),
+    "revoked": _l("The calendar feed URL is revoked; calendars subscribed to it stop updating."),
 }
 
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import format_date, ngettext
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload
 
 from lti_tool.extensions import db
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import utcnow
 from lti_tool.lti.session import LaunchContext
 from lti_tool.mentoring.areas import default_agenda
@@ -68,25 +70,26 @@ class SlotSeries:
     def from_form(cls, form: Mapping[str, str], default_minutes: int) -> SlotSeries:
         """Read the publishing form; BadInput naming the problem."""
         try:
-            first_day = parse_day(form.get("first_day"), "the first day")
+            first_day = parse_day(form.get("first_day"), _l("the first day"))
         except BadTime as exc:
             raise BadInput(str(exc)) from exc
         try:
             days = int(form.get("days") or 1)
         except ValueError as exc:
-            raise BadInput("Give the number of days as a whole number.") from exc
+            raise BadInput(_l("Give the number of days as a whole number.")) from exc
         if not 1 <= days <= MAX_DAYS:
-            raise BadInput(f"Publish slots over 1 to {MAX_DAYS} days.")
+            raise BadInput(_l("Publish slots over 1 to %(most)d days.", most=MAX_DAYS))
         times = []
         for text in (form.get("times") or "").replace(";", ",").split(","):
             if text.strip():
                 try:
                     times.append(time.fromisoformat(text.strip()).replace(second=0))
                 except ValueError as exc:
-                    raise BadInput(f"“{text.strip()}” is not a time; write times as "
-                                   "09:00, 11:00, 14:00.") from exc
+                    raise BadInput(_l("“%(text)s” is not a time; write times as 09:00, "
+                                      "11:00, 14:00.", text=text.strip())) from exc
         if not 1 <= len(times) <= MAX_TIMES:
-            raise BadInput(f"Give from 1 to {MAX_TIMES} start times, such as 09:00, 14:00.")
+            raise BadInput(_l("Give from 1 to %(most)d start times, such as 09:00, 14:00.",
+                              most=MAX_TIMES))
         minutes = read_minutes(form.get("minutes"), default_minutes)
         mode, location, meeting_url = read_place(form)
         return cls(first_day, days, tuple(sorted(set(times))), minutes,
@@ -100,7 +103,8 @@ class SlotSeries:
             if self.weekdays_only and day.weekday() >= 5:
                 continue
             for clock in self.times:
-                label = f"{day:%a %d %b} {clock:%H:%M}"
+                # The page's language names the day ("Tue 3 Mar", "wt. 3 mar").
+                label = f"{format_date(day, 'EEE d MMM')} {clock:%H:%M}"
                 try:
                     found.append((to_utc(day, clock, zone), label))
                 except BadTime:
@@ -124,7 +128,8 @@ def publish_slots(launch: LaunchContext, series: SlotSeries, zone: ZoneInfo,
     now = now or utcnow()
     starts = series.starts(zone)
     if len(starts) > MAX_SLOTS:
-        raise BadInput(f"That makes {len(starts)} slots; publish at most {MAX_SLOTS} at once.")
+        raise BadInput(_l("That makes %(count)d slots; publish at most %(most)d at once.",
+                          count=len(starts), most=MAX_SLOTS))
     length = timedelta(minutes=series.minutes)
     taken = _mentor_busy_times(launch.person_id,
                                min((s for s, _ in starts if s), default=now),
@@ -132,13 +137,13 @@ def publish_slots(launch: LaunchContext, series: SlotSeries, zone: ZoneInfo,
     outcome = Published()
     for start, label in starts:
         if start is None:
-            outcome.skipped.append((label, "the clocks go forward then"))
+            outcome.skipped.append((label, _l("the clocks go forward then")))
             continue
         end = start + length
         if start <= now:
-            outcome.skipped.append((label, "already passed"))
+            outcome.skipped.append((label, _l("already passed")))
         elif any(start < other_end and end > other_start for other_start, other_end in taken):
-            outcome.skipped.append((label, "overlaps one of your sessions or slots"))
+            outcome.skipped.append((label, _l("overlaps one of your sessions or slots")))
         else:
             slot = AvailabilitySlot(course_id=course_id, mentor_id=launch.person_id,
                                     start_dt=start, end_dt=end, mode=series.mode,
@@ -237,8 +242,8 @@ def withdraw_slot(launch: LaunchContext, slot_id: int, now: datetime | None = No
     if slot is None:
         raise NotFound(f"no open slot {slot_id} of mentor {launch.person_id}")
     if _live_booking(slot.id) is not None:
-        raise BookingRefused("This slot is booked. Cancel the session instead, with a reason "
-                             "for the learner.")
+        raise BookingRefused(_l("This slot is booked. Cancel the session instead, with a "
+                                "reason for the learner."))
     slot.withdrawn_dt = now or utcnow()
     db.session.flush()
 
@@ -261,13 +266,13 @@ def book_slot(launch: LaunchContext, slot_id: int, now: datetime | None = None,
     # Locked first: the count and the slot's state below then include every other booking.
     hold_calendars(slot.mentor_id, launch.person_id)
     if upcoming_count(slot.course_id, launch.person_id, now) >= rules.learner_max_upcoming:
-        raise BookingRefused(
-            "You already have an upcoming session"
-            + ("" if rules.learner_max_upcoming == 1
-               else f"s (at most {rules.learner_max_upcoming})")
-            + ". Cancel it first, or ask your mentor for another.")
+        raise BookingRefused(ngettext(
+            "You already have an upcoming session. Cancel it first, or ask your mentor for "
+            "another.",
+            "You already have upcoming sessions (at most %(num)d). Cancel one first, or ask "
+            "your mentor for another.", rules.learner_max_upcoming))
     if _live_booking(slot.id) is not None:
-        raise BookingRefused("Someone has just booked this slot. Choose another one.")
+        raise BookingRefused(_l("Someone has just booked this slot. Choose another one."))
     return place_session(
         course_id=slot.course_id, mentor_id=slot.mentor_id, learner_id=launch.person_id,
         start_dt=slot.start_dt, end_dt=slot.end_dt, mode=slot.mode, location=slot.location,

@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 from sqlalchemy import func, select
 
 from lti_tool.extensions import db
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Membership, Role
 from lti_tool.mentoring.cohort import Cohort, LearnerRow, ranked_attempts
 from lti_tool.questionnaire.chart import histogram_svg
@@ -28,6 +31,14 @@ from lti_tool.questionnaire.scoring import (
 
 #: A spread needs two responses; below that every figure is withheld.
 MIN_SPREAD = 2
+#: Why alpha is missing (scoring's words) as the page says it.
+ALPHA_REASONS = {
+    NOT_ENOUGH_RESPONSES: _l("not enough responses"),
+    "fewer than 2 responses": _l("fewer than 2 responses"),
+    "fewer than 2 items": _l("fewer than 2 items"),
+    "every response has the same total, so the variance is zero":
+        _l("every response has the same total, so the variance is zero"),
+}
 
 
 @dataclass(frozen=True)
@@ -84,12 +95,17 @@ def statistics_view(cohort: Cohort, resource_link_id: int | None,
         alpha_reason = entry.alpha_reason
         if stats.n < MIN_COHORT_SIZE:
             alpha_reason = NOT_ENOUGH_RESPONSES
+        alpha_reason = ALPHA_REASONS.get(alpha_reason, alpha_reason)
         chart = None
         if entry.histogram is not None:
+            # The chart's words follow the page's language (Flask-Babel).
             chart = Markup(histogram_svg(
-                entry.histogram, title=f"{name}: distribution of scores",
-                description=(f"How many of the {entry.n} learners scored each whole number "
-                             f"from 1 to 10 on {name}."),
+                entry.histogram, title=_("%(name)s: distribution of scores", name=name),
+                description=ngettext(
+                    "How many of the %(num)d learner scored each whole number from 1 to 10 on "
+                    "%(name)s.",
+                    "How many of the %(num)d learners scored each whole number from 1 to 10 on "
+                    "%(name)s.", entry.n, name=name),
                 chart_id=f"histogram-{dimension.id}",
             ))
         figures.append(DimensionFigures(

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lti_tool.extensions import db
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import utcnow
 from lti_tool.mentoring.models import TimezonePreference
 
@@ -105,10 +107,10 @@ def to_utc(day: date, clock: time, zone: ZoneInfo) -> datetime:
     local = datetime.combine(day, clock).replace(tzinfo=zone, fold=0)
     utc = local.astimezone(UTC)
     if utc.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise BadTime(
-            f"{clock:%H:%M} does not exist on {day:%d %B %Y} in {zone.key}: "
-            "the clocks go forward then. Choose another time."
-        )
+        raise BadTime(_l(
+            "%(time)s does not exist on %(day)s in %(zone)s: the clocks go forward then. "
+            "Choose another time.", time=f"{clock:%H:%M}", day=day.isoformat(), zone=zone.key,
+        ))
     return utc.replace(tzinfo=None)
 
 
@@ -117,32 +119,35 @@ def parse_local(day_text: str | None, time_text: str | None, zone: ZoneInfo) -> 
     try:
         day = date.fromisoformat((day_text or "").strip())
     except ValueError as exc:
-        raise BadTime("Give the date as YYYY-MM-DD.") from exc
+        raise BadTime(_l("Give the date as YYYY-MM-DD.")) from exc
     try:
         clock = time.fromisoformat((time_text or "").strip())
     except ValueError as exc:
-        raise BadTime("Give the start time as HH:MM.") from exc
+        raise BadTime(_l("Give the start time as HH:MM.")) from exc
     return to_utc(day, clock.replace(second=0, microsecond=0), zone)
 
 
-def parse_day(text: str | None, what: str, *, required: bool = True) -> date | None:
+def parse_day(text: str | None, what: object, *, required: bool = True) -> date | None:
     """A form's date (YYYY-MM-DD); BadTime naming `what` when it is unreadable or missing."""
     text = (text or "").strip()
     if not text:
         if required:
-            raise BadTime(f"Give {what} as YYYY-MM-DD.")
+            raise BadTime(_l("Give %(what)s as YYYY-MM-DD.", what=what))
         return None
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise BadTime(f"Give {what} as YYYY-MM-DD.") from exc
+        raise BadTime(_l("Give %(what)s as YYYY-MM-DD.", what=what)) from exc
 
 
 @dataclass(frozen=True)
 class Clock:
-    """Formats stored UTC times in one zone for a page; templates get one as `clock`."""
+    """Formats stored UTC times in one zone and language for a page; templates get one as
+    `clock`."""
 
     zone: ZoneInfo
+    #: The page's language, which names the days and months ("en", "pl").
+    language: str = "en"
 
     @property
     def name(self) -> str:
@@ -158,9 +163,8 @@ class Clock:
         return self.local(now).date()
 
     def day(self, moment: datetime) -> str:
-        """"Tue 3 March 2026"."""
-        local = self.local(moment)
-        return f"{local:%a} {local.day} {local:%B %Y}"
+        """"Tue 3 March 2026" ("wt. 3 marca 2026")."""
+        return format_date(self.local(moment).date(), "EEE d MMMM y", locale=self.language)
 
     def time(self, moment: datetime) -> str:
         """"10:00"."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, current_app, g, render_template, request
+from flask_babel import get_locale
 from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
@@ -23,10 +24,12 @@ ZONE_FIELD = "tz"
 
 
 def viewer_clock() -> Clock:
-    """The launch's person's clock; a zone their browser reports is remembered (flushed)."""
+    """The launch's person's clock, in the page's language; a zone their browser reports is
+    remembered (flushed)."""
     zone = viewer_zone(g.launch.person_id, g.launch.locale, request.values.get(ZONE_FIELD),
                        current_app.config["DEFAULT_TIMEZONE"])
-    return Clock(zone)
+    locale = get_locale()
+    return Clock(zone, locale.language if locale is not None else "en")
 
 
 def page(template: str, status: int = 200, **context):

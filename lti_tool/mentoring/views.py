@@ -21,6 +21,7 @@ from flask import (
     request,
     stream_with_context,
 )
+from flask_babel import gettext as _
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Course, Role, utcnow
@@ -71,8 +72,8 @@ def cohort_page():
         page=select_page(cohort, wanted),
         roster_state=roster_state,
         statuses=list(Status),
-        sorts=[("name", "Name"), ("status", "Status"), ("overall", "Overall index"),
-               ("submitted", "Submitted")],
+        sorts=[("name", _("Name")), ("status", _("Status")), ("overall", _("Overall index")),
+               ("submitted", _("Submitted"))],
         score=_score_text,
         grade_state_text=cohorts.grade_state_text,
         grade_state_detail=cohorts.grade_state_detail,

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lti_tool.extensions import db
 from lti_tool.gradebook.sync import record_score
+from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import utcnow
 from lti_tool.lti.session import LaunchContext
 from lti_tool.questionnaire.instrument import (
@@ -115,7 +116,7 @@ def instrument_for(attempt: Attempt) -> Instrument:
 def _attempts(person_id: int, launch: LaunchContext):
     """A query for one person's attempts in the launch's activity and course."""
     if launch.resource_link_id is None:
-        raise NoActivity("this launch does not come from an activity in a course")
+        raise NoActivity(_l("this launch does not come from an activity in a course"))
     course = (
         Attempt.course_id.is_(None) if launch.course_id is None
         else Attempt.course_id == launch.course_id
@@ -167,7 +168,8 @@ def open_attempt(launch: LaunchContext) -> Attempt:
     if latest is not None and not latest.is_submitted:
         return latest
     if latest is not None and not latest.retake_allowed:
-        raise AlreadySubmitted("you have already submitted the questionnaire in this activity")
+        raise AlreadySubmitted(
+            _l("you have already submitted the questionnaire in this activity"))
     instrument = default_instrument()
     number = latest.number + 1 if latest else 1
     attempt = Attempt(
@@ -229,7 +231,7 @@ def save_page(
     """
     if attempt.is_submitted:
         raise AlreadySubmitted(
-            "this questionnaire is already submitted; its answers can no longer change"
+            _l("this questionnaire is already submitted; its answers can no longer change")
         )
     instrument = instrument_for(attempt)
     index = _page_index(instrument, page)
@@ -238,9 +240,11 @@ def save_page(
     checked: dict[str, int] = {}
     for item_id, raw in values.items():
         if item_id not in known:
-            raise BadAnswer(f"there is no statement {item_id!r} in this questionnaire")
+            raise BadAnswer(_l("there is no statement %(item)s in this questionnaire",
+                               item=repr(item_id)))
         if item_id not in on_page:
-            raise BadAnswer(f"statement {item_id!r} is not on page index {index}")
+            raise BadAnswer(_l("statement %(item)s is not on page index %(index)d",
+                               item=repr(item_id), index=index))
         checked[item_id] = _scale_value(instrument, item_id, raw)
     elapsed = _seconds(seconds)
 
@@ -322,12 +326,13 @@ def allow_retake(launch: LaunchContext, person_id: int) -> Attempt:
     Returns the learner's latest (submitted) attempt, now marked. Allowing twice is harmless.
     """
     if not launch.is_mentor:
-        raise NotAllowed("only a mentor of this course may allow another attempt")
+        raise NotAllowed(_l("only a mentor of this course may allow another attempt"))
     latest = _latest(person_id, launch)
     if latest is None:
         raise AttemptNotFound(f"person {person_id} has no attempt in this activity")
     if not latest.is_submitted:
-        raise NotAllowed("this learner has an attempt in progress; it can be finished first")
+        raise NotAllowed(
+            _l("this learner has an attempt in progress; it can be finished first"))
     if not latest.retake_allowed:
         latest.retake_allowed_dt = utcnow()
         latest.retake_allowed_by_id = launch.person_id
@@ -338,33 +343,35 @@ def allow_retake(launch: LaunchContext, person_id: int) -> Attempt:
 
 def _page_index(instrument: Instrument, page: Any) -> int:
     count = len(instrument.pages())
-    index = _whole_number(page, "page index")
+    index = _whole_number(page, _l("page index"))
     if not 0 <= index < count:
-        raise BadAnswer(f"page index {page!r} does not exist; indexes run from 0 to {count - 1}")
+        raise BadAnswer(_l("page index %(page)s does not exist; indexes run from 0 to %(last)d",
+                           page=repr(page), last=count - 1))
     return index
 
 
 def _scale_value(instrument: Instrument, item_id: str, raw: Any) -> int:
     scale = instrument.scale
     try:
-        value = _whole_number(raw, "answer")
+        value = _whole_number(raw, _l("answer"))
     except BadAnswer:
         value = None
     if value is None or value not in scale.points:
-        raise BadAnswer(
-            f"the answer to {item_id!r} must be a whole number from {scale.min} to {scale.max}, "
-            f"not {raw!r}"
-        )
+        raise BadAnswer(_l(
+            "the answer to %(item)s must be a whole number from %(min)d to %(max)d, not %(raw)s",
+            item=repr(item_id), min=scale.min, max=scale.max, raw=repr(raw),
+        ))
     return value
 
 
-def _whole_number(raw: Any, what: str) -> int:
+def _whole_number(raw: Any, what: object) -> int:
     # Forms send text and JSON sends numbers; True is an int in Python but never an answer.
     if type(raw) is int:
         return raw
     if isinstance(raw, str) and _WHOLE_NUMBER.fullmatch(raw.strip()):
         return int(raw.strip())
-    raise BadAnswer(f"the {what} must be a whole number, not {raw!r}")
+    raise BadAnswer(_l("the %(what)s must be a whole number, not %(raw)s", what=what,
+                       raw=repr(raw)))
 
 
 def _seconds(raw: Any) -> float:
@@ -375,5 +382,6 @@ def _seconds(raw: Any) -> float:
     except (TypeError, ValueError):
         value = math.nan
     if not math.isfinite(value) or value < 0:
-        raise BadAnswer(f"the time spent must be a number of seconds, not {raw!r}")
+        raise BadAnswer(_l("the time spent must be a number of seconds, not %(raw)s",
+                           raw=repr(raw)))
     return min(value, MAX_REPORTED_SECONDS)

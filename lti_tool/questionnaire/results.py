@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
@@ -142,22 +144,36 @@ def _dimension_view(
     )
 
 
+def course_average_label(learners: int) -> str:
+    """The chart legend's name for the course average series."""
+    return ngettext("Course average (%(num)d learner)", "Course average (%(num)d learners)",
+                    learners)
+
+
 def _chart(dimensions: tuple[DimensionView, ...], average: CourseAverage) -> Markup:
-    series = [Series("You", [entry.score for entry in dimensions], "learner")]
+    # The chart's words follow the page's language (Flask-Babel; English outside a request).
+    series = [Series(_("You"), [entry.score for entry in dimensions], "learner")]
     if average.shown:
         series.append(Series(
-            f"Course average ({average.learners} learners)",
+            course_average_label(average.learners),
             [entry.cohort_score for entry in dimensions],
             "cohort",
         ))
-    description = (
-        f"Your scores on {len(dimensions)} dimensions, from 1 to 10"
-        + (", with the course average as a dashed line" if average.shown else "")
-        + ". The table beside the chart lists the same values."
-    )
+    if average.shown:
+        description = ngettext(
+            "Your scores on %(num)d dimension, from 1 to 10, with the course average as a "
+            "dashed line. The table beside the chart lists the same values.",
+            "Your scores on %(num)d dimensions, from 1 to 10, with the course average as a "
+            "dashed line. The table beside the chart lists the same values.", len(dimensions))
+    else:
+        description = ngettext(
+            "Your scores on %(num)d dimension, from 1 to 10. The table beside the chart lists "
+            "the same values.",
+            "Your scores on %(num)d dimensions, from 1 to 10. The table beside the chart lists "
+            "the same values.", len(dimensions))
     # chart.py builds the SVG with ElementTree, which escapes every text and attribute.
     return Markup(radar_svg(
         [entry.name for entry in dimensions], series,
-        title="Your Design Thinking mindset profile", description=description,
+        title=_("Your Design Thinking mindset profile"), description=description,
         chart_id="profile-chart",
     ))

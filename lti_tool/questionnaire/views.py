@@ -9,6 +9,7 @@ import logging
 import time
 
 from flask import Blueprint, abort, g, redirect, render_template, request
+from flask_babel import gettext as _
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Role
@@ -23,18 +24,21 @@ from lti_tool.questionnaire.delivery import (
     NotAllowed,
 )
 from lti_tool.questionnaire.models import Attempt
+from lti_tool.questionnaire.quality_notes import quality_note
 from lti_tool.questionnaire.results import results_view
 
 log = logging.getLogger(__name__)
 bp = Blueprint("questionnaire", __name__, url_prefix="/questionnaire")
 #: Radio groups are named "item-<item id>", so that no item id can clash with other fields.
 FIELD_PREFIX = "item-"
+# Learners' and mentors' pages show stored quality notes through `note|quality_note`.
+bp.add_app_template_filter(quality_note)
 
 
 @bp.errorhandler(NoActivity)
 def _no_activity(exc: NoActivity):
     db.session.rollback()
-    return _notice("No activity", str(exc), 404)
+    return _notice(_("No activity"), str(exc), 404)
 
 
 @bp.get("/")
@@ -55,7 +59,7 @@ def begin():
     except AlreadySubmitted as exc:
         db.session.rollback()
         latest = delivery.latest_attempt(g.launch)
-        return _notice("Already submitted", str(exc), 409, attempt=latest)
+        return _notice(_("Already submitted"), str(exc), 409, attempt=latest)
     db.session.commit()
     page = delivery.resume_page(delivery.instrument_for(attempt), delivery.answers_of(attempt))
     return redirect(_page_url(attempt, page), code=303)
@@ -103,7 +107,7 @@ def save_page(attempt_id: int, page: int):
         return _render_page(attempt, page, missing=exc, status=422)
     except AlreadySubmitted as exc:
         db.session.rollback()
-        return _notice("Already submitted", str(exc), 409, attempt=attempt)
+        return _notice(_("Already submitted"), str(exc), 409, attempt=attempt)
     db.session.commit()
     if go == "submit":
         return redirect(_results_url(attempt), code=303)
@@ -117,7 +121,7 @@ def autosave(attempt_id: int):
     attempt = _attempt_or_404(attempt_id)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return {"error": "bad_request", "message": "Send a JSON object."}, 400
+        return {"error": "bad_request", "message": _("Send a JSON object.")}, 400
     try:
         delivery.save_answer(
             attempt, body.get("item_id"), body.get("value"), body.get("page"), body.get("seconds")
@@ -163,7 +167,7 @@ def allow_retake():
         abort(404)
     except NotAllowed as exc:
         db.session.rollback()
-        return _notice("Not possible", str(exc), 409)
+        return _notice(_("Not possible"), str(exc), 409)
     db.session.commit()
     return render_template(
         "questionnaire/retake_allowed.html", launch=g.launch, learner=attempt.person
@@ -191,7 +195,8 @@ def _render_page(
     instrument = delivery.instrument_for(attempt)
     pages = instrument.pages()
     if not 0 <= page < len(pages):
-        return _notice("Bad request", error or f"There is no page {page}.", 400, attempt=attempt)
+        return _notice(_("Bad request"), error or _("There is no page %(page)d.", page=page), 400,
+                       attempt=attempt)
     answers = delivery.answers_of(attempt)
     # Re-show what was just posted, so that a refused form loses nothing the learner chose.
     checked = {**{k: str(v) for k, v in answers.items()}, **(posted or {})}

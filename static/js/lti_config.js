@@ -22,10 +22,10 @@
       button.hidden = false;
       button.addEventListener("click", function () {
         navigator.clipboard.writeText(source.textContent.trim()).then(function () {
-          button.textContent = "Copied";
+          button.textContent = button.dataset.copied || "Copied";
           window.setTimeout(function () { button.textContent = label; }, 2000);
         }, function () {
-          button.textContent = "Select and copy by hand";
+          button.textContent = button.dataset.copyByHand || "Select and copy by hand";
         });
       });
     });

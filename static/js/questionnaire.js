@@ -47,6 +47,9 @@
     var token = form.querySelector("input[name=lt]").value;
     var status = document.querySelector("[data-save-status]");
     var countOut = document.querySelector("[data-answered-count]");
+    // The page's language comes with the page: data-saving, data-saved, data-retrying,
+    // data-refused and data-ended on the status line (English when they are missing).
+    var words = status ? status.dataset : {};
     var progress = document.querySelector("[data-progress]");
     var clock = new PageClock();
     var pending = new Map(); // item id → payload not yet saved; the latest answer wins
@@ -93,7 +96,7 @@
       var itemId = entry[0];
       var payload = entry[1];
       inFlight = payload;
-      say("Saving…");
+      say(words.saving || "Saving…");
       fetch(url, {
         method: "POST",
         credentials: "omit",
@@ -110,19 +113,19 @@
           // A newer answer to the same item may have been queued meanwhile; keep that one.
           if (pending.get(itemId) === payload) { pending.delete(itemId); }
           retryDelay = RETRY_FIRST_MS;
-          if (pending.size) { flush(); } else { say("Saved"); }
+          if (pending.size) { flush(); } else { say(words.saved || "Saved"); }
         } else if (response.status >= 500) {
           keepTime(itemId, payload);
-          say("Not saved — will retry", "warning");
+          say(words.retrying || "Not saved — will retry", "warning");
           scheduleRetry();
         } else {
           // The server refused the answer (bad value, submitted, session ended): retrying
           // would be refused again, so say why and stop.
           stopped = true;
-          var message = outcome.body.message || "The answer was refused.";
+          var message = outcome.body.message || words.refused || "The answer was refused.";
           if (response.status === 401) {
-            message = "Not saved: your session has ended. Open the activity again from your " +
-              "course; the answers saved so far are kept.";
+            message = words.ended || "Not saved: your session has ended. Open the activity " +
+              "again from your course; the answers saved so far are kept.";
           }
           say(message, "error");
         }
@@ -130,7 +133,7 @@
         // Network down or the tool unreachable: keep the answers and try again later.
         inFlight = null;
         keepTime(itemId, payload);
-        say("Not saved — will retry", "warning");
+        say(words.retrying || "Not saved — will retry", "warning");
         scheduleRetry();
       });
     }

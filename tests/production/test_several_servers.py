@@ -100,7 +100,7 @@ def test_two_servers_one_launch_one_score(app, driver, platform, tool_server, sh
         while time.monotonic() < deadline:
             items = platform.gradebook()
             scores = [s for item in items for s in item["scores"]
-                      if s["user_id"] == learner["id"]]
+                      if s["userId"] == learner["id"]]
             if scores:
                 break
             time.sleep(0.3)
@@ -108,7 +108,7 @@ def test_two_servers_one_launch_one_score(app, driver, platform, tool_server, sh
         time.sleep(2)  # give a second delivery every chance to happen, then check it did not
         items = platform.gradebook()
         history = [h for item in items for h in item.get("history", [])
-                   if h["user_id"] == learner["id"]]
+                   if h["userId"] == learner["id"]]
         assert len(history) == 1, history
     finally:
         for process in workers:

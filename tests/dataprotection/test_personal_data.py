@@ -1,0 +1,195 @@
+"""Export, erase and retention: everything about a person goes, except one audit entry."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+import requests
+from sqlalchemy import func, select, text
+
+from lti_tool.dataprotection import personal_data
+from lti_tool.extensions import db
+from lti_tool.identity.audit import AuditEntry
+from lti_tool.identity.models import Person, utcnow
+from lti_tool.lti.session import load_context
+from lti_tool.mentoring.models import (
+    ActionItem,
+    ActionOwner,
+    Goal,
+    MeetingMode,
+    MentoringSession,
+    Note,
+    NoteVisibility,
+    TimezonePreference,
+)
+from lti_tool.questionnaire import delivery
+from lti_tool.questionnaire.instrument import default_instrument
+from lti_tool.questionnaire.models import Attempt
+
+
+def _submit_everything(app, token: str) -> None:
+    with app.test_request_context():
+        launch = load_context(token)
+        attempt = delivery.open_attempt(launch)
+        for page, items in enumerate(default_instrument().pages()):
+            values = {i.id: str(i.attention_check_expected or 5) for i in items}
+            if page < len(default_instrument().pages()) - 1:
+                delivery.save_page(attempt, page, values, 20, move_to=page + 1)
+            else:
+                delivery.submit(attempt, page, values, 20)
+        db.session.commit()
+
+
+def _mentoring(app, learner_id: int, mentor_id: int, course_id: int, *, start_days: int = 3):
+    with app.app_context():
+        start = utcnow() + timedelta(days=start_days)
+        session = MentoringSession(
+            uid=f"s-{learner_id}-{start_days}@test", course_id=course_id, mentor_id=mentor_id,
+            learner_id=learner_id, start_dt=start, end_dt=start + timedelta(minutes=90),
+            mode=MeetingMode.ONLINE, meeting_url="https://meet.example/x",
+            agenda="Empathy", learner_questions="How do I start?", created_by_id=mentor_id,
+        )
+        db.session.add(session)
+        db.session.flush()
+        db.session.add_all([
+            Note(session_id=session.id, author_id=mentor_id, visibility=NoteVisibility.SHARED,
+                 body="Shared: try three interviews"),
+            Note(session_id=session.id, author_id=mentor_id, visibility=NoteVisibility.PRIVATE,
+                 body="PRIVATE-NOTE-TEXT seems anxious"),
+        ])
+        goal = Goal(course_id=course_id, learner_id=learner_id, created_by_id=mentor_id,
+                    title="Listen more", dimension_ids=["empathy"],
+                    target_date=date.today() + timedelta(days=30))
+        db.session.add(goal)
+        db.session.flush()
+        db.session.add(ActionItem(goal_id=goal.id, title="Interview a user",
+                                  owner=ActionOwner.LEARNER))
+        db.session.commit()
+
+
+@pytest.fixture
+def rich(app, driver, tool_server):
+    """A learner with answers, a result, a score record, a session, notes, goals, audit."""
+    learner_user = driver.user("Learner")
+    learner = driver.launch(learner_user["id"])
+    mentor = driver.launch(driver.user("Instructor")["id"])
+    _submit_everything(app, learner.token)
+    with app.app_context():
+        person = db.session.scalar(select(Person).where(Person.sub == learner_user["id"]))
+        mentor_person = db.session.scalar(
+            select(Person).where(Person.sub == driver.user("Instructor")["id"]))
+        course_id = db.session.scalar(select(Attempt.course_id))
+        db.session.add(TimezonePreference(person_id=person.id, timezone="Europe/Warsaw"))
+        db.session.commit()
+        ids = (person.id, mentor_person.id, course_id)
+    _mentoring(app, ids[0], ids[1], ids[2])
+    # The mentor opens the learner's page: the audit log records it.
+    seen = requests.get(f"{tool_server.url}/mentor/learners/{ids[0]}",
+                        params={"lt": mentor.token})
+    assert seen.status_code == 200
+    return {"person_id": ids[0], "mentor_id": ids[1], "course_id": ids[2],
+            "user": learner_user, "learner_token": learner.token, "mentor_token": mentor.token}
+
+
+def test_mentor_views_are_audited(app, rich):
+    with app.app_context():
+        entries = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.subject_person_id == rich["person_id"])).all()
+    assert any(e.action == "GET mentoring.learner_page" and
+               e.actor_person_id == rich["mentor_id"] for e in entries)
+
+
+def test_export_holds_everything(app, rich):
+    result = app.test_cli_runner().invoke(args=["data", "export", "--person",
+                                                str(rich["person_id"])])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["person"]["email"] == rich["user"]["email"]
+    [attempt] = document["questionnaire_attempts"]
+    assert len(attempt["answers"]) == len(default_instrument().items)
+    assert attempt["result"]["overall"] > 0
+    assert document["grade_deliveries"]
+    [session] = document["mentoring_sessions"]
+    assert {n["visibility"] for n in session["notes"]} == {"shared", "private"}
+    assert document["goals"][0]["actions"][0]["title"] == "Interview a user"
+    assert any(e["action"] == "GET mentoring.learner_page" for e in document["audit_entries"])
+
+
+def test_the_learners_own_download_leaves_out_private_notes(app, rich, tool_server):
+    response = requests.get(tool_server.url + "/my-data.json",
+                            params={"lt": rich["learner_token"]})
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    document = response.json()
+    assert "PRIVATE-NOTE-TEXT" not in response.text
+    assert document["mentoring_sessions"][0]["notes"][0]["body"].startswith("Shared")
+    assert "audit_entries" not in document
+
+
+def _every_row(app):
+    with app.app_context(), db.engine.connect() as conn:
+        for table in db.metadata.sorted_tables:
+            for row in conn.execute(table.select()):
+                yield table, dict(row._mapping)
+
+
+def test_erase_leaves_no_trace_but_the_audit_entry(app, rich):
+    person_id, user = rich["person_id"], rich["user"]
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["data", "export", "--person", str(person_id)]).exit_code == 0
+    result = runner.invoke(args=["data", "erase", "--person", str(person_id), "--yes"])
+    assert result.exit_code == 0, result.output
+    traces = []
+    erase_entries = []
+    for table, row in _every_row(app):
+        if table.name == "audit_entry" and row["action"] == "data.erase":
+            erase_entries.append(row)
+            continue
+        for column in table.columns:
+            value = row[column.key]
+            refers_to_person = any(fk.column.table.name == "person" for fk in column.foreign_keys)
+            if (refers_to_person or column.key.endswith("person_id")) and value == person_id:
+                traces.append((table.name, column.key))
+        text_of_row = json.dumps(row, default=str)
+        for secret in (user["email"], user["name"], user["family_name"], "How do I start?",
+                       "PRIVATE-NOTE-TEXT", "Listen more", "Europe/Warsaw"):
+            if secret in text_of_row:
+                traces.append((table.name, secret))
+    assert traces == []
+    [entry] = erase_entries
+    assert entry["detail"]["erased_person_id"] == person_id
+    # The mentor is untouched.
+    with app.app_context():
+        assert db.session.get(Person, rich["mentor_id"]) is not None
+
+
+def test_erasing_a_mentor_keeps_the_learners_records(app, rich):
+    with app.app_context():
+        counts = personal_data.erase_person(rich["mentor_id"])
+        db.session.commit()
+        session = db.session.scalar(select(MentoringSession))
+        goal = db.session.scalar(select(Goal))
+        placeholder = db.session.get(Person, session.mentor_id)
+    assert counts["authorship_reassigned"] >= 2
+    assert session.learner_id == rich["person_id"] and goal is not None
+    assert placeholder.sub.startswith(personal_data.ERASED_PREFIX) and placeholder.email is None
+
+
+def test_retention_purges_old_attempts(app, rich):
+    with app.app_context():
+        db.session.execute(text("UPDATE attempt SET started_dt = :old"),
+                           {"old": utcnow() - timedelta(days=800)})
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["data", "purge", "--days", "730"])
+    assert "Purged 1 attempt" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+        assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "data.purge"))
+
+
+def test_privacy_page_needs_no_launch(tool_server):
+    page = requests.get(tool_server.url + "/privacy")
+    assert page.status_code == 200
+    assert "What is stored, and why" in page.text and "730 days" in page.text
