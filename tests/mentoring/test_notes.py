@@ -54,6 +54,7 @@ def test_the_mentor_sees_both_kinds_and_the_learner_only_shared_notes(client, co
         "slots page": get(client, "/plan/slots", learner),
         "calendar file": get(client, f"/plan/sessions/{session.id}/session.ics", learner),
         "JSON export": get(client, "/plan/export.json", learner),
+        "all my data": get(client, "/my-data.json", learner),
     }
     for where, response in seen.items():
         assert response.status_code == 200, where
