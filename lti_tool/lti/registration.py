@@ -26,6 +26,7 @@ from lti_tool.i18n import english
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Deployment, Platform
 from lti_tool.lti import tool_profile
+from lti_tool.lti.services import PlatformSession
 
 log = logging.getLogger(__name__)
 
@@ -167,21 +168,6 @@ def site_allowed(url: str, allowed: list[str]) -> bool:
     return any(same_site(url, issuer) for issuer in allowed)
 
 
-class _TimeoutSession(requests.Session):
-    """Every call has the configured timeout and follows no redirect."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self.timeout = timeout
-        self.headers["User-Agent"] = "DesignMindsetDetector/1"
-
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self.timeout)
-        # A redirect could lead the registration to another site than the one checked.
-        kwargs["allow_redirects"] = False
-        return super().request(*args, **kwargs)
-
-
 class ToolRegistration(DynamicRegistration):
     """pylti1p3's registration flow with the tool's description, checks and storage."""
 
@@ -199,7 +185,7 @@ class ToolRegistration(DynamicRegistration):
     # -- what the tool declares (pylti1p3 hooks) -------------------------------------
     def get_request_session(self) -> requests.Session:
         """A session with a timeout on every call."""
-        return _TimeoutSession(self.timeout)
+        return PlatformSession(self.timeout, follow_redirects=False)
 
     def get_client_name(self) -> str:
         """The tool's name as the platform lists it."""

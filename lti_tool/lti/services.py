@@ -64,16 +64,23 @@ class PlatformServiceError(Exception):
         return f"HTTP {self.status}: {self.body.strip() or '(empty answer)'}"
 
 
-class _TimeoutSession(requests.Session):
-    """A requests session whose every call has a timeout."""
+class PlatformSession(requests.Session):
+    """A requests session for calls to platforms: every call has a timeout.
 
-    def __init__(self, timeout: float) -> None:
+    `follow_redirects=False` for calls whose target was checked before the call (Dynamic
+    Registration): a redirect could lead to another site than the one checked.
+    """
+
+    def __init__(self, timeout: float, *, follow_redirects: bool = True) -> None:
         super().__init__()
         self.timeout = timeout
+        self.follow_redirects = follow_redirects
         self.headers["User-Agent"] = "DesignMindsetDetector/1"
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
+        if not self.follow_redirects:
+            kwargs["allow_redirects"] = False
         return super().request(*args, **kwargs)
 
 
@@ -125,7 +132,7 @@ class ServiceClient:
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
-        self.http = _TimeoutSession(current_app.config["HTTP_TIMEOUT_SECONDS"])
+        self.http = PlatformSession(current_app.config["HTTP_TIMEOUT_SECONDS"])
         self.connector = _SharedTokenConnector(
             tool_config.registration_for(platform), requests_session=self.http
         )
