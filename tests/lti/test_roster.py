@@ -164,7 +164,7 @@ def test_without_nrps_the_cohort_is_who_launched(driver, platform):
 
     assert page.status_code == 200
     assert "does not share its roster" in page.text
-    assert "<strong>1</strong> learners" in page.text
+    assert "<strong>1</strong> learner" in page.text
     assert learner["given_name"] in page.text
     with pytest.raises(RosterUnavailable):
         sync_roster(the_course().id)
