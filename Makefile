@@ -20,7 +20,8 @@ install: $(VENV)/.installed
 
 # After changing user-facing text: collect the strings, merge them into each language's .po.
 messages: install
-	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -o lti_tool/translations/messages.pot .
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l --project="Design Mindset Detector" \
+		--version=0.1.0 -o lti_tool/translations/messages.pot .
 	$(VENV)/bin/pybabel -q update -i lti_tool/translations/messages.pot -d lti_tool/translations --no-fuzzy-matching
 
 instance/config.toml: | $(VENV)/.installed
