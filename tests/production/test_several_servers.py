@@ -4,6 +4,7 @@ running beside both."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -51,6 +52,12 @@ def _worker(app, redis_url: str) -> subprocess.Popen:
                             cwd=ROOT, env=env)
 
 
+def _history(platform, user_id: str) -> list[dict]:
+    """Every score the platform accepted for this user, oldest first."""
+    return [h for item in platform.gradebook() for h in item.get("history", [])
+            if h["userId"] == user_id]
+
+
 def test_two_servers_one_launch_one_score(app, driver, platform, tool_server, shared_services):
     settings = dict(tool_url=tool_server.url, database_url=app.config["SQLALCHEMY_DATABASE_URI"],
                     keys_dir=app.config["KEYS_DIR"], secret=TEST_SECRET, workers=2,
@@ -59,6 +66,8 @@ def test_two_servers_one_launch_one_score(app, driver, platform, tool_server, sh
     workers = [_worker(app, shared_services), _worker(app, shared_services)]
     try:
         learner = driver.user("Learner")
+        # The platform lives for the whole test session: count only what this test adds.
+        before = _history(platform, learner["id"])
         attempt = driver.authorize(driver.login(learner["id"], login_url=first.url + "/lti/login"))
         # State and nonce were stored in Redis by the first server.
         assert redis.Redis.from_url(REDIS_URL).keys("dmd:*")
@@ -96,20 +105,14 @@ def test_two_servers_one_launch_one_score(app, driver, platform, tool_server, sh
         assert submitted.status_code == 303, submitted.text[:2000]
 
         deadline = time.monotonic() + 30
-        scores = []
-        while time.monotonic() < deadline:
-            items = platform.gradebook()
-            scores = [s for item in items for s in item["scores"]
-                      if s["userId"] == learner["id"]]
-            if scores:
-                break
+        while time.monotonic() < deadline and len(_history(platform, learner["id"])) == len(before):
             time.sleep(0.3)
-        assert len(scores) == 1, scores
         time.sleep(2)  # give a second delivery every chance to happen, then check it did not
-        items = platform.gradebook()
-        history = [h for item in items for h in item.get("history", [])
-                   if h["userId"] == learner["id"]]
-        assert len(history) == 1, history
+        added = _history(platform, learner["id"])[len(before):]
+        assert len(added) == 1, json.dumps(added, indent=1)
+        current = [s for item in platform.gradebook() for s in item["scores"]
+                   if s["userId"] == learner["id"]]
+        assert len(current) == 1 and current[0]["timestamp"] == added[0]["timestamp"]
     finally:
         for process in workers:
             process.terminate()
