@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
@@ -58,10 +59,16 @@ def forget_origins() -> None:
     current_app.extensions.pop("frame_origins", None)
 
 
-def content_security_policy() -> str:
-    """The CSP for tool pages."""
-    ancestors = " ".join(["'self'", *platform_origins()])
-    form_targets = " ".join(["'self'", *platform_origins()])
+def content_security_policy(extra_frame_urls: Iterable[str | None] = ()) -> str:
+    """The CSP for tool pages; `extra_frame_urls` may also frame this one page.
+
+    Pages shown before a platform is known (registration, the launch's own checks) name the
+    page that may frame them here, rather than widening the policy for every page.
+    """
+    known = platform_origins()
+    extra = sorted({origin_of(url) for url in extra_frame_urls} - {None} - set(known))
+    ancestors = " ".join(["'self'", *known, *extra])
+    form_targets = " ".join(["'self'", *known])
     return "; ".join([
         "default-src 'self'",
         "script-src 'self'",

@@ -61,15 +61,9 @@ def _interstitial(template: str, **context):
     platform only by postMessage to its auth endpoint origin, so the sender may frame them.
     """
     response = make_response(render_template(template, **context))
-    sender = security_headers.origin_of(request.headers.get("Origin"))
-    if sender:
-        directives = [
-            f"{directive} {sender}"
-            if directive.startswith("frame-ancestors") and sender not in directive.split()
-            else directive
-            for directive in security_headers.content_security_policy().split("; ")
-        ]
-        response.headers["Content-Security-Policy"] = "; ".join(directives)
+    response.headers["Content-Security-Policy"] = security_headers.content_security_policy(
+        [request.headers.get("Origin")]
+    )
     return _no_store(response)
 
 
@@ -228,16 +222,10 @@ def _registration_page(template: str, status: int = 200, *, frame_urls=(), **con
     the platform's origin is added to them for this page.
     """
     response = make_response(render_template(template, **context), status)
-    origins = sorted({security_headers.origin_of(url) for url in frame_urls} - {None})
-    directives = []
-    for directive in security_headers.content_security_policy().split("; "):
-        if directive.startswith("frame-ancestors"):
-            allowed = directive.split()
-            directive = " ".join([*allowed, *(o for o in origins if o not in allowed)])
-        directives.append(directive)
-    response.headers["Content-Security-Policy"] = "; ".join(directives)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    response.headers["Content-Security-Policy"] = security_headers.content_security_policy(
+        frame_urls
+    )
+    return _no_store(response)
 
 
 def _registration_problem(exc: Exception, status: int, title: str, *, frame_urls=(),
