@@ -138,12 +138,13 @@ def _clean_database(app, _tool_key):
         db.session.remove()
 
 
-def _start_platform(tmp_root: Path, tool_url: str, name: str, **extra) -> tuple[LiveServer, object]:
+def start_platform(data_root: Path, tool_url: str, name: str, **extra) -> tuple[LiveServer, object]:
+    """A development platform named `name`, served live and set up for this tool."""
     server = LiveServer("127.0.0.1", "localhost")
     platform_app = create_platform_app(
         {
             "ISSUER": server.url,
-            "DATA_DIR": str(tmp_root / name),
+            "DATA_DIR": str(data_root / name),
             "LEARNERS": 30,
             "TOOL": {
                 "client_id": f"dmd-{name}",
@@ -162,7 +163,7 @@ def _start_platform(tmp_root: Path, tool_url: str, name: str, **extra) -> tuple[
 
 @pytest.fixture(scope="session")
 def _platform_session(app, tool_server, tmp_root):
-    server, platform = _start_platform(tmp_root, tool_server.url, "platform")
+    server, platform = start_platform(tmp_root, tool_server.url, "platform")
     yield platform
     server.stop()
 

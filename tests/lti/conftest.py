@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from lti_tool.devplatform import create_platform_app
-from tests.conftest import LiveServer, register
+from tests.conftest import register
+from tests.conftest import start_platform as serve_platform
 from tests.launch_driver import LaunchDriver
 
 
@@ -29,24 +29,8 @@ def start_platform(app, tool_server, tmp_path):
     tool_url = tool_server.url
 
     def start(name: str, *, registered: bool = True, **settings):
-        server = LiveServer("127.0.0.1", "localhost")
-        platform_app = create_platform_app({
-            "ISSUER": server.url,
-            "DATA_DIR": str(tmp_path / name),
-            "LEARNERS": 6,
-            "TOOL": {
-                "client_id": f"dmd-{name}",
-                "deployment_id": "1",
-                "login_url": tool_url + "/lti/login",
-                "redirect_uris": [tool_url + "/lti/launch"],
-                "target_link_uri": tool_url + "/lti/launch",
-                "jwks_url": tool_url + "/lti/jwks",
-            },
-            **settings,
-        })
-        server.serve(platform_app)
+        server, platform = serve_platform(tmp_path, tool_url, name, **{"LEARNERS": 6, **settings})
         servers.append(server)
-        platform = platform_app.extensions["devplatform"]
         if registered:
             register(app, platform)
         return platform

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Person, Platform, Role
-from tests.conftest import _start_platform, register
+from tests.conftest import register, start_platform
 from tests.launch_driver import LaunchDriver
 
 
@@ -72,7 +72,7 @@ def test_a_retake_cannot_be_allowed_for_another_courses_learner(client, two_cour
 @pytest.fixture(scope="module")
 def second_platform(app, tool_server, tmp_root):
     """Another development platform (another Moodle site) with the same course and user ids."""
-    server, platform = _start_platform(tmp_root, tool_server.url, "mentoring-second",
+    server, platform = start_platform(tmp_root, tool_server.url, "mentoring-second",
                                        LEARNERS=5)
     yield platform
     server.stop()

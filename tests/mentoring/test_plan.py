@@ -19,7 +19,7 @@ from lti_tool.mentoring.drafts import SessionDraft
 from lti_tool.mentoring.goals import ActionDraft, GoalDraft
 from lti_tool.mentoring.models import ActionOwner, GoalStatus, MeetingMode
 from lti_tool.mentoring.plan import PlanSummary, plan_summaries
-from tests.conftest import _start_platform, register
+from tests.conftest import register, start_platform
 from tests.launch_driver import LaunchDriver
 from tests.mentoring.sessions_kit import (
     at,
@@ -171,7 +171,7 @@ def test_each_learner_sees_only_their_own_plan(client, course, make_activity, ma
 @pytest.fixture(scope="module")
 def second_platform(app, tool_server, tmp_root):
     """Another development platform with the same course and user ids as the first."""
-    server, platform = _start_platform(tmp_root, tool_server.url, "plan-second", LEARNERS=5)
+    server, platform = start_platform(tmp_root, tool_server.url, "plan-second", LEARNERS=5)
     yield platform
     server.stop()
 
