@@ -9,7 +9,7 @@ from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
 
 from lti_tool import i18n
-from lti_tool.config import PROJECT_ROOT, load_config
+from lti_tool.config import PACKAGE_DIR, PROJECT_ROOT, load_config
 from lti_tool.extensions import db, migrate
 
 
@@ -18,8 +18,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_path=str(PROJECT_ROOT / "instance"),
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(PACKAGE_DIR / "templates"),
+        static_folder=str(PACKAGE_DIR / "static"),
     )
     app.config.update(load_config(overrides))
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config))
@@ -31,7 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             _tune_sqlite(db.engine)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
     i18n.init_app(app)
     _import_models()
 

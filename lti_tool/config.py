@@ -17,6 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+#: The installed package: templates, static files, migrations, translations, instruments.
+PACKAGE_DIR = Path(__file__).resolve().parent
 ENV_PREFIX = "LTI_TOOL_"
 ENVIRONMENTS = ("development", "test", "production")
 

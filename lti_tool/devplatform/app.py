@@ -14,7 +14,7 @@ from .platform import DevPlatform
 from .seed import seed_if_needed
 from .store import Store
 
-TEMPLATES = Path(__file__).parents[2] / "templates"
+TEMPLATES = Path(__file__).parents[1] / "templates"
 
 
 def create_platform_app(settings: dict) -> Flask:
