@@ -53,6 +53,8 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": 0,
     "ATTEMPT_RETENTION_DAYS": 730,
     "FRAME_ANCESTORS_EXTRA": [],
+    #: Where `make run` serves the development platform; linked from "/" in development.
+    "DEV_PLATFORM_URL": "",
 }
 
 #: Keys that must be present and valid before the application may start.

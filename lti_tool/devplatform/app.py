@@ -7,7 +7,17 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import ags, console, deeplinking, nrps, oidc, registration, tokens
+from . import (
+    ags,
+    canvas_services,
+    canvas_views,
+    console,
+    deeplinking,
+    nrps,
+    oidc,
+    registration,
+    tokens,
+)
 from .config import PlatformConfig, refuse_production
 from .keys import PlatformKey
 from .platform import DevPlatform
@@ -32,6 +42,6 @@ def create_platform_app(settings: dict) -> Flask:
     app.secret_key = config.secret_key or secrets.token_hex(32)
     app.extensions["devplatform"] = DevPlatform(config, store, key)
     for blueprint in (console.bp, oidc.bp, tokens.bp, ags.bp, nrps.bp, deeplinking.bp,
-                      registration.bp):
+                      registration.bp, canvas_views.bp, canvas_services.bp):
         app.register_blueprint(blueprint)
     return app
