@@ -295,7 +295,8 @@ def _user_dict(row: sqlite3.Row) -> dict:
     user = {key: row[key] for key in ("id", "username", "given_name", "family_name", "email")}
     user["name"] = f"{row['given_name']} {row['family_name']}"
     user["role"] = row["role"]
-    user["observes"] = row["observes"]
+    if row["observes"]:
+        user["observes"] = row["observes"]
     return user
 
 

@@ -368,6 +368,7 @@ def test_a_non_http_configuration_url_is_a_bad_request(app, client):
 def test_registration_pages_use_no_inline_script(app, tool_server, fake_platform):
     page = open_registration(fake_platform.start_url(invite(app)))
     assert re.findall(r"<script[^>]*>", page.text) == [
+        '<script src="/static/js/frame_resize.js" defer>',
         '<script src="/static/js/registration.js" defer>']
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
 
