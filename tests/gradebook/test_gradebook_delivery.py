@@ -15,9 +15,11 @@ from sqlalchemy import select, update
 from lti_tool.extensions import db
 from lti_tool.identity.models import Person, ResourceLink, utcnow
 from lti_tool.lti import services
+from tests.conftest import PROFILES
 from tests.gradebook.conftest import item_of, launch, submit
 
 
+@pytest.mark.parametrize("profile", PROFILES)
 def test_a_submission_reaches_the_gradebook_with_full_marks(driver, learners, deliver, records):
     learner = learners[0]
     submit(driver, learner["id"])
