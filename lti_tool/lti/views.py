@@ -114,8 +114,13 @@ def launch():
         return _without_state_cookie(missing)
     except LaunchError as exc:
         return _refuse(exc, "launch")
-    remember_frame_origin(lti_launch.platform, request.headers.get("Origin"))
-    return _open(lti_launch)
+    new_origin = remember_frame_origin(lti_launch.platform, request.headers.get("Origin"))
+    response = _open(lti_launch)
+    if new_origin:
+        # A Canvas school's own host, met for the first time (and now committed): the landing
+        # page this launch redirects to must be allowed inside it at once, not a minute later.
+        security_headers.forget_origins()
+    return response
 
 
 def _without_state_cookie(missing: StateProofMissing):
