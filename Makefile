@@ -30,7 +30,7 @@ install: $(VENV)/.installed
 messages: install
 	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l --project="Design Mindset Detector" \
 		--version=0.1.0 -o lti_tool/translations/messages.pot .
-	$(VENV)/bin/pybabel -q update -i lti_tool/translations/messages.pot -d lti_tool/translations --no-fuzzy-matching
+	$(VENV)/bin/pybabel -q update -i lti_tool/translations/messages.pot -d lti_tool/translations --no-fuzzy-matching --ignore-obsolete
 
 instance/config.toml: | $(VENV)/.installed
 	$(PY) -m lti_tool.config init --tool-url $(TOOL_URL)

@@ -351,6 +351,19 @@ def test_a_polish_learner_and_mentor_meet_no_english(app, driver):
     check(learner.get("/mentor/"), status=403)
     check(mentor.get("/mentor/learners/999999"), status=404)
 
+    # An observer of the learner (Canvas's parent): the list and the learner's plan.
+    def polish_observer(claims, header):
+        polish(claims, header)
+        claims[CLAIM + "roles"] = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"]
+        claims[CLAIM + "role_scope_mentor"] = [str(learner.user["id"])]
+
+    observer = driver.launch(driver.user("Learner", 7)["id"], mutate=polish_observer)
+    watching = check(learner.http.get(urljoin(learner.url("/"), observer.landing_url),
+                                      allow_redirects=False))
+    assert "Osoby uczące się, które obserwujesz" in watching
+    check(learner.http.get(learner.url(f"/observe/learners/{learner_id}"),
+                           params={"lt": observer.token}, allow_redirects=False))
+
     # Pages without a launch follow the browser.
     stranger = {"Accept-Language": "pl-PL,pl;q=0.9,en;q=0.5"}
     check(requests.get(learner.url("/questionnaire/"), params={"lt": "zepsuty"},

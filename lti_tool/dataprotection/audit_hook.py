@@ -1,4 +1,4 @@
-"""Record every mentor request that shows or changes learner data in the audit log."""
+"""Record every mentor or observer request that shows or changes learner data in the audit log."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 
 #: Blueprints whose mentor pages show or change learners' data.
 AUDITED_BLUEPRINTS = frozenset(
-    {"mentoring", "gradebook", "sessions", "goals", "plan", "questionnaire", "dataprotection"}
+    {"mentoring", "gradebook", "sessions", "goals", "plan", "questionnaire", "dataprotection",
+     "observer"}
 )
 #: Request values that name the learner concerned.
 SUBJECT_KEYS = ("person_id", "learner_id")
@@ -33,9 +34,11 @@ def _subject() -> int | None:
 
 
 def audit_mentor_request(response):
-    """after_request: one audit entry per successful mentor request to an audited page."""
+    """after_request: one audit entry per successful mentor or observer request to an
+    audited page."""
     launch = g.get("launch")
-    if (launch is None or launch.role is not Role.MENTOR or response.status_code >= 400
+    if (launch is None or launch.role not in (Role.MENTOR, Role.OBSERVER)
+            or response.status_code >= 400
             or request.blueprint not in AUDITED_BLUEPRINTS):
         return response
     try:

@@ -26,6 +26,8 @@ class Role(enum.StrEnum):
 
     LEARNER = "learner"
     MENTOR = "mentor"
+    #: An LIS Mentor (Canvas's observer): reads what the users they observe see, nothing else.
+    OBSERVER = "observer"
     NONE = "none"
 
 

@@ -18,7 +18,7 @@ from lti_tool.identity.models import (
     Role,
     utcnow,
 )
-from lti_tool.lti.roles import role_for
+from lti_tool.lti.roles import observed_users, role_for
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -67,7 +67,7 @@ def provision(
     person.locale = _text(presentation.get("locale"), 35) or person.locale
 
     roles = [r for r in claims.get(CLAIM + "roles") or [] if isinstance(r, str)]
-    role = role_for(roles)
+    role = role_for(roles, observed_users(claims))
     context = claims.get(CLAIM + "context")
     course = None
     if isinstance(context, dict) and context.get("id"):

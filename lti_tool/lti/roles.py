@@ -1,4 +1,16 @@
-"""LTI role URIs (and the short names Moodle's NRPS and older platforms use) → Role."""
+"""LTI role URIs (and the short names Moodle's NRPS and older platforms use) → Role.
+
+- mentor: context Instructor (and sub-roles), TeachingAssistant, ContentDeveloper,
+  Administrator; institution or system Administrator / SysAdmin;
+- learner: context Learner (and sub-roles);
+- observer: context Mentor (Canvas's observer, often a parent) with role_scope_mentor;
+- none: Mentor without role_scope_mentor, anything else, no role.
+The README's "Who becomes what" table says the same for administrators.
+
+An LIS `Mentor` is never a course mentor: it observes named users and may only read what
+those users themselves see. Canvas sends observers `Learner/NonCreditLearner` beside
+`Mentor` in its LTI 1.1 role table, so that sub-role does not make an observer a learner.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +19,20 @@ from collections.abc import Iterable
 from lti_tool.identity.models import Role
 
 #: Context roles (membership vocabulary) that make someone a mentor in this tool.
-MENTOR_ROLES = frozenset(
-    {"Instructor", "TeachingAssistant", "ContentDeveloper", "Mentor", "Administrator"}
-)
+MENTOR_ROLES = frozenset({"Instructor", "TeachingAssistant", "ContentDeveloper", "Administrator"})
 LEARNER_ROLES = frozenset({"Learner"})
+#: The LIS context role of someone who observes named users (parents, in Canvas).
+OBSERVER_ROLES = frozenset({"Mentor"})
 #: Institution or system roles that also count: a site administrator opening the tool.
 ADMIN_ROLES = frozenset({"Administrator", "SysAdmin"})
+#: The claim naming the users an LIS Mentor observes (their `sub` on the platform).
+ROLE_SCOPE_MENTOR = "https://purl.imsglobal.org/spec/lti/claim/role_scope_mentor"
 
 _MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership"
 _INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person"
 _SYSTEM = "http://purl.imsglobal.org/vocab/lis/v2/system/person"
+_NON_CREDIT = ("membership/Learner#NonCreditLearner",
+               "urn:lti:role:ims/lis/Learner/NonCreditLearner")
 
 
 def _principal(role: str) -> tuple[str, str]:
@@ -34,7 +50,7 @@ def _principal(role: str) -> tuple[str, str]:
         if role.startswith(prefix + "#"):
             return kind, role[len(prefix) + 1 :]
     if role.startswith("urn:lti:role:ims/lis/"):
-        return "context", role.rsplit("/", 1)[-1]
+        return "context", role[len("urn:lti:role:ims/lis/"):].split("/", 1)[0]
     if role.startswith(("urn:lti:instrole:ims/lis/", "urn:lti:sysrole:ims/lis/")):
         return "institution", role.rsplit("/", 1)[-1]
     if "/" not in role and "#" not in role:
@@ -42,9 +58,22 @@ def _principal(role: str) -> tuple[str, str]:
     return "unknown", role
 
 
-def role_for(roles: Iterable[str]) -> Role:
-    """The tool role for a launch's roles: mentor wins over learner; otherwise none."""
-    found = Role.NONE
+def observed_users(claims: dict) -> tuple[str, ...]:
+    """The user ids a launch's role_scope_mentor claim names (strings only, as sent)."""
+    scope = claims.get(ROLE_SCOPE_MENTOR)
+    if not isinstance(scope, list):
+        return ()
+    return tuple(user for user in scope if isinstance(user, str) and user)
+
+
+def role_for(roles: Iterable[str], observes: Iterable[str] = ()) -> Role:
+    """The tool role for a launch's roles (see the table above).
+
+    Mentor roles win over learner, learner over observer. `observes` is the launch's
+    role_scope_mentor: an LIS Mentor who observes nobody gets no role at all.
+    """
+    learner = observer = False
+    non_credit = False
     for raw in roles or ():
         if not isinstance(raw, str):
             continue
@@ -53,6 +82,15 @@ def role_for(roles: Iterable[str]) -> Role:
             return Role.MENTOR
         if kind in ("institution", "system") and name in ADMIN_ROLES:
             return Role.MENTOR
-        if kind == "context" and name in LEARNER_ROLES:
-            found = Role.LEARNER
-    return found
+        if kind == "context" and name in OBSERVER_ROLES:
+            observer = True
+        elif kind == "context" and name in LEARNER_ROLES:
+            if raw.strip().endswith(_NON_CREDIT):
+                non_credit = True
+            else:
+                learner = True
+    if learner or (non_credit and not observer):
+        return Role.LEARNER
+    if observer and any(observes):
+        return Role.OBSERVER
+    return Role.NONE

@@ -23,6 +23,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from lti_tool.extensions import db
 from lti_tool.identity.models import Course, Person, ResourceLink, Role, utcnow
 from lti_tool.lti.models import LaunchSession
+from lti_tool.lti.roles import observed_users
 
 log = logging.getLogger(__name__)
 TOKEN_PARAM = "lt"
@@ -52,6 +53,13 @@ class LaunchContext:
         """True for a mentor role in this course."""
         return self.role is Role.MENTOR
 
+    @property
+    def observed_subs(self) -> tuple[str, ...]:
+        """For an observer: the platform user ids (`sub`) their launch named; else ()."""
+        if self.role is not Role.OBSERVER:
+            return ()
+        return observed_users(self.claims)
+
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="launch-session")
@@ -75,6 +83,8 @@ def start_session(
             "https://purl.imsglobal.org/spec/lti/claim/launch_presentation",
             "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings",
             "https://purl.imsglobal.org/spec/lti/claim/custom",
+            # An observer's pages show exactly the users this claim names.
+            "https://purl.imsglobal.org/spec/lti/claim/role_scope_mentor",
         )
         if key in claims
     }

@@ -102,7 +102,8 @@ def _landing(role: Role, message_type: str, has_course: bool) -> str:
         return "gradebook.deep_link"
     if not has_course:
         return "lti.no_course"
-    return "mentoring.cohort_page" if role is Role.MENTOR else "questionnaire.start"
+    return {Role.MENTOR: "mentoring.cohort_page", Role.OBSERVER: "observer.index"}.get(
+        role, "questionnaire.start")
 
 
 @bp.post("/launch")
@@ -187,7 +188,7 @@ def _open(lti_launch: ToolLaunch):
 
 
 @bp.get("/no-course")
-@role_required(Role.LEARNER, Role.MENTOR)
+@role_required(Role.LEARNER, Role.MENTOR, Role.OBSERVER)
 def no_course():
     """A launch without a course context: explain where the tool works."""
     return render_template("lti/no_course.html")

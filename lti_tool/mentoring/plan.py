@@ -33,7 +33,12 @@ from lti_tool.mentoring.models import (
     SessionStatus,
 )
 from lti_tool.mentoring.notes import private_notes, shared_notes
-from lti_tool.mentoring.scope import course_of, learner_in_course, require_learner
+from lti_tool.mentoring.scope import (
+    course_of,
+    learner_in_course,
+    observed_learner,
+    require_learner,
+)
 from lti_tool.mentoring.slots import open_slots
 from lti_tool.questionnaire.scoring import display
 
@@ -154,6 +159,12 @@ def mentor_plan(launch: LaunchContext, learner_id: int, now: datetime | None = N
     """A learner's plan as a mentor of the course reads it: private notes included."""
     learner = learner_in_course(launch, learner_id)
     return _plan(launch, learner, now or utcnow(), private=True)
+
+
+def observer_plan(launch: LaunchContext, learner_id: int, now: datetime | None = None) -> Plan:
+    """An observed learner's plan as the observer may read it: what the learner sees."""
+    learner = observed_learner(launch, learner_id)
+    return _plan(launch, learner, now or utcnow(), private=False)
 
 
 def _plan(launch: LaunchContext, learner: Person, now: datetime, *, private: bool) -> Plan:

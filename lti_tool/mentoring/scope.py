@@ -64,6 +64,40 @@ def course_learners(course_id: int) -> list[Person]:
     return sorted(people, key=lambda person: (person.display_name.casefold(), person.id))
 
 
+def observed_learners(launch: LaunchContext) -> list[Person]:
+    """For an observer: the learners of the launch's course whom their launch names, by name.
+
+    Only users named in this launch's role_scope_mentor claim and enrolled as learners in
+    this course: an observer of a learner in another course, or of a teacher, sees nothing.
+    """
+    require_observer(launch)
+    subs = launch.observed_subs
+    if not subs:
+        return []
+    people = db.session.scalars(
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.course_id == course_of(launch), Membership.role == Role.LEARNER,
+               Person.platform_id == launch.platform_id, Person.sub.in_(subs))
+    ).all()
+    return sorted(people, key=lambda person: (person.display_name.casefold(), person.id))
+
+
+def observed_learner(launch: LaunchContext, person_id: int) -> Person:
+    """One of the observer's learners; NotFound for anyone else."""
+    for person in observed_learners(launch):
+        if person.id == person_id:
+            return person
+    raise NotFound(f"person {person_id} is not observed by this launch in course "
+                   f"{launch.course_id}")
+
+
+def require_observer(launch: LaunchContext) -> None:
+    """NotAllowed unless the launch came from an LIS Mentor observing someone."""
+    if launch.role is not Role.OBSERVER:
+        raise NotAllowed("only an observer may do this")
+
+
 def require_mentor(launch: LaunchContext) -> None:
     """NotAllowed unless the launch gave a mentor role in its course."""
     if launch.role is not Role.MENTOR:

@@ -44,7 +44,8 @@ GRADES_ENDPOINT = "gradebook.sync_status"
 RETAKE_ENDPOINT = "questionnaire.allow_retake"
 
 
-@bp.context_processor
+# Every mentor page shares one menu (mentoring/_nav.html), whichever blueprint serves it.
+@bp.app_context_processor
 def _other_features():
     present = current_app.view_functions
     return {

@@ -51,7 +51,6 @@ def test_instructor_lands_on_the_cohort_and_sees_learners_who_launched(driver):
         [LIS + "membership#Instructor"],
         [LIS + "membership/Instructor#TeachingAssistant"],
         [LIS + "membership#ContentDeveloper"],
-        [LIS + "membership#Mentor"],
         [LIS + "membership#Administrator"],
         [LIS + "institution/person#Administrator"],
         ["Instructor"],

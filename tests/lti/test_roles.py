@@ -3,7 +3,7 @@
 import pytest
 
 from lti_tool.identity.models import Role
-from lti_tool.lti.roles import role_for
+from lti_tool.lti.roles import observed_users, role_for
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 
@@ -15,7 +15,6 @@ LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
         ([LIS + "membership/Instructor#TeachingAssistant"], Role.MENTOR),
         ([LIS + "membership#TeachingAssistant"], Role.MENTOR),
         ([LIS + "membership#ContentDeveloper"], Role.MENTOR),
-        ([LIS + "membership#Mentor"], Role.MENTOR),
         ([LIS + "membership#Administrator"], Role.MENTOR),
         ([LIS + "system/person#Administrator"], Role.MENTOR),
         (["Instructor"], Role.MENTOR),
@@ -33,3 +32,39 @@ LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 )
 def test_role_for(roles, expected):
     assert role_for(roles) is expected
+
+
+OBSERVED = ["user-5"]
+
+
+@pytest.mark.parametrize(
+    "roles, observes, expected",
+    [
+        # An LIS Mentor (Canvas's observer) observes; it is never a course mentor.
+        ([LIS + "membership#Mentor"], OBSERVED, Role.OBSERVER),
+        (["urn:lti:role:ims/lis/Mentor"], OBSERVED, Role.OBSERVER),
+        (["Mentor"], OBSERVED, Role.OBSERVER),
+        ([LIS + "membership/Mentor#Advisor"], OBSERVED, Role.OBSERVER),
+        # Observing nobody: no role at all.
+        ([LIS + "membership#Mentor"], [], Role.NONE),
+        ([LIS + "membership#Mentor"], [""], Role.NONE),
+        # Canvas's LTI 1.1 table gives observers NonCreditLearner beside Mentor.
+        ([LIS + "membership#Mentor", LIS + "membership/Learner#NonCreditLearner"], OBSERVED,
+         Role.OBSERVER),
+        (["urn:lti:role:ims/lis/Mentor", "urn:lti:role:ims/lis/Learner/NonCreditLearner"],
+         OBSERVED, Role.OBSERVER),
+        ([LIS + "membership/Learner#NonCreditLearner"], [], Role.LEARNER),
+        # A real learner or teacher who also observes someone keeps their course role.
+        ([LIS + "membership#Learner", LIS + "membership#Mentor"], OBSERVED, Role.LEARNER),
+        ([LIS + "membership#Instructor", LIS + "membership#Mentor"], OBSERVED, Role.MENTOR),
+    ],
+)
+def test_lis_mentor_is_an_observer_never_a_mentor(roles, observes, expected):
+    assert role_for(roles, observes) is expected
+
+
+def test_observed_users_reads_only_strings_of_the_claim():
+    claim = "https://purl.imsglobal.org/spec/lti/claim/role_scope_mentor"
+    assert observed_users({claim: ["a", 3, "", None, "b"]}) == ("a", "b")
+    assert observed_users({claim: "a"}) == ()
+    assert observed_users({}) == ()

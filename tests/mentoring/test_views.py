@@ -221,3 +221,12 @@ def test_the_export_follows_the_pages_filters(client, course, make_person, take)
     response = get(client, "/mentor/export.csv", course.token, status="not_started")
     lines = response.get_data().decode("utf-8-sig").splitlines()
     assert len(lines) == 2 and lines[1].startswith("Lena Learner")
+
+
+@pytest.mark.parametrize("path", ["/mentor/", "/mentor/statistics", "/mentor/sessions/"])
+def test_every_mentor_menu_has_the_same_tabs_including_grades(client, course, path):
+    html = get(client, path, course.token).get_data(as_text=True)
+    menu = html[html.index('class="mentor-nav"'):html.index("</nav>", html.index("mentor-nav"))]
+    for tab in ("Learners", "Cohort statistics", "Sessions", "Export CSV", "Grades in the LMS"):
+        assert tab in menu, (path, tab)
+    assert "/gradebook/?lt=" in menu, path
