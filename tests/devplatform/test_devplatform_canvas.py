@@ -46,7 +46,8 @@ def _id_token(platform, web, user_id: str, **launch) -> dict:
 def test_a_launch_is_signed_as_canvas_cloud_and_comes_from_the_school(canvas):
     platform, web = canvas
     url, fields = platform.initiate_login_form(LEARNER)
-    assert fields["iss"] == CANVAS_ISSUER and fields["lti_storage_target"] == "post_message_forwarding"
+    assert fields["iss"] == CANVAS_ISSUER
+    assert fields["lti_storage_target"] == "post_message_forwarding"
     assert fields["canvas_environment"] == "prod" and fields["deployment_id"]
     claims = _id_token(platform, web, LEARNER)
     assert claims["iss"] == CANVAS_ISSUER
