@@ -144,6 +144,9 @@ def _posted_error(platform, params, launch: dict) -> tuple[str, str] | None:
                      else launch["user_id"])
     if params["login_hint"] != expected_hint:
         return "access_denied", "login_hint is not the user who started this launch"
+    if platform.is_canvas and not params.get("prompt"):
+        # Canvas requires prompt (AuthenticationController::REQUIRED_PARAMS); Moodle does not.
+        return "invalid_request_object", "The following parameters are missing: prompt"
     if params.get("response_mode") != "form_post":
         return "invalid_request", "Invalid response_mode: must be form_post"
     if params.get("prompt") not in (None, "", "none"):

@@ -104,3 +104,23 @@ def test_an_instructor_sees_the_cohort_with_a_learner_who_launched(
 
     page.screenshot(path=screenshots_dir / f"mentor-landing-{platform.profile}.png",
                     full_page=True)
+
+
+def test_a_canvas_observer_follows_their_child(page, platform, tool_server, profile):
+    if profile != "canvas":
+        pytest.skip("observers are Canvas's")
+    observer = _user(platform, "Mentor")
+    child = next(u for u in platform.users(COURSE_ID) if u["id"] == observer["observes"])
+    page.goto(platform.base_url + "/")
+    # Canvas names the observed students only to tools with the public privacy level.
+    options = page.locator("#launch-options")
+    options.get_by_label("Privacy level").select_option("public")
+    options.get_by_role("button", name="Apply").click()
+    _launch_as(page, platform, child["name"])
+    expect(page.frame_locator(FRAME["canvas"]).locator("header .who")).to_contain_text(
+        child["name"])
+
+    _launch_as(page, platform, observer["name"])
+    content = page.frame_locator(FRAME["canvas"])
+    expect(content.get_by_role("heading", level=1)).to_have_text("Learners you follow")
+    expect(content.get_by_role("link", name=child["name"])).to_be_visible()
