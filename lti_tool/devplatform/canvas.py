@@ -10,13 +10,13 @@ third one (`sso.canvaslms.com`, here `sso.localhost`). People and courses are op
 from __future__ import annotations
 
 import hashlib
-import secrets
 import time
 import uuid
 from urllib.parse import urlsplit
 
+from .claims import open_deep_link_request
+from .gradebook import line_items
 from .scopes import ags_scopes
-from .store import iso_utc
 
 CANVAS_ISSUER = "https://canvas.instructure.com"
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -185,8 +185,6 @@ def _add_person(claims: dict, platform, member: dict, course: dict, role: str) -
 def _ags_claim(platform, course_id: str, activity: dict | None, scopes: list[str]) -> dict:
     claim = {"scope": scopes, "lineitems": platform.lineitems_url(course_id)}
     if activity is not None:
-        from .gradebook import line_items
-
         items = line_items(platform.store, course_id, resource_link_id=activity["id"])
         # An assignment launch names the assignment's line item; course navigation has none.
         if items:
@@ -195,12 +193,7 @@ def _ags_claim(platform, course_id: str, activity: dict | None, scopes: list[str
 
 
 def _deep_linking_settings(platform, course_id: str, user_id: str) -> dict:
-    data = "dl_" + secrets.token_urlsafe(18)
-    with platform.store.write() as conn:
-        conn.execute(
-            "INSERT INTO deep_link_requests (data, course_id, user_id, created_dt)"
-            " VALUES (?, ?, ?, ?)", (data, course_id, user_id, iso_utc()),
-        )
+    data = open_deep_link_request(platform, course_id, user_id)
     return {
         "deep_link_return_url": f"{platform.canvas_hosts.school}/courses/{course_id}"
                                 "/deep_linking_response",

@@ -174,7 +174,8 @@ def _ags_claim(platform, course_id: str, activity: dict | None, scopes: list[str
     return claim
 
 
-def _deep_linking_settings(platform, course_id: str, user_id: str) -> dict:
+def open_deep_link_request(platform, course_id: str, user_id: str) -> str:
+    """Record a Deep Linking request; its opaque `data`, which the response must echo once."""
     data = "dl_" + secrets.token_urlsafe(18)
     with platform.store.write() as conn:
         conn.execute(
@@ -182,6 +183,11 @@ def _deep_linking_settings(platform, course_id: str, user_id: str) -> dict:
             " VALUES (?, ?, ?, ?)",
             (data, course_id, user_id, iso_utc()),
         )
+    return data
+
+
+def _deep_linking_settings(platform, course_id: str, user_id: str) -> dict:
+    data = open_deep_link_request(platform, course_id, user_id)
     return {
         "deep_link_return_url": platform.url(f"/mod/lti/contentitem_return.php?course={course_id}"),
         "accept_types": ["ltiResourceLink"],
