@@ -341,6 +341,8 @@ def test_a_polish_learner_and_mentor_meet_no_english(app, driver):
     check(mentor.get("/gradebook/"))
     check(mentor.get("/gradebook/settings"))
     check(mentor.follow(mentor.post("/gradebook/settings", grade_mode="score")))
+    check(mentor.get("/mentor/programme/"))
+    check(mentor.follow(mentor.post("/mentor/programme/privacy", answers_to_mentors="0")))
 
     # The learner's plan, with the goal, the session and slots to book; the learner's own
     # page of free slots, and what the learner may not open.

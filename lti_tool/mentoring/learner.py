@@ -19,7 +19,9 @@ from sqlalchemy.orm import joinedload
 from lti_tool.extensions import db
 from lti_tool.identity.models import Membership, Role
 from lti_tool.lti.session import LaunchContext
+from lti_tool.mentoring.scope import sees_answers
 from lti_tool.questionnaire import delivery
+from lti_tool.questionnaire.activity import answers_shown_to_mentors
 from lti_tool.questionnaire.chart import Series, radar_svg
 from lti_tool.questionnaire.models import Answer, Attempt
 from lti_tool.questionnaire.results import ResultsView, course_average_label, results_view
@@ -71,6 +73,9 @@ class LearnerDetail:
     attempts: tuple[AttemptLine, ...]
     selected: AttemptLine | None
     answers: tuple[AnswerLine, ...]
+    #: Why the answers are not shown: "activity" (the activity hides them from mentors),
+    #: "site_admin" (a site administrator without a mentor role here); None when shown.
+    answers_hidden: str | None
     #: The selected attempt's results (None while it is in progress).
     results: ResultsView | None
     chart_svg: Markup | None
@@ -109,6 +114,11 @@ def learner_detail(
     selected = _select(attempts, attempt_id, launch)
     in_activity = [a for a in attempts if a.resource_link_id == launch.resource_link_id]
     latest_here = max(in_activity, key=lambda a: a.number, default=None)
+    hidden = None
+    if selected is not None and not sees_answers(launch, True):
+        hidden = "site_admin"
+    elif selected is not None and not answers_shown_to_mentors(selected.resource_link_id):
+        hidden = "activity"
     results = None
     chart = None
     if selected is not None and selected.is_submitted:
@@ -121,7 +131,9 @@ def learner_detail(
         active=membership.active,
         attempts=lines,
         selected=next((line for line in lines if selected and line.id == selected.id), None),
-        answers=_answers(selected, launch.locale) if selected is not None else (),
+        answers=(_answers(selected, launch.locale)
+                 if selected is not None and hidden is None else ()),
+        answers_hidden=hidden,
         results=results,
         chart_svg=chart,
         can_allow_retake=bool(latest_here and latest_here.is_submitted

@@ -1,8 +1,8 @@
 """A learner's development plan: results in brief, goals with action plans, and sessions.
 
-The learner reads their own plan; a mentor reads any learner's of the course, with private
-notes besides. `plan_summaries` gives the cohort page its columns for every learner at once,
-in three queries whatever the cohort's size.
+The learner reads their own plan; a mentor reads any learner's they may see, with the notes
+meant for mentors besides (see notes.py). `plan_summaries` gives the cohort page its columns
+for every learner at once, in three queries whatever the cohort's size.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from lti_tool.mentoring.models import (
     Note,
     SessionStatus,
 )
-from lti_tool.mentoring.notes import private_notes, shared_notes
+from lti_tool.mentoring.notes import learner_notes, mentor_only_notes
 from lti_tool.mentoring.scope import (
     course_of,
     learner_in_course,
@@ -118,9 +118,9 @@ class SessionEntry:
     """A session with the notes the reader may see."""
 
     session: MentoringSession
-    shared_notes: tuple[Note, ...]
-    #: Only ever filled for a mentor.
-    private_notes: tuple[Note, ...] = ()
+    learner_notes: tuple[Note, ...]
+    #: Only ever filled for a mentor: the notes below learner level they may read.
+    mentor_notes: tuple[Note, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ class Plan:
 
 def learner_plan(launch: LaunchContext, now: datetime | None = None,
                  rules: BookingRules | None = None) -> Plan:
-    """The launch's learner's own plan: shared notes only."""
+    """The launch's learner's own plan: learner-level notes only."""
     require_learner(launch)
     now = now or utcnow()
     rules = rules or BookingRules.from_config()
@@ -156,7 +156,7 @@ def learner_plan(launch: LaunchContext, now: datetime | None = None,
 
 
 def mentor_plan(launch: LaunchContext, learner_id: int, now: datetime | None = None) -> Plan:
-    """A learner's plan as a mentor of the course reads it: private notes included."""
+    """A learner's plan as a mentor of the course reads it: the notes they may read."""
     learner = learner_in_course(launch, learner_id)
     return _plan(launch, learner, now or utcnow(), private=True)
 
@@ -171,8 +171,8 @@ def _plan(launch: LaunchContext, learner: Person, now: datetime, *, private: boo
     course_id = course_of(launch)
     sessions = course_sessions(course_id, learner_id=learner.id)
     ids = [session.id for session in sessions]
-    shared = shared_notes(ids)
-    mentors_only = private_notes(launch, ids) if private else {}
+    shared = learner_notes(ids)
+    mentors_only = mentor_only_notes(launch, ids) if private else {}
 
     def entry(session: MentoringSession) -> SessionEntry:
         return SessionEntry(session, tuple(shared[session.id]),
@@ -206,7 +206,7 @@ def _result_summary(launch: LaunchContext, learner_id: int) -> ResultSummary | N
 
 
 def plan_export(launch: LaunchContext, now: datetime | None = None) -> dict[str, Any]:
-    """The launch's learner's own plan as JSON-ready data (shared notes only, UTC times)."""
+    """The launch's learner's own plan as JSON-ready data (learner-level notes, UTC times)."""
     plan = learner_plan(launch, now)
     result = plan.result
 
@@ -241,6 +241,6 @@ def plan_export(launch: LaunchContext, now: datetime | None = None) -> dict[str,
             "cancel_reason": entry.session.cancel_reason,
             "your_questions": entry.session.learner_questions,
             "notes": [{"written_utc": iso(note.created_dt), "text": note.body}
-                      for note in entry.shared_notes],
+                      for note in entry.learner_notes],
         } for entry in (*plan.upcoming, *plan.past)],
     }

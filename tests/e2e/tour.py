@@ -198,6 +198,9 @@ class Tour:
         yield "grades"
         page.goto(self.url("gradebook.settings", lt=token))
         yield "grade-settings"
+        page.goto(self.url("programme.index", lt=token))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Mentoring programme")
+        yield "programme"
 
     # --- the learner's plan ---------------------------------------------------------------
 
@@ -254,7 +257,8 @@ def _token(url: str) -> str:
 PAGES = (
     "learner-start", "questionnaire-page", "questionnaire-missing", "results",
     "cohort", "statistics", "learner", "attempt", "sessions", "session-new", "session",
-    "goal-new", "learner-plan", "grades", "grade-settings", "plan", "plan-slots", "deep-link",
+    "goal-new", "learner-plan", "grades", "grade-settings", "programme", "plan", "plan-slots",
+    "deep-link",
     "registration", "register-info", "register-problem", "not-found", "session-expired",
     "launch-error", "no-role", "platform-storage", "new-window", "privacy",
 )

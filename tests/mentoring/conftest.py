@@ -12,6 +12,7 @@ from lti_tool.identity.models import (
     Course,
     Deployment,
     Membership,
+    MentorKind,
     Person,
     Platform,
     ResourceLink,
@@ -94,13 +95,27 @@ def make_person(app):
     return make
 
 
+LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
+#: The roles a launch carries for each kind of mentor (Canvas sends a TA both).
+KIND_ROLES = {
+    MentorKind.LEAD: [LIS + "membership#Instructor"],
+    MentorKind.ASSISTANT: [LIS + "membership#Instructor",
+                           LIS + "membership/Instructor#TeachingAssistant"],
+    MentorKind.SITE_ADMIN: [LIS + "institution/person#Administrator"],
+}
+ROLES_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/roles"
+
+
 @pytest.fixture
 def token_for(app):
-    """A launch token for a person in an activity, as a launch would create it."""
+    """A launch token for a person in an activity, as a launch would create it; a mentor is
+    the course's lead unless `kind` says otherwise."""
 
-    def make(activity: Activity, person: Person, role: Role = Role.MENTOR) -> str:
+    def make(activity: Activity, person: Person, role: Role = Role.MENTOR,
+             kind: MentorKind = MentorKind.LEAD) -> str:
+        claims = {ROLES_CLAIM: KIND_ROLES[kind]} if role is Role.MENTOR else {}
         token = start_session(person, activity.deployment.id, activity.course, activity.link,
-                              role, "LtiResourceLinkRequest", {})
+                              role, "LtiResourceLinkRequest", claims)
         db.session.commit()
         return token
 
