@@ -60,6 +60,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from lti_tool.lti.session import launch_url_for
 
     app.jinja_env.globals["launch_url_for"] = launch_url_for
+    from lti_tool.figures import page_score
+
+    # One way to show a score on every page: `{{ value|score }}`, `{{ value|score(sem) }}`.
+    app.add_template_filter(page_score, "score")
     from lti_tool import headers
     from lti_tool.dataprotection import audit_hook
     from lti_tool.dataprotection.views import bp as dataprotection_bp

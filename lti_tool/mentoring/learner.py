@@ -10,9 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
-from flask_babel import ngettext
-from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -22,9 +19,8 @@ from lti_tool.lti.session import LaunchContext
 from lti_tool.mentoring.scope import sees_answers
 from lti_tool.questionnaire import delivery
 from lti_tool.questionnaire.activity import answers_shown_to_mentors
-from lti_tool.questionnaire.chart import Series, radar_svg
 from lti_tool.questionnaire.models import Answer, Attempt
-from lti_tool.questionnaire.results import ResultsView, course_average_label, results_view
+from lti_tool.questionnaire.results import ResultsView, results_view
 
 
 class LearnerNotFound(Exception):
@@ -78,7 +74,6 @@ class LearnerDetail:
     answers_hidden: str | None
     #: The selected attempt's results (None while it is in progress).
     results: ResultsView | None
-    chart_svg: Markup | None
     #: The latest attempt in the launch's activity is submitted and no retake is allowed yet.
     can_allow_retake: bool
     retake_allowed_dt: datetime | None
@@ -120,10 +115,9 @@ def learner_detail(
     elif selected is not None and not answers_shown_to_mentors(selected.resource_link_id):
         hidden = "activity"
     results = None
-    chart = None
     if selected is not None and selected.is_submitted:
-        results = results_view(selected, launch.locale)
-        chart = _chart(person.display_name, results)
+        results = results_view(selected, launch.locale, chart_name=person.display_name,
+                               chart_id="learner-profile-chart")
     return LearnerDetail(
         person_id=person.id,
         name=person.display_name,
@@ -135,7 +129,6 @@ def learner_detail(
                  if selected is not None and hidden is None else ()),
         answers_hidden=hidden,
         results=results,
-        chart_svg=chart,
         can_allow_retake=bool(latest_here and latest_here.is_submitted
                               and not latest_here.retake_allowed),
         retake_allowed_dt=latest_here.retake_allowed_dt if latest_here else None,
@@ -192,33 +185,3 @@ def _answers(attempt: Attempt, locale: str | None) -> tuple[AnswerLine, ...]:
                           if item.is_attention_check and value is not None else None),
         ))
     return tuple(lines)
-
-
-def _chart(name: str, view: ResultsView) -> Markup:
-    average = view.course_average
-    series = [Series(name, [entry.score for entry in view.dimensions], "learner")]
-    if average.shown:
-        series.append(Series(
-            course_average_label(average.learners),
-            [entry.cohort_score for entry in view.dimensions], "cohort",
-        ))
-    if average.shown:
-        description = ngettext(
-            "Scores of %(name)s on %(num)d dimension, from 1 to 10, with the course average as "
-            "a dashed line. The table beside the chart lists the same values.",
-            "Scores of %(name)s on %(num)d dimensions, from 1 to 10, with the course average as "
-            "a dashed line. The table beside the chart lists the same values.",
-            len(view.dimensions), name=name)
-    else:
-        description = ngettext(
-            "Scores of %(name)s on %(num)d dimension, from 1 to 10. The table beside the chart "
-            "lists the same values.",
-            "Scores of %(name)s on %(num)d dimensions, from 1 to 10. The table beside the chart "
-            "lists the same values.", len(view.dimensions), name=name)
-    # chart.py escapes every text and attribute it writes.
-    return Markup(radar_svg(
-        [entry.name for entry in view.dimensions], series,
-        title=_("%(name)s: Design Thinking mindset profile", name=name),
-        description=description,
-        chart_id="learner-profile-chart",
-    ))

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from lti_tool.extensions import db
+from lti_tool.figures import display
 from lti_tool.identity.models import Person, utcnow
 from lti_tool.lti.session import LaunchContext
 from lti_tool.mentoring.areas import dimension_names, instrument_of, latest_result
@@ -40,7 +41,9 @@ from lti_tool.mentoring.scope import (
     require_learner,
 )
 from lti_tool.mentoring.slots import open_slots
-from lti_tool.questionnaire.scoring import display
+from lti_tool.questionnaire.instrument import Instrument
+from lti_tool.questionnaire.models import Result
+from lti_tool.questionnaire.results import reading_of
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,8 @@ class Plan:
 
     learner: Person
     result: ResultSummary | None
+    #: The instrument version of the learner's latest result (the current one without).
+    instrument: Instrument
     goals: tuple[Goal, ...]
     upcoming: tuple[SessionEntry, ...]
     past: tuple[SessionEntry, ...]
@@ -138,7 +143,7 @@ class Plan:
 
     def dimension_names(self, goal: Goal, locale: str | None) -> list[str]:
         """The names of a goal's dimensions."""
-        return dimension_names(goal.dimension_ids, locale)
+        return dimension_names(self.instrument, goal.dimension_ids, locale)
 
 
 def learner_plan(launch: LaunchContext, now: datetime | None = None,
@@ -179,29 +184,33 @@ def _plan(launch: LaunchContext, learner: Person, now: datetime, *, private: boo
                             tuple(mentors_only.get(session.id, ())))
 
     upcoming, past = split_upcoming(sessions, now)
+    result = latest_result(course_id, learner.id)
     return Plan(
         learner=learner,
-        result=_result_summary(launch, learner.id),
+        result=_result_summary(launch, result),
+        instrument=instrument_of(result),
         goals=tuple(learner_goals(course_id, learner.id)),
         upcoming=tuple(entry(s) for s in upcoming),
         past=tuple(entry(s) for s in past),
     )
 
 
-def _result_summary(launch: LaunchContext, learner_id: int) -> ResultSummary | None:
-    result = latest_result(course_of(launch), learner_id)
+def _result_summary(launch: LaunchContext, result: Result | None) -> ResultSummary | None:
     if result is None:
         return None
-    instrument = instrument_of(result)
-    names = [instrument.dimension(d).name.get(launch.locale) for d in result.strengths]
-    weaker = [instrument.dimension(d).name.get(launch.locale) for d in result.improvements]
+    instrument, reading = reading_of(result)
+
+    def names(entries) -> tuple[str, ...]:
+        return tuple(instrument.dimension(entry.dimension_id).name.get(launch.locale)
+                     for entry in entries)
+
     return ResultSummary(
         attempt_id=result.attempt.id,
         in_this_activity=result.attempt.resource_link_id == launch.resource_link_id,
         submitted_dt=result.attempt.submitted_dt,
         overall_text=display(result.overall, launch.locale),
-        strengths=tuple(names),
-        improvements=tuple(weaker),
+        strengths=names(reading.strengths),
+        improvements=names(reading.areas),
     )
 
 

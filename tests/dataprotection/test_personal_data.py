@@ -25,17 +25,17 @@ from lti_tool.mentoring.models import (
     TimezonePreference,
 )
 from lti_tool.questionnaire import delivery
-from lti_tool.questionnaire.instrument import default_instrument
 from lti_tool.questionnaire.models import Attempt
+from lti_tool.questionnaire.versions import current_instrument
 
 
 def _submit_everything(app, token: str) -> None:
     with app.test_request_context():
         launch = load_context(token)
         attempt = delivery.open_attempt(launch)
-        for page, items in enumerate(default_instrument().pages()):
+        for page, items in enumerate(current_instrument().pages()):
             values = {i.id: str(i.attention_check_expected or 5) for i in items}
-            if page < len(default_instrument().pages()) - 1:
+            if page < len(current_instrument().pages()) - 1:
                 delivery.save_page(attempt, page, values, 20, move_to=page + 1)
             else:
                 delivery.submit(attempt, page, values, 20)
@@ -110,7 +110,7 @@ def test_export_holds_everything(app, rich):
     document = json.loads(result.output)
     assert document["person"]["email"] == rich["user"]["email"]
     [attempt] = document["questionnaire_attempts"]
-    assert len(attempt["answers"]) == len(default_instrument().items)
+    assert len(attempt["answers"]) == len(current_instrument().items)
     assert attempt["result"]["overall"] > 0
     assert document["grade_deliveries"]
     [session] = document["mentoring_sessions"]

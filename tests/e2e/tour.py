@@ -23,11 +23,11 @@ from playwright.sync_api import Page, expect
 
 from lti_tool.devplatform.claims import DEEP_LINKING
 from lti_tool.identity.models import utcnow
-from lti_tool.questionnaire.instrument import default_instrument
+from lti_tool.questionnaire.versions import current_instrument
 from tests.launch_driver import LaunchDriver
 from tests.mentoring.seeding import answer_patterns
 
-INSTRUMENT = default_instrument()
+INSTRUMENT = current_instrument()
 #: Learners besides the one in the browser who complete the questionnaire: enough for the
 #: course average, the histograms and Cronbach's alpha to appear.
 OTHER_LEARNERS = 9
