@@ -33,10 +33,10 @@ from stack import PY, ROOT, Stack
 
 sys.path.insert(0, str(ROOT))
 
-from lti_tool.questionnaire.instrument import default_instrument  # noqa: E402
+from lti_tool.questionnaire.versions import current_instrument  # noqa: E402
 from tests.launch_driver import parse_form  # noqa: E402
 
-PAGES = default_instrument().pages()
+PAGES = current_instrument().pages()
 FIRST_LEARNER = 4  # the seeded instructor is user 3
 
 
@@ -45,7 +45,7 @@ def _answers(index: int) -> dict[str, str]:
     return {
         item.id: str(item.attention_check_expected if item.is_attention_check
                      else (8 - keyed if item.reverse else keyed))
-        for item in default_instrument().items
+        for item in current_instrument().items
     }
 
 

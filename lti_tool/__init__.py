@@ -45,6 +45,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from lti_tool.mentoring.goals_views import bp as goals_bp
     from lti_tool.mentoring.observer_views import bp as observer_bp
     from lti_tool.mentoring.plan_views import bp as plan_bp
+    from lti_tool.mentoring.programme.views import bp as programme_bp
     from lti_tool.mentoring.sessions_views import bp as sessions_bp
     from lti_tool.mentoring.views import bp as mentoring_bp
     from lti_tool.questionnaire.views import bp as questionnaire_bp
@@ -58,10 +59,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(goals_bp)
     app.register_blueprint(plan_bp)
     app.register_blueprint(observer_bp)
+    app.register_blueprint(programme_bp)
 
     from lti_tool.lti.session import launch_url_for
 
     app.jinja_env.globals["launch_url_for"] = launch_url_for
+    from lti_tool.figures import page_score
+
+    # One way to show a score on every page: `{{ value|score }}`, `{{ value|score(sem) }}`.
+    app.add_template_filter(page_score, "score")
     from lti_tool import headers
     from lti_tool.dataprotection import audit_hook
     from lti_tool.dataprotection.views import bp as dataprotection_bp
@@ -123,6 +129,7 @@ def _import_models() -> None:
     import lti_tool.lti.invitations  # noqa: F401
     import lti_tool.lti.models  # noqa: F401
     import lti_tool.mentoring.models  # noqa: F401
+    import lti_tool.questionnaire.activity  # noqa: F401
     import lti_tool.questionnaire.models  # noqa: F401
 
 

@@ -29,13 +29,13 @@ from lti_tool import i18n
 from lti_tool.extensions import db
 from lti_tool.identity.models import Person, ResourceLink
 from lti_tool.mentoring.timezones import Clock
-from lti_tool.questionnaire.instrument import default_instrument
+from lti_tool.questionnaire.versions import current_instrument
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "lti_tool" / "translations" / "pl" / "LC_MESSAGES" / "messages.po"
 TEMPLATE = ROOT / "lti_tool" / "translations" / "messages.pot"
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
-INSTRUMENT = default_instrument()
+INSTRUMENT = current_instrument()
 POLISH_PLURALS = "(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2)"
 #: Words Polish uses as they are; any other "translation" equal to its English is a copy.
 SAME_IN_POLISH = {"E-mail", "Online", "Online:", "Mentor", "Agenda", "Client ID", "Deployment ID",
@@ -341,6 +341,8 @@ def test_a_polish_learner_and_mentor_meet_no_english(app, driver):
     check(mentor.get("/gradebook/"))
     check(mentor.get("/gradebook/settings"))
     check(mentor.follow(mentor.post("/gradebook/settings", grade_mode="score")))
+    check(mentor.get("/mentor/programme/"))
+    check(mentor.follow(mentor.post("/mentor/programme/privacy", answers_to_mentors="0")))
 
     # The learner's plan, with the goal, the session and slots to book; the learner's own
     # page of free slots, and what the learner may not open.

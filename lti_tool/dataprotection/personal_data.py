@@ -62,8 +62,9 @@ def _plain(row: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
 def export_person(person_id: int, *, for_learner: bool = False) -> dict[str, Any]:
     """All data about a person, as one JSON-ready document.
 
-    `for_learner`: the copy a learner downloads themselves leaves out mentors' private
-    notes, which never reach a learner's page, export or API.
+    `for_learner`: the copy a learner downloads themselves holds only the notes shared
+    with them. Notes a mentor keeps for themself alone are in no export at all (not even
+    an operator's): they never leave their author's pages.
     """
     person = db.session.get(Person, person_id)
     if person is None:
@@ -74,9 +75,10 @@ def export_person(person_id: int, *, for_learner: bool = False) -> dict[str, Any
         select(Attempt).where(Attempt.person_id == person_id).order_by(Attempt.id)).all()
     sessions = db.session.scalars(select(MentoringSession).where(
         MentoringSession.learner_id == person_id).order_by(MentoringSession.start_dt)).all()
-    notes_query = select(Note).where(Note.session_id.in_([s.id for s in sessions]))
+    notes_query = select(Note).where(Note.session_id.in_([s.id for s in sessions]),
+                                     Note.visibility != NoteVisibility.AUTHOR)
     if for_learner:
-        notes_query = notes_query.where(Note.visibility == NoteVisibility.SHARED)
+        notes_query = notes_query.where(Note.visibility == NoteVisibility.LEARNER)
     notes = db.session.scalars(notes_query.order_by(Note.id)).all()
     goals = db.session.scalars(
         select(Goal).where(Goal.learner_id == person_id).order_by(Goal.id)).all()
@@ -112,6 +114,10 @@ def export_person(person_id: int, *, for_learner: bool = False) -> dict[str, Any
                 MentoringSession).where(MentoringSession.mentor_id == person_id)),
             "availability_slots": db.session.scalar(select(db.func.count()).select_from(
                 AvailabilitySlot).where(AvailabilitySlot.mentor_id == person_id)),
+            # Counted, not copied: their text stays on the author's own pages.
+            "notes_for_themself": db.session.scalar(select(db.func.count()).select_from(
+                Note).where(Note.author_id == person_id,
+                            Note.visibility == NoteVisibility.AUTHOR)),
         }
         document["audit_entries"] = [_plain(e) for e in db.session.scalars(
             select(AuditEntry).where(or_(AuditEntry.subject_person_id == person_id,
@@ -166,6 +172,9 @@ def erase_person(person_id: int, *, operator: str = "") -> dict[str, int]:
     run("actions", delete(ActionItem).where(ActionItem.goal_id.in_(own_goals)))
     run("goals", delete(Goal).where(Goal.learner_id == person_id))
 
+    # Notes for their author alone have no other reader: they go with their author.
+    run("notes", delete(Note).where(Note.author_id == person_id,
+                                    Note.visibility == NoteVisibility.AUTHOR))
     # Authorship on other people's records passes to the placeholder.
     run("authorship_reassigned", update(Note).where(Note.author_id == person_id)
         .values(author_id=stand_in))

@@ -38,6 +38,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased
 
 from lti_tool.extensions import db
+from lti_tool.figures import display
 from lti_tool.gradebook.lineitems import LineItemTarget, NoLineItem, line_item_for
 from lti_tool.gradebook.models import GradeMode, GradeSettings, ScoreRecord, ScoreStatus
 from lti_tool.gradebook.settings import (
@@ -67,10 +68,11 @@ def score_given(mode: GradeMode, overall: float, maximum: float) -> float:
     return round(min(max(overall, 0.0), 10.0) / 10 * maximum, 2)
 
 
-def _comment(mode: GradeMode, overall: float) -> str:
+def score_comment(mode: GradeMode, overall: float) -> str:
+    """The comment sent with a score; the index written as every page writes it."""
     if mode is GradeMode.COMPLETION:
         return "Design Mindset questionnaire completed."
-    return f"Design Mindset overall index {overall:.1f} of 10."
+    return f"Design Mindset overall index {display(overall)} of 10."
 
 
 def next_timestamp(previous: datetime | None, now: datetime) -> datetime:
@@ -106,7 +108,7 @@ def add_record(
         grade_mode=settings.grade_mode,
         score_given=score_given(settings.grade_mode, overall, maximum),
         score_maximum=maximum,
-        comment=_comment(settings.grade_mode, overall),
+        comment=score_comment(settings.grade_mode, overall),
         score_dt=next_timestamp(previous.score_dt if previous else None, now),
         status=ScoreStatus.PENDING,
         next_try_dt=now,

@@ -31,6 +31,18 @@ class Role(enum.StrEnum):
     NONE = "none"
 
 
+class MentorKind(enum.StrEnum):
+    """Which kind of mentor a launch made someone: it decides what they may see and change."""
+
+    #: The course's lead mentor (Instructor): settings, assignments, the whole course.
+    LEAD = "lead"
+    #: A teaching assistant or content developer: their caseload when mentors are assigned.
+    ASSISTANT = "assistant"
+    #: A site (institution or system) administrator with no mentor role in the course: no
+    #: learner answers and no notes meant for the course's mentors.
+    SITE_ADMIN = "site_admin"
+
+
 class Platform(db.Model):
     """One LMS registration: an issuer and the client id it gave the tool."""
 

@@ -11,6 +11,7 @@ from lti_tool.extensions import db
 from lti_tool.identity.models import (
     Course,
     Deployment,
+    MentorKind,
     Person,
     ResourceLink,
     Role,
@@ -47,6 +48,11 @@ class LaunchSession(db.Model):
     )
     role: Mapped[Role] = mapped_column(
         db.Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
+    #: For a mentor: lead, assistant or site administrator, from the launch's roles.
+    mentor_kind: Mapped[MentorKind | None] = mapped_column(
+        db.Enum(MentorKind, native_enum=False, length=16,
+                values_callable=lambda e: [m.value for m in e])
     )
     message_type: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str | None] = mapped_column(String(35))

@@ -7,6 +7,11 @@
 - none: Mentor without role_scope_mentor, anything else, no role.
 The README's "Who becomes what" table says the same for administrators.
 
+A mentor launch is also of a kind (`mentor_kind`): the course's lead (Instructor, context
+Administrator), an assistant (TeachingAssistant, also as Instructor's sub-role, which Canvas
+sends beside a plain Instructor; ContentDeveloper), or a site administrator who has no course
+mentor role at all. The kind decides what a mentor may see and change (mentoring/scope.py).
+
 An LIS `Mentor` is never a course mentor: it observes named users and may only read what
 those users themselves see. Canvas sends observers `Learner/NonCreditLearner` beside
 `Mentor` in its LTI 1.1 role table, so that sub-role does not make an observer a learner.
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from lti_tool.identity.models import Role
+from lti_tool.identity.models import MentorKind, Role
 
 #: Context roles (membership vocabulary) that make someone a mentor in this tool.
 MENTOR_ROLES = frozenset({"Instructor", "TeachingAssistant", "ContentDeveloper", "Administrator"})
@@ -35,27 +40,35 @@ _NON_CREDIT = ("membership/Learner#NonCreditLearner",
                "urn:lti:role:ims/lis/Learner/NonCreditLearner")
 
 
-def _principal(role: str) -> tuple[str, str]:
-    """Split a role into (vocabulary, principal name); sub-roles count as their parent.
+def _parts(role: str) -> tuple[str, str, str | None]:
+    """Split a role into (vocabulary, principal name, sub-role name or None).
 
-    `.../membership/Instructor#TeachingAssistant` is a sub-role of Instructor, so its
-    principal is Instructor; `.../membership#Learner` is Learner; `Learner` alone is a
-    context role in short form; `urn:lti:role:ims/lis/Instructor` is the LTI 1.1 form.
+    `.../membership/Instructor#TeachingAssistant` is the sub-role TeachingAssistant of
+    Instructor; `.../membership#Learner` is Learner; `Learner` alone is a context role in
+    short form; `urn:lti:role:ims/lis/Instructor/TeachingAssistant` is the LTI 1.1 form.
     """
     role = role.strip()
     if role.startswith(_MEMBERSHIP + "/"):
-        return "context", role[len(_MEMBERSHIP) + 1 :].split("#", 1)[0]
+        principal, _, sub = role[len(_MEMBERSHIP) + 1 :].partition("#")
+        return "context", principal, sub or None
     for prefix, kind in ((_MEMBERSHIP, "context"), (_INSTITUTION, "institution"),
                          (_SYSTEM, "system")):
         if role.startswith(prefix + "#"):
-            return kind, role[len(prefix) + 1 :]
+            return kind, role[len(prefix) + 1 :], None
     if role.startswith("urn:lti:role:ims/lis/"):
-        return "context", role[len("urn:lti:role:ims/lis/"):].split("/", 1)[0]
+        principal, _, sub = role[len("urn:lti:role:ims/lis/"):].partition("/")
+        return "context", principal, sub or None
     if role.startswith(("urn:lti:instrole:ims/lis/", "urn:lti:sysrole:ims/lis/")):
-        return "institution", role.rsplit("/", 1)[-1]
+        return "institution", role.rsplit("/", 1)[-1], None
     if "/" not in role and "#" not in role:
-        return "context", role
-    return "unknown", role
+        return "context", role, None
+    return "unknown", role, None
+
+
+def _principal(role: str) -> tuple[str, str]:
+    """(vocabulary, principal name): sub-roles count as their parent."""
+    kind, principal, _ = _parts(role)
+    return kind, principal
 
 
 def observed_users(claims: dict) -> tuple[str, ...]:
@@ -94,3 +107,36 @@ def role_for(roles: Iterable[str], observes: Iterable[str] = ()) -> Role:
     if observer and any(observes):
         return Role.OBSERVER
     return Role.NONE
+
+
+#: Context roles of a course's lead mentor; TeachingAssistant (as principal or sub-role) and
+#: ContentDeveloper make an assistant.
+LEAD_ROLES = frozenset({"Instructor", "Administrator"})
+ASSISTANT_ROLES = frozenset({"TeachingAssistant", "ContentDeveloper"})
+
+
+def mentor_kind(roles: Iterable[str]) -> MentorKind | None:
+    """Which kind of mentor these roles make (None when they make no mentor).
+
+    A teaching assistant is an assistant even beside a plain Instructor: Canvas sends a TA
+    both `membership#Instructor` and `membership/Instructor#TeachingAssistant`, and the
+    narrower role is the one that was given. Institution or system administrators without a
+    course mentor role are site administrators.
+    """
+    context: set[str] = set()
+    admin = False
+    for raw in roles or ():
+        if not isinstance(raw, str):
+            continue
+        kind, principal, sub = _parts(raw)
+        if kind == "context" and principal in MENTOR_ROLES:
+            context.add(sub if sub in ASSISTANT_ROLES else principal)
+        elif kind in ("institution", "system") and principal in ADMIN_ROLES:
+            admin = True
+    if "TeachingAssistant" in context:
+        return MentorKind.ASSISTANT
+    if context & LEAD_ROLES:
+        return MentorKind.LEAD
+    if context:
+        return MentorKind.ASSISTANT
+    return MentorKind.SITE_ADMIN if admin else None

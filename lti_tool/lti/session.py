@@ -21,13 +21,14 @@ from flask import abort, current_app, g, render_template, request, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from lti_tool.extensions import db
-from lti_tool.identity.models import Course, Person, ResourceLink, Role, utcnow
+from lti_tool.identity.models import Course, MentorKind, Person, ResourceLink, Role, utcnow
 from lti_tool.lti.models import LaunchSession
-from lti_tool.lti.roles import observed_users
+from lti_tool.lti.roles import mentor_kind, observed_users
 
 log = logging.getLogger(__name__)
 TOKEN_PARAM = "lt"
 TOKEN_HEADER = "X-Launch-Token"
+ROLES_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/roles"
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class LaunchContext:
     display_name: str
     course_title: str | None
     claims: dict[str, Any]
+    #: For a mentor: lead, assistant or site administrator (None for everyone else).
+    mentor_kind: MentorKind | None = None
 
     @property
     def is_mentor(self) -> bool:
@@ -95,6 +98,7 @@ def start_session(
         course_id=course.id if course else None,
         resource_link_id=link.id if link else None,
         role=role,
+        mentor_kind=_kind(role, claims),
         message_type=message_type,
         locale=(presentation or {}).get("locale") if isinstance(presentation, dict) else None,
         claims=kept,
@@ -103,6 +107,14 @@ def start_session(
     db.session.add(row)
     db.session.flush()
     return _serializer().dumps(row.id)
+
+
+def _kind(role: Role, claims: dict[str, Any]) -> MentorKind | None:
+    """The mentor kind of a launch. A real launch always carries its roles; a session made
+    without them (tests, scripts) gets the narrowest kind that still mentors."""
+    if role is not Role.MENTOR:
+        return None
+    return mentor_kind(claims.get(ROLES_CLAIM) or ()) or MentorKind.ASSISTANT
 
 
 class SessionProblem(Exception):
@@ -138,6 +150,7 @@ def load_context(token: str | None) -> LaunchContext:
         course_id=row.course_id,
         resource_link_id=row.resource_link_id,
         role=row.role,
+        mentor_kind=row.mentor_kind,
         message_type=row.message_type,
         locale=row.locale,
         display_name=row.person.display_name,

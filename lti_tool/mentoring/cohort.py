@@ -22,14 +22,18 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from flask_babel import format_date
 from sqlalchemy import Text, case, cast, func, or_, select
 
 from lti_tool.extensions import db
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Membership, Person, Role
 from lti_tool.lti.session import LaunchContext
-from lti_tool.questionnaire.instrument import Instrument, default_instrument, get_instrument
+from lti_tool.questionnaire.instrument import Instrument, instrument_key
+from lti_tool.questionnaire.interpretation import Precision, read_scores
 from lti_tool.questionnaire.models import Answer, Attempt, Result
+from lti_tool.questionnaire.reference import precision_for
+from lti_tool.questionnaire.versions import current_instrument, get_instrument
 
 
 class Status(enum.StrEnum):
@@ -76,21 +80,17 @@ class LearnerRow:
     overall: float | None
     quality: dict[str, list[Any]]
     grade_state: Any = None
-    #: The result's dimension scores and strengths as stored (JSON text): decoding them for
-    #: every learner would cost more than the rest of the page, so it waits until asked.
+    #: The instrument version of the latest result ("design_mindset@1"), None without one.
+    result_instrument: str | None = None
+    #: The result's dimension scores as stored (JSON text): decoding them for every learner
+    #: would cost more than the rest of the page, so it waits until asked.
     scores_json: str | None = field(default=None, repr=False)
-    strengths_json: str | None = field(default=None, repr=False)
 
     @cached_property
     def scores(self) -> dict[str, float]:
         """Dimension id → 1..10 score of the latest result (empty without one)."""
         stored = json.loads(self.scores_json) if self.scores_json else {}
         return {key: float(entry["score"]) for key, entry in stored.items()}
-
-    @cached_property
-    def strengths(self) -> tuple[str, ...]:
-        """The latest result's strongest dimensions, highest first."""
-        return tuple(json.loads(self.strengths_json)) if self.strengths_json else ()
 
     @property
     def has_result(self) -> bool:
@@ -103,11 +103,12 @@ class LearnerRow:
         return tuple(self.quality.get("reasons") or ())
 
     def status_text(self) -> str:
-        """The status in one phrase: "In progress: 12 of 46", "Completed on 2026-03-02"."""
+        """The status in one phrase: "In progress: 12 of 46", "Completed on 2 Mar 2026"."""
         if self.status is Status.IN_PROGRESS:
             return _l("In progress: %(answered)s of %(total)s", answered=self.answered,
                       total=self.total)
-        day = f"{self.submitted_dt:%Y-%m-%d}" if self.submitted_dt else ""
+        # The date as every other page writes it (i18n.DATE_FORMATS), in the page's language.
+        day = format_date(self.submitted_dt, "medium") if self.submitted_dt else ""
         if self.status is Status.FLAGGED:
             return _l("Completed on %(day)s, response quality flagged", day=day)
         if self.status is Status.COMPLETED:
@@ -117,13 +118,20 @@ class LearnerRow:
 
 @dataclass(frozen=True)
 class Cohort:
-    """Every learner of the launch's course with their state in its activity."""
+    """Every learner of the launch's course with their state in its activity.
+
+    `instrument` is the current version: its dimensions name the filters and columns. Each
+    learner's result is read with the version it was answered with (`instruments`).
+    """
 
     course_id: int
     instrument: Instrument
     rows: tuple[LearnerRow, ...]
     #: False until the gradebook offers `sync_states`; the column then shows "—".
     grades_available: bool
+    #: Every version the rows' results were answered with, by key, and its precision.
+    instruments: dict[str, Instrument] = field(default_factory=dict)
+    precisions: dict[str, Precision] = field(default_factory=dict)
 
     def dimension_name(self, dimension_id: str, locale: str | None) -> str:
         """A dimension's name in the launch locale (its id when the instrument lacks it)."""
@@ -132,12 +140,20 @@ class Cohort:
         except KeyError:
             return dimension_id
 
+    def strengths(self, row: LearnerRow, locale: str | None) -> list[str]:
+        """The names of a learner's strengths by evidence (empty without a result)."""
+        if row.result_instrument is None or not row.scores:
+            return []
+        instrument = self.instruments[row.result_instrument]
+        reading = read_scores(instrument, row.scores, self.precisions[row.result_instrument])
+        return [instrument.dimension(entry.dimension_id).name.get(locale)
+                for entry in reading.strengths]
+
 
 def load_cohort(launch: LaunchContext) -> Cohort:
     """The launch's cohort: learners of its course, their latest attempt and result."""
     if launch.course_id is None:
         raise NoCohort("this launch has no course")
-    instrument = default_instrument()
     learners = db.session.execute(
         select(Person.id, Person.platform_id, Person.sub, Person.name, Person.given_name,
                Person.family_name, Person.email, Membership.active)
@@ -147,7 +163,16 @@ def load_cohort(launch: LaunchContext) -> Cohort:
     attempts = _latest_attempts(launch.course_id, launch.resource_link_id)
     states = grade_states(launch.course_id, launch.resource_link_id)
     rows = [_row(learner, attempts.get(learner.id, {}), states) for learner in learners]
-    return Cohort(launch.course_id, instrument, tuple(rows), states is not None)
+    keys = {row.result_instrument for row in rows if row.result_instrument}
+    instruments = {key: get_instrument(*_split_key(key)) for key in keys}
+    return Cohort(launch.course_id, current_instrument(), tuple(rows), states is not None,
+                  instruments=instruments,
+                  precisions={key: precision_for(found) for key, found in instruments.items()})
+
+
+def _split_key(key: str) -> tuple[str, int]:
+    instrument_id, version = key.rsplit("@", 1)
+    return instrument_id, int(version)
 
 
 class _Named:
@@ -207,7 +232,6 @@ def _latest_attempts(course_id: int, resource_link_id: int | None) -> dict[int, 
             Result.overall, Result.quality_flags,
             # As text, decoded only when needed (see LearnerRow.scores).
             cast(Result.dimension_scores, Text).label("scores_json"),
-            cast(Result.strengths, Text).label("strengths_json"),
         )
         .outerjoin(Result, Result.attempt_id == ranked.c.id)
         .where(or_(ranked.c.latest_rank == 1, ranked.c.result_rank == 1))
@@ -280,6 +304,7 @@ def _row(learner: Any, attempts: dict[str, Any], states: dict[int, Any] | None) 
         overall=result.overall if result else None,
         quality=quality,
         grade_state=(states or {}).get(learner.id),
+        result_instrument=(instrument_key(result.instrument_id, result.instrument_version)
+                           if result else None),
         scores_json=result.scores_json if result else None,
-        strengths_json=result.strengths_json if result else None,
     )

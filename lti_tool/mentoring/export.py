@@ -7,10 +7,10 @@ import io
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from lti_tool.figures import display
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.mentoring.cohort import Cohort, LearnerRow, Status, grade_state_text
 from lti_tool.questionnaire.quality_notes import quality_note
-from lti_tool.questionnaire.scoring import display
 
 #: Excel reads a CSV file as UTF-8 only when it starts with a byte order mark.
 BOM = "\ufeff"

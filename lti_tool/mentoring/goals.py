@@ -18,6 +18,7 @@ from lti_tool.extensions import db
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import utcnow
 from lti_tool.lti.session import LaunchContext
+from lti_tool.mentoring.areas import instrument_of, latest_result
 from lti_tool.mentoring.models import ActionItem, ActionOwner, Goal, GoalStatus
 from lti_tool.mentoring.scope import (
     BadInput,
@@ -28,7 +29,6 @@ from lti_tool.mentoring.scope import (
     require_mentor,
 )
 from lti_tool.mentoring.timezones import BadTime, parse_day
-from lti_tool.questionnaire.instrument import default_instrument
 
 MAX_TITLE = 200
 MAX_SMART = 2000
@@ -67,9 +67,9 @@ class GoalDraft:
         if len(title) > MAX_TITLE:
             raise BadInput(_l("The title is too long (at most %(most)d characters).",
                               most=MAX_TITLE))
-        known = {dimension.id for dimension in default_instrument().dimensions}
+        # Which ids exist depends on the learner's instrument version: checked when saved.
         dimension_ids = tuple(dict.fromkeys(form.getlist("dimension_ids")))
-        if not dimension_ids or not set(dimension_ids) <= known:
+        if not dimension_ids:
             raise BadInput(_l("Link the goal to at least one dimension."))
         texts = {}
         for name, label, _ in SMART_FIELDS:
@@ -131,6 +131,7 @@ def create_goal(launch: LaunchContext, learner_id: int | None, draft: GoalDraft,
     """The launch's mentor sets a goal for a learner of the course."""
     require_mentor(launch)
     learner = learner_in_course(launch, learner_id)
+    _check_dimensions(course_of(launch), learner.id, draft)
     goal = Goal(course_id=course_of(launch), learner_id=learner.id,
                 created_by_id=launch.person_id, progress=0)
     _apply(goal, draft, now or utcnow())
@@ -143,9 +144,18 @@ def update_goal(launch: LaunchContext, goal_id: int, draft: GoalDraft,
                 now: datetime | None = None) -> Goal:
     """Change a goal of the course (its status and progress included)."""
     goal = goal_for_mentor(launch, goal_id)
+    _check_dimensions(goal.course_id, goal.learner_id, draft)
     _apply(goal, draft, now or utcnow())
     db.session.flush()
     return goal
+
+
+def _check_dimensions(course_id: int, learner_id: int, draft: GoalDraft) -> None:
+    """BadInput unless every dimension exists in the learner's instrument version."""
+    instrument = instrument_of(latest_result(course_id, learner_id))
+    known = {dimension.id for dimension in instrument.dimensions}
+    if not set(draft.dimension_ids) <= known:
+        raise BadInput(_l("Link the goal to at least one dimension."))
 
 
 def _apply(goal: Goal, draft: GoalDraft, now: datetime) -> None:

@@ -10,19 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
-from flask_babel import ngettext
-from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Membership, Role
 from lti_tool.lti.session import LaunchContext
+from lti_tool.mentoring.scope import sees_answers
 from lti_tool.questionnaire import delivery
-from lti_tool.questionnaire.chart import Series, radar_svg
+from lti_tool.questionnaire.activity import answers_shown_to_mentors
 from lti_tool.questionnaire.models import Answer, Attempt
-from lti_tool.questionnaire.results import ResultsView, course_average_label, results_view
+from lti_tool.questionnaire.results import ResultsView, results_view
 
 
 class LearnerNotFound(Exception):
@@ -71,9 +69,11 @@ class LearnerDetail:
     attempts: tuple[AttemptLine, ...]
     selected: AttemptLine | None
     answers: tuple[AnswerLine, ...]
+    #: Why the answers are not shown: "activity" (the activity hides them from mentors),
+    #: "site_admin" (a site administrator without a mentor role here); None when shown.
+    answers_hidden: str | None
     #: The selected attempt's results (None while it is in progress).
     results: ResultsView | None
-    chart_svg: Markup | None
     #: The latest attempt in the launch's activity is submitted and no retake is allowed yet.
     can_allow_retake: bool
     retake_allowed_dt: datetime | None
@@ -109,11 +109,15 @@ def learner_detail(
     selected = _select(attempts, attempt_id, launch)
     in_activity = [a for a in attempts if a.resource_link_id == launch.resource_link_id]
     latest_here = max(in_activity, key=lambda a: a.number, default=None)
+    hidden = None
+    if selected is not None and not sees_answers(launch, True):
+        hidden = "site_admin"
+    elif selected is not None and not answers_shown_to_mentors(selected.resource_link_id):
+        hidden = "activity"
     results = None
-    chart = None
     if selected is not None and selected.is_submitted:
-        results = results_view(selected, launch.locale)
-        chart = _chart(person.display_name, results)
+        results = results_view(selected, launch.locale, chart_name=person.display_name,
+                               chart_id="learner-profile-chart")
     return LearnerDetail(
         person_id=person.id,
         name=person.display_name,
@@ -121,9 +125,10 @@ def learner_detail(
         active=membership.active,
         attempts=lines,
         selected=next((line for line in lines if selected and line.id == selected.id), None),
-        answers=_answers(selected, launch.locale) if selected is not None else (),
+        answers=(_answers(selected, launch.locale)
+                 if selected is not None and hidden is None else ()),
+        answers_hidden=hidden,
         results=results,
-        chart_svg=chart,
         can_allow_retake=bool(latest_here and latest_here.is_submitted
                               and not latest_here.retake_allowed),
         retake_allowed_dt=latest_here.retake_allowed_dt if latest_here else None,
@@ -180,33 +185,3 @@ def _answers(attempt: Attempt, locale: str | None) -> tuple[AnswerLine, ...]:
                           if item.is_attention_check and value is not None else None),
         ))
     return tuple(lines)
-
-
-def _chart(name: str, view: ResultsView) -> Markup:
-    average = view.course_average
-    series = [Series(name, [entry.score for entry in view.dimensions], "learner")]
-    if average.shown:
-        series.append(Series(
-            course_average_label(average.learners),
-            [entry.cohort_score for entry in view.dimensions], "cohort",
-        ))
-    if average.shown:
-        description = ngettext(
-            "Scores of %(name)s on %(num)d dimension, from 1 to 10, with the course average as "
-            "a dashed line. The table beside the chart lists the same values.",
-            "Scores of %(name)s on %(num)d dimensions, from 1 to 10, with the course average as "
-            "a dashed line. The table beside the chart lists the same values.",
-            len(view.dimensions), name=name)
-    else:
-        description = ngettext(
-            "Scores of %(name)s on %(num)d dimension, from 1 to 10. The table beside the chart "
-            "lists the same values.",
-            "Scores of %(name)s on %(num)d dimensions, from 1 to 10. The table beside the chart "
-            "lists the same values.", len(view.dimensions), name=name)
-    # chart.py escapes every text and attribute it writes.
-    return Markup(radar_svg(
-        [entry.name for entry in view.dimensions], series,
-        title=_("%(name)s: Design Thinking mindset profile", name=name),
-        description=description,
-        chart_id="learner-profile-chart",
-    ))

@@ -107,6 +107,20 @@ class CohortPage:
     counts: dict[Status, int]
     left: int
 
+    @property
+    def summary(self) -> tuple[tuple[Status, int], ...]:
+        """Learners by where they stand, adding up to `learners`: not started, in progress,
+        completed (flagged responses included: they completed too)."""
+        completed = self.counts.get(Status.COMPLETED, 0) + self.counts.get(Status.FLAGGED, 0)
+        return ((Status.NOT_STARTED, self.counts.get(Status.NOT_STARTED, 0)),
+                (Status.IN_PROGRESS, self.counts.get(Status.IN_PROGRESS, 0)),
+                (Status.COMPLETED, completed))
+
+    @property
+    def flagged(self) -> int:
+        """Of the completed learners, those whose response quality was flagged."""
+        return self.counts.get(Status.FLAGGED, 0)
+
 
 def filtered(cohort: Cohort, wanted: CohortFilter) -> list[LearnerRow]:
     """The learners that pass the filter, in the requested order."""

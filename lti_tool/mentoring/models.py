@@ -90,10 +90,24 @@ class ActionOwner(enum.StrEnum):
 
 
 class NoteVisibility(enum.StrEnum):
-    """Shared notes are the learner's too; private notes are the mentor's alone."""
+    """Who reads a note besides its author: nobody, the course's mentors, or the learner too.
 
-    SHARED = "shared"
-    PRIVATE = "private"
+    Before three levels existed, "private" meant "for the course's mentors" and "shared" meant
+    "with the learner"; the migration of 2026-12 renamed them to MENTORS and LEARNER.
+    """
+
+    #: The author alone: no other mentor, no learner, observer, export or calendar.
+    AUTHOR = "author"
+    #: The mentors of the course who may see the learner (see scope.py), not site admins.
+    MENTORS = "mentors"
+    #: The learner too (and their observers, who read what the learner reads).
+    LEARNER = "learner"
+
+    @property
+    def label(self) -> str:
+        """Who reads a note of this level, as its badge says."""
+        return {"author": _l("Private: only you"), "mentors": _l("Shared with the mentors"),
+                "learner": _l("Shared with the learner")}[self.value]
 
 
 #: Every status but cancelled holds a time in the mentor's and the learner's calendars.
@@ -260,15 +274,16 @@ class ActionItem(db.Model):
 
 
 class Note(db.Model):
-    """A note on a session: shared with the learner, or private to mentors."""
+    """A note on a session: for its author alone, for the course's mentors, or for the learner."""
 
     __tablename__ = "mentoring_note"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("mentoring_session.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
-    #: PRIVATE notes are read only by mentor queries (notes.py); no learner page, export,
-    #: calendar or feed ever selects them.
+    #: Read only through notes.py, which selects by level in SQL: AUTHOR notes for their
+    #: author alone, MENTORS notes for mentors of the course; no learner page, export,
+    #: calendar or feed selects either.
     visibility: Mapped[NoteVisibility] = mapped_column(_enum(NoteVisibility))
     body: Mapped[str] = mapped_column(Text)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,16 +1,19 @@
-"""Session notes: shared notes the learner reads, and private notes for mentors only.
+"""Session notes at three levels: for their author alone, for the course's mentors, for the
+learner too.
 
-This module is the only way to notes. `shared_notes` is what every learner-facing page,
-export and calendar uses, and it selects shared notes in SQL; `mentor_notes` refuses
-anyone but a mentor. So a private note cannot reach a learner through a template that
-happens to walk a relationship: the session has none to walk.
+This module is the only way to notes, and it selects by level in SQL. `learner_notes` is what
+every learner-facing page, observer page, export and calendar uses; `mentor_notes` gives a
+mentor the learner-level notes, the mentors-level ones when scope.py lets them read those,
+and their own author-only notes. So an author-only note cannot reach another mentor, and no
+note meant for mentors can reach a learner through a template that happens to walk a
+relationship: the session has none to walk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from lti_tool.extensions import db
@@ -18,20 +21,27 @@ from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.lti.session import LaunchContext
 from lti_tool.mentoring.booking import session_for_mentor
 from lti_tool.mentoring.models import MentoringSession, Note, NoteVisibility
-from lti_tool.mentoring.scope import BadInput, NotAllowed, NotFound, course_of, require_mentor
+from lti_tool.mentoring.scope import (
+    BadInput,
+    NotAllowed,
+    NotFound,
+    course_of,
+    require_mentor,
+    sees_mentor_notes,
+)
 
 MAX_NOTE = 5000
 
 
 def add_note(launch: LaunchContext, session_id: int, visibility: str | None,
              body: str | None) -> Note:
-    """A mentor writes a note on a session of the course, shared or private."""
+    """A mentor writes a note on a session of the course, at one of the three levels."""
     session = session_for_mentor(launch, session_id)
     try:
         kind = NoteVisibility(visibility or "")
     except ValueError as exc:
-        raise BadInput(
-            _l("Choose whether the note is shared with the learner or private.")) from exc
+        raise BadInput(_l("Choose who may read the note: only you, the course's mentors, or "
+                          "the learner too.")) from exc
     body = (body or "").strip()
     if not body:
         raise BadInput(_l("The note is empty."))
@@ -50,34 +60,53 @@ def delete_note(launch: LaunchContext, note_id: int) -> MentoringSession:
         select(Note).join(Note.session)
         .where(Note.id == note_id, MentoringSession.course_id == course_of(launch))
     )
-    if note is None:
-        raise NotFound(f"no note {note_id} in course {launch.course_id}")
+    if note is None or not _readable(launch, note):
+        raise NotFound(f"no note {note_id} for person {launch.person_id} in course "
+                       f"{launch.course_id}")
     if note.author_id != launch.person_id:
         raise NotAllowed("only the note's author may delete it")
-    session = note.session
+    # The session must be one this mentor may reach (the caseload, when mentors are assigned).
+    session = session_for_mentor(launch, note.session_id)
     db.session.delete(note)
     db.session.flush()
     return session
 
 
+def _readable(launch: LaunchContext, note: Note) -> bool:
+    if note.visibility is NoteVisibility.AUTHOR:
+        return note.author_id == launch.person_id
+    return note.visibility is NoteVisibility.LEARNER or sees_mentor_notes(launch)
+
+
+def _mentor_levels(launch: LaunchContext):
+    """The SQL condition for the notes a mentor may read (see the module docstring)."""
+    levels = [Note.visibility == NoteVisibility.LEARNER,
+              and_(Note.visibility == NoteVisibility.AUTHOR, Note.author_id == launch.person_id)]
+    if sees_mentor_notes(launch):
+        levels.append(Note.visibility == NoteVisibility.MENTORS)
+    return or_(*levels)
+
+
 def mentor_notes(launch: LaunchContext, session: MentoringSession) -> list[Note]:
-    """Every note of a session (private ones included), for a mentor of its course."""
+    """The notes of a session that the launch's mentor may read, oldest first."""
     require_mentor(launch)
     if session.course_id != launch.course_id:
         raise NotFound(f"session {session.id} is not in course {launch.course_id}")
     return list(db.session.scalars(
         select(Note).options(joinedload(Note.author))
-        .where(Note.session_id == session.id).order_by(Note.created_dt, Note.id)
+        .where(Note.session_id == session.id, _mentor_levels(launch))
+        .order_by(Note.created_dt, Note.id)
     ))
 
 
-def shared_notes(session_ids: Iterable[int]) -> dict[int, list[Note]]:
-    """Session id → its shared notes, oldest first: all a learner ever gets of notes."""
-    return _notes(list(session_ids), NoteVisibility.SHARED)
+def learner_notes(session_ids: Iterable[int]) -> dict[int, list[Note]]:
+    """Session id → its learner-level notes, oldest first: all a learner or observer gets."""
+    return _notes(list(session_ids), Note.visibility == NoteVisibility.LEARNER)
 
 
-def private_notes(launch: LaunchContext, session_ids: Iterable[int]) -> dict[int, list[Note]]:
-    """Session id → its private notes, for a mentor of the sessions' course."""
+def mentor_only_notes(launch: LaunchContext,
+                      session_ids: Iterable[int]) -> dict[int, list[Note]]:
+    """Session id → the notes below learner level that the launch's mentor may read."""
     require_mentor(launch)
     ids = list(session_ids)
     inside = set(db.session.scalars(
@@ -87,16 +116,16 @@ def private_notes(launch: LaunchContext, session_ids: Iterable[int]) -> dict[int
     if inside != set(ids):
         raise NotFound(f"sessions {sorted(set(ids) - inside)} are not in course "
                        f"{launch.course_id}")
-    return _notes(ids, NoteVisibility.PRIVATE)
+    return _notes(ids, and_(Note.visibility != NoteVisibility.LEARNER, _mentor_levels(launch)))
 
 
-def _notes(ids: list[int], visibility: NoteVisibility) -> dict[int, list[Note]]:
+def _notes(ids: list[int], condition) -> dict[int, list[Note]]:
     found: dict[int, list[Note]] = {session_id: [] for session_id in ids}
     if not ids:
         return found
     for note in db.session.scalars(
         select(Note).options(joinedload(Note.author))
-        .where(Note.session_id.in_(ids), Note.visibility == visibility)
+        .where(Note.session_id.in_(ids), condition)
         .order_by(Note.created_dt, Note.id)
     ):
         found[note.session_id].append(note)

@@ -1,8 +1,8 @@
 """A learner's development plan: results in brief, goals with action plans, and sessions.
 
-The learner reads their own plan; a mentor reads any learner's of the course, with private
-notes besides. `plan_summaries` gives the cohort page its columns for every learner at once,
-in three queries whatever the cohort's size.
+The learner reads their own plan; a mentor reads any learner's they may see, with the notes
+meant for mentors besides (see notes.py). `plan_summaries` gives the cohort page its columns
+for every learner at once, in three queries whatever the cohort's size.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from lti_tool.extensions import db
+from lti_tool.figures import display
 from lti_tool.identity.models import Person, utcnow
 from lti_tool.lti.session import LaunchContext
 from lti_tool.mentoring.areas import dimension_names, instrument_of, latest_result
@@ -32,7 +33,7 @@ from lti_tool.mentoring.models import (
     Note,
     SessionStatus,
 )
-from lti_tool.mentoring.notes import private_notes, shared_notes
+from lti_tool.mentoring.notes import learner_notes, mentor_only_notes
 from lti_tool.mentoring.scope import (
     course_of,
     learner_in_course,
@@ -40,7 +41,9 @@ from lti_tool.mentoring.scope import (
     require_learner,
 )
 from lti_tool.mentoring.slots import open_slots
-from lti_tool.questionnaire.scoring import display
+from lti_tool.questionnaire.instrument import Instrument
+from lti_tool.questionnaire.models import Result
+from lti_tool.questionnaire.results import reading_of
 
 
 @dataclass(frozen=True)
@@ -118,9 +121,9 @@ class SessionEntry:
     """A session with the notes the reader may see."""
 
     session: MentoringSession
-    shared_notes: tuple[Note, ...]
-    #: Only ever filled for a mentor.
-    private_notes: tuple[Note, ...] = ()
+    learner_notes: tuple[Note, ...]
+    #: Only ever filled for a mentor: the notes below learner level they may read.
+    mentor_notes: tuple[Note, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,8 @@ class Plan:
 
     learner: Person
     result: ResultSummary | None
+    #: The instrument version of the learner's latest result (the current one without).
+    instrument: Instrument
     goals: tuple[Goal, ...]
     upcoming: tuple[SessionEntry, ...]
     past: tuple[SessionEntry, ...]
@@ -138,12 +143,12 @@ class Plan:
 
     def dimension_names(self, goal: Goal, locale: str | None) -> list[str]:
         """The names of a goal's dimensions."""
-        return dimension_names(goal.dimension_ids, locale)
+        return dimension_names(self.instrument, goal.dimension_ids, locale)
 
 
 def learner_plan(launch: LaunchContext, now: datetime | None = None,
                  rules: BookingRules | None = None) -> Plan:
-    """The launch's learner's own plan: shared notes only."""
+    """The launch's learner's own plan: learner-level notes only."""
     require_learner(launch)
     now = now or utcnow()
     rules = rules or BookingRules.from_config()
@@ -156,7 +161,7 @@ def learner_plan(launch: LaunchContext, now: datetime | None = None,
 
 
 def mentor_plan(launch: LaunchContext, learner_id: int, now: datetime | None = None) -> Plan:
-    """A learner's plan as a mentor of the course reads it: private notes included."""
+    """A learner's plan as a mentor of the course reads it: the notes they may read."""
     learner = learner_in_course(launch, learner_id)
     return _plan(launch, learner, now or utcnow(), private=True)
 
@@ -171,42 +176,46 @@ def _plan(launch: LaunchContext, learner: Person, now: datetime, *, private: boo
     course_id = course_of(launch)
     sessions = course_sessions(course_id, learner_id=learner.id)
     ids = [session.id for session in sessions]
-    shared = shared_notes(ids)
-    mentors_only = private_notes(launch, ids) if private else {}
+    shared = learner_notes(ids)
+    mentors_only = mentor_only_notes(launch, ids) if private else {}
 
     def entry(session: MentoringSession) -> SessionEntry:
         return SessionEntry(session, tuple(shared[session.id]),
                             tuple(mentors_only.get(session.id, ())))
 
     upcoming, past = split_upcoming(sessions, now)
+    result = latest_result(course_id, learner.id)
     return Plan(
         learner=learner,
-        result=_result_summary(launch, learner.id),
+        result=_result_summary(launch, result),
+        instrument=instrument_of(result),
         goals=tuple(learner_goals(course_id, learner.id)),
         upcoming=tuple(entry(s) for s in upcoming),
         past=tuple(entry(s) for s in past),
     )
 
 
-def _result_summary(launch: LaunchContext, learner_id: int) -> ResultSummary | None:
-    result = latest_result(course_of(launch), learner_id)
+def _result_summary(launch: LaunchContext, result: Result | None) -> ResultSummary | None:
     if result is None:
         return None
-    instrument = instrument_of(result)
-    names = [instrument.dimension(d).name.get(launch.locale) for d in result.strengths]
-    weaker = [instrument.dimension(d).name.get(launch.locale) for d in result.improvements]
+    instrument, reading = reading_of(result)
+
+    def names(entries) -> tuple[str, ...]:
+        return tuple(instrument.dimension(entry.dimension_id).name.get(launch.locale)
+                     for entry in entries)
+
     return ResultSummary(
         attempt_id=result.attempt.id,
         in_this_activity=result.attempt.resource_link_id == launch.resource_link_id,
         submitted_dt=result.attempt.submitted_dt,
         overall_text=display(result.overall, launch.locale),
-        strengths=tuple(names),
-        improvements=tuple(weaker),
+        strengths=names(reading.strengths),
+        improvements=names(reading.areas),
     )
 
 
 def plan_export(launch: LaunchContext, now: datetime | None = None) -> dict[str, Any]:
-    """The launch's learner's own plan as JSON-ready data (shared notes only, UTC times)."""
+    """The launch's learner's own plan as JSON-ready data (learner-level notes, UTC times)."""
     plan = learner_plan(launch, now)
     result = plan.result
 
@@ -241,6 +250,6 @@ def plan_export(launch: LaunchContext, now: datetime | None = None) -> dict[str,
             "cancel_reason": entry.session.cancel_reason,
             "your_questions": entry.session.learner_questions,
             "notes": [{"written_utc": iso(note.created_dt), "text": note.body}
-                      for note in entry.shared_notes],
+                      for note in entry.learner_notes],
         } for entry in (*plan.upcoming, *plan.past)],
     }

@@ -2,7 +2,7 @@
 sessions (upcoming and past, .ics, questions for the mentor), slots to book, a JSON export.
 
 Only the launch's learner's own things are reachable: another learner's session, action or
-slot of another course answers 404. Notes come only from notes.shared_notes.
+slot of another course answers 404. Notes come only from notes.learner_notes.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from lti_tool.extensions import db
-from lti_tool.identity.models import Membership, Person, Role
+from lti_tool.identity.models import Membership, MentorKind, Person, Role
 from lti_tool.lti.session import LaunchContext
 
 
@@ -104,7 +104,32 @@ def require_mentor(launch: LaunchContext) -> None:
         raise NotAllowed("only a mentor of the course may do this")
 
 
+def require_lead(launch: LaunchContext) -> None:
+    """NotAllowed unless the launch made its person a lead mentor (Instructor) of the course."""
+    if launch.role is not Role.MENTOR or launch.mentor_kind is not MentorKind.LEAD:
+        raise NotAllowed("only the course's lead mentor (an Instructor) may do this")
+
+
 def require_learner(launch: LaunchContext) -> None:
     """NotAllowed unless the launch gave a learner role in its course."""
     if launch.role is not Role.LEARNER:
         raise NotAllowed("only a learner of the course may do this")
+
+
+def sees_mentor_notes(launch: LaunchContext) -> bool:
+    """Whether the launch reads notes meant for the course's mentors.
+
+    A site administrator who opens the course without a mentor role in it is not one of its
+    mentors: they read learner-level notes (and their own) only.
+    """
+    return launch.role is Role.MENTOR and launch.mentor_kind is not MentorKind.SITE_ADMIN
+
+
+def sees_answers(launch: LaunchContext, shown_to_mentors: bool) -> bool:
+    """Whether the launch's mentor reads a learner's item-level answers.
+
+    Only where the activity shows answers to mentors, and never to a site administrator
+    without a mentor role in the course.
+    """
+    return (launch.role is Role.MENTOR and shown_to_mentors
+            and launch.mentor_kind is not MentorKind.SITE_ADMIN)

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from lti_tool.extensions import db
+from lti_tool.figures import display
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Membership, Role
 from lti_tool.mentoring.cohort import Cohort, LearnerRow, ranked_attempts
@@ -26,7 +27,6 @@ from lti_tool.questionnaire.scoring import (
     MIN_COHORT_SIZE,
     NOT_ENOUGH_RESPONSES,
     cohort_statistics,
-    display,
 )
 
 #: A spread needs two responses; below that every figure is withheld.

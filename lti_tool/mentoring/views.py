@@ -24,6 +24,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from lti_tool.extensions import db
+from lti_tool.figures import display
 from lti_tool.identity.models import Course, Role, utcnow
 from lti_tool.lti import roster
 from lti_tool.lti.session import role_required
@@ -35,7 +36,6 @@ from lti_tool.mentoring.listing import CohortFilter, filtered, select_page
 from lti_tool.mentoring.plan import plan_summaries
 from lti_tool.mentoring.statistics import statistics_view
 from lti_tool.mentoring.viewer import viewer_clock
-from lti_tool.questionnaire.scoring import display
 
 log = logging.getLogger(__name__)
 bp = Blueprint("mentoring", __name__, url_prefix="/mentor")

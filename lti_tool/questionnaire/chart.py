@@ -33,15 +33,22 @@ _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 @dataclass(frozen=True)
 class Series:
-    """One polygon on a radar chart: the learner's scores, or a cohort's average."""
+    """One polygon on a radar chart: the learner's scores, or a cohort's average.
+
+    `errors`, when given, are each value's standard error: the chart draws value ± error as a
+    thick line along the axis.
+    """
 
     name: str
     values: tuple[float, ...]
     css_class: str = "series"
+    errors: tuple[float, ...] | None = None
 
     def __post_init__(self):
         # Accept any sequence but keep the dataclass immutable.
         object.__setattr__(self, "values", tuple(self.values))
+        if self.errors is not None:
+            object.__setattr__(self, "errors", tuple(self.errors))
 
 
 def radar_svg(
@@ -72,6 +79,9 @@ def radar_svg(
             )
         if any(not low <= value <= high for value in entry.values):
             raise ValueError(f"series {entry.name!r} has values outside {low}..{high}")
+        if entry.errors is not None and (len(entry.errors) != len(labels)
+                                         or any(error < 0 for error in entry.errors)):
+            raise ValueError(f"series {entry.name!r} needs one error of 0 or more per axis")
 
     geometry = _RadarGeometry(size=size, axes=len(labels), low=low, high=high)
     legend_height = 2 * _LINE_HEIGHT if len(series) > 1 else 0
@@ -106,6 +116,8 @@ def radar_svg(
 
     for position, entry in enumerate(series):
         _polygon(root, geometry, position, entry)
+        if entry.errors is not None:
+            _error_bars(root, geometry, position, entry)
     if len(series) > 1:
         _legend(root, series, top=size)
     return ET.tostring(root, encoding="unicode")
@@ -255,6 +267,20 @@ def _polygon(root, geometry: _RadarGeometry, position: int, entry: Series) -> No
         ET.SubElement(group, "circle", {
             "class": "series-point", "cx": _num(x), "cy": _num(y),
             "r": "3" if learner else "2", "fill": colour,
+        })
+
+
+def _error_bars(root, geometry: _RadarGeometry, position: int, entry: Series) -> None:
+    colour = _LEARNER_COLOUR if position == 0 else _COHORT_COLOUR
+    group = ET.SubElement(root, "g", {"class": f"error-bars series-{position}"})
+    for axis, (value, error) in enumerate(zip(entry.values, entry.errors, strict=True)):
+        # The band stops at the ends of the scale: a true score cannot lie beyond them.
+        (x1, y1), (x2, y2) = (geometry.point(axis, max(geometry.low, value - error)),
+                              geometry.point(axis, min(geometry.high, value + error)))
+        ET.SubElement(group, "line", {
+            "class": "error-bar", "x1": _num(x1), "y1": _num(y1), "x2": _num(x2), "y2": _num(y2),
+            "stroke": colour, "stroke-width": "5", "stroke-opacity": "0.45",
+            "stroke-linecap": "round",
         })
 
 

@@ -22,14 +22,10 @@ from lti_tool.gradebook.sync import record_score
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import utcnow
 from lti_tool.lti.session import LaunchContext
-from lti_tool.questionnaire.instrument import (
-    Instrument,
-    Item,
-    default_instrument,
-    get_instrument,
-)
+from lti_tool.questionnaire.instrument import Instrument, Item
 from lti_tool.questionnaire.models import Answer, Attempt, Result
 from lti_tool.questionnaire.scoring import score
+from lti_tool.questionnaire.versions import current_instrument, get_instrument
 
 log = logging.getLogger(__name__)
 # ASCII digits only: int() would also take other scripts' digits and full-width forms.
@@ -150,11 +146,11 @@ def overview(launch: LaunchContext) -> Overview:
     """The start page's view of the launching learner's attempts."""
     latest = latest_attempt(launch)
     if latest is None:
-        return Overview(default_instrument(), None, 0, 0)
+        return Overview(current_instrument(), None, 0, 0)
     instrument = instrument_for(latest)
     if latest.is_submitted and latest.retake_allowed:
         # The next attempt starts with whatever version is current then.
-        instrument = default_instrument()
+        instrument = current_instrument()
     answers = answers_of(latest)
     return Overview(instrument, latest, len(answers), resume_page(instrument, answers))
 
@@ -170,7 +166,7 @@ def open_attempt(launch: LaunchContext) -> Attempt:
     if latest is not None and not latest.retake_allowed:
         raise AlreadySubmitted(
             _l("you have already submitted the questionnaire in this activity"))
-    instrument = default_instrument()
+    instrument = current_instrument()
     number = latest.number + 1 if latest else 1
     attempt = Attempt(
         person_id=launch.person_id,

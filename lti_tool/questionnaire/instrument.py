@@ -1,23 +1,14 @@
-"""Load and validate questionnaire instruments: versioned TOML definitions as frozen dataclasses."""
+"""A questionnaire instrument as frozen dataclasses: scale, areas, dimensions, items, and what
+a score on each dimension means (bands, guidance, provisional precision).
+
+definition.py reads and validates the TOML files; versions.py knows which versions exist.
+"""
 
 from __future__ import annotations
 
-import functools
-import re
-import tomllib
-from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, NoReturn
 
-BUNDLED_FOLDER = Path(__file__).parent / "instruments"
-DEFAULT_INSTRUMENT_ID = "design_mindset"
-DEFAULT_INSTRUMENT_VERSION = 1
 FALLBACK_LOCALE = "en"
-MIN_SUGGESTIONS = 3
-
-# Ids end up in URLs, form field names and the "id@version" key, so keep them plain.
-_ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
 class InstrumentError(ValueError):
@@ -91,6 +82,34 @@ class Area:
 
 
 @dataclass(frozen=True)
+class Precision:
+    """How reliably a dimension is measured before the tool's own responses can tell.
+
+    `reliability` (Cronbach's alpha) and `sd` (the standard deviation of 1..10 scores in a
+    reference group) give the standard error of measurement; `source` says where they come
+    from. Provisional values give way to the installation's own once it has enough responses.
+    """
+
+    reliability: float
+    sd: float
+    provisional: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class Bands:
+    """What a low, a moderate and a high score on one dimension look like in behaviour."""
+
+    low: LocalisedText
+    moderate: LocalisedText
+    high: LocalisedText
+
+    def text(self, level: str) -> LocalisedText:
+        """The description of one band ("low", "moderate" or "high")."""
+        return {"low": self.low, "moderate": self.moderate, "high": self.high}[level]
+
+
+@dataclass(frozen=True)
 class Dimension:
     """One predisposition that the instrument measures, with what it means and how to grow it."""
 
@@ -98,8 +117,26 @@ class Dimension:
     area_id: str
     name: LocalisedText
     description: LocalisedText
+    #: What it looks like as a strength.
     strength: LocalisedText
+    #: How to use it as a strength in a team, and the risk of over-using it.
+    in_a_team: LocalisedText
+    overuse: LocalisedText
+    #: Concrete ways to develop it.
     suggestions: tuple[LocalisedText, ...]
+    bands: Bands
+    precision: Precision
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """The instrument's rules for reading scores: band limits and the strength confidence."""
+
+    #: A score up to this is "low"; from `high_from` it is "high"; between, "moderate".
+    low_up_to: float
+    high_from: float
+    #: Confidence for calling a dimension a strength or an area (0.90: z = 1.645).
+    strength_confidence: float
 
 
 @dataclass(frozen=True)
@@ -112,6 +149,8 @@ class Item:
     text: LocalisedText
     reverse: bool = False
     attention_check_expected: int | None = None
+    #: For a reverse-keyed item: the item it contradicts (agreeing with both is inconsistent).
+    twin_id: str | None = None
 
     @property
     def is_attention_check(self) -> bool:
@@ -131,6 +170,7 @@ class Instrument:
     areas: tuple[Area, ...]
     dimensions: tuple[Dimension, ...]
     items: tuple[Item, ...]
+    interpretation: Interpretation
     #: Where the definition came from, for error messages; not part of its identity.
     source: str = field(default="<string>", compare=False)
 
@@ -148,6 +188,16 @@ class Instrument:
     def attention_checks(self) -> tuple[Item, ...]:
         """The items that only check whether the respondent reads the statements."""
         return tuple(item for item in self.items if item.is_attention_check)
+
+    @property
+    def twin_pairs(self) -> tuple[tuple[Item, Item], ...]:
+        """(item, reverse-keyed twin) pairs checked for contradictory answers, in item order."""
+        return tuple((self.item(item.twin_id), item) for item in self.items if item.twin_id)
+
+    @property
+    def any_provisional(self) -> bool:
+        """Whether any dimension's precision is a provisional value from the definition."""
+        return any(dimension.precision.provisional for dimension in self.dimensions)
 
     def area(self, area_id: str) -> Area:
         """The area with this id; KeyError if there is none."""
@@ -183,284 +233,3 @@ def _find(entries, wanted_id, kind):
         if entry.id == wanted_id:
             return entry
     raise KeyError(f"no {kind} {wanted_id!r}")
-
-
-def load_instrument(path: str | Path) -> Instrument:
-    """Read and validate an instrument definition from a TOML file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InstrumentError(f"{path}: cannot read the instrument file: {error}") from error
-    return load_instrument_text(text, source=str(path))
-
-
-def load_instrument_text(text: str, source: str = "<string>") -> Instrument:
-    """Parse and validate an instrument definition given as TOML text."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InstrumentError(f"{source}: TOML syntax error: {error}") from error
-    return _Builder(source).instrument(data)
-
-
-@functools.cache
-def _instruments_in(folder: Path) -> dict[str, Instrument]:
-    # Published versions are immutable, so each folder is read once per process.
-    found: dict[str, Instrument] = {}
-    for path in sorted(folder.glob("*.toml")):
-        instrument = load_instrument(path)
-        if instrument.key in found:
-            raise InstrumentError(
-                f"{path}: instrument {instrument.key} is already defined in "
-                f"{found[instrument.key].source}"
-            )
-        found[instrument.key] = instrument
-    return found
-
-
-def available_instruments(folder: str | Path | None = None) -> dict[str, Instrument]:
-    """The bundled instruments plus those in `folder`, by key ("design_mindset@1")."""
-    found = dict(_instruments_in(BUNDLED_FOLDER.resolve()))
-    if folder is None or Path(folder).resolve() == BUNDLED_FOLDER.resolve():
-        return found
-    for key, instrument in _instruments_in(Path(folder).resolve()).items():
-        if key in found:
-            # Another definition under a bundled key would silently rescore stored answers.
-            raise InstrumentError(
-                f"{instrument.source}: instrument {key} is already defined in "
-                f"{found[key].source}; publish changes under a new version"
-            )
-        found[key] = instrument
-    return found
-
-
-def get_instrument(
-    instrument_id: str, version: int, folder: str | Path | None = None
-) -> Instrument:
-    """Exactly the version asked for (e.g. the one recorded on an attempt), or UnknownInstrument."""
-    key = instrument_key(instrument_id, version)
-    instruments = available_instruments(folder)
-    try:
-        return instruments[key]
-    except KeyError:
-        known = ", ".join(sorted(instruments)) or "none"
-        raise UnknownInstrument(f"no instrument {key} (available: {known})") from None
-
-
-def default_instrument() -> Instrument:
-    """The bundled Design Mindset instrument, version 1."""
-    return get_instrument(DEFAULT_INSTRUMENT_ID, DEFAULT_INSTRUMENT_VERSION)
-
-
-class _Builder:
-    """Turns parsed TOML into an Instrument, failing with the source and the offending id."""
-
-    def __init__(self, source: str):
-        self.source = source
-
-    def fail(self, problem: str) -> NoReturn:
-        raise InstrumentError(f"{self.source}: {problem}")
-
-    def instrument(self, data: dict[str, Any]) -> Instrument:
-        self.fields(
-            data, "the instrument",
-            required=("id", "version", "title", "intro", "scale", "areas", "dimensions", "items"),
-        )
-        instrument_id = self.identifier(data["id"], "the instrument id")
-        version = data["version"]
-        # bool is a subclass of int, and `version = true` is certainly a mistake.
-        if type(version) is not int or version < 1:
-            self.fail(f"version must be a positive integer, got {version!r}")
-        scale = self.scale(self.table(data["scale"], "scale"))
-        areas = tuple(self.area(entry) for entry in self.entries(data, "areas"))
-        self.unique(areas, "area")
-        dimensions = tuple(self.dimension(entry) for entry in self.entries(data, "dimensions"))
-        self.unique(dimensions, "dimension")
-        self.check_dimensions(areas, dimensions)
-        area_of = {dimension.id: dimension.area_id for dimension in dimensions}
-        items = tuple(self.item(entry, scale, area_of) for entry in self.entries(data, "items"))
-        self.unique(items, "item")
-        self.check_items(areas, dimensions, items)
-        area_order = {area.id: position for position, area in enumerate(areas)}
-        return Instrument(
-            id=instrument_id,
-            version=version,
-            title=self.text(data["title"], "the instrument title"),
-            intro=self.text(data["intro"], "the instrument intro"),
-            scale=scale,
-            areas=areas,
-            dimensions=dimensions,
-            # Page by page; sorted() is stable, so the file order holds within a page.
-            items=tuple(sorted(items, key=lambda item: area_order[item.area_id])),
-            source=self.source,
-        )
-
-    def scale(self, data: dict[str, Any]) -> Scale:
-        self.fields(data, "the scale", required=("min", "max", "labels"))
-        low, high = data["min"], data["max"]
-        if type(low) is not int or type(high) is not int:
-            self.fail(f"scale min and max must be integers, got {low!r} and {high!r}")
-        if low >= high:
-            self.fail(f"scale needs at least 2 points (min < max), got min {low} and max {high}")
-        labels = data["labels"]
-        if not isinstance(labels, list):
-            self.fail("scale labels must be a list of texts")
-        if len(labels) != high - low + 1:
-            self.fail(
-                f"scale has {high - low + 1} points ({low}..{high}) but {len(labels)} labels"
-            )
-        return Scale(
-            min=low,
-            max=high,
-            labels=tuple(
-                self.text(label, f"scale label {low + offset}")
-                for offset, label in enumerate(labels)
-            ),
-        )
-
-    def area(self, data: dict[str, Any]) -> Area:
-        where = self.fields(data, "area", required=("id", "title", "description"))
-        return Area(
-            id=data["id"],
-            title=self.text(data["title"], f"{where} title"),
-            description=self.text(data["description"], f"{where} description"),
-        )
-
-    def dimension(self, data: dict[str, Any]) -> Dimension:
-        where = self.fields(
-            data, "dimension",
-            required=("id", "area", "name", "description", "strength", "suggestions"),
-        )
-        suggestions = data["suggestions"]
-        if not isinstance(suggestions, list) or len(suggestions) < MIN_SUGGESTIONS:
-            count = len(suggestions) if isinstance(suggestions, list) else 0
-            self.fail(f"{where} needs at least {MIN_SUGGESTIONS} suggestions, has {count}")
-        return Dimension(
-            id=data["id"],
-            area_id=self.identifier(data["area"], f"{where} area"),
-            name=self.text(data["name"], f"{where} name"),
-            description=self.text(data["description"], f"{where} description"),
-            strength=self.text(data["strength"], f"{where} strength"),
-            suggestions=tuple(
-                self.text(text, f"{where} suggestion {number}")
-                for number, text in enumerate(suggestions, start=1)
-            ),
-        )
-
-    def item(self, data: dict[str, Any], scale: Scale, area_of: dict[str, str]) -> Item:
-        if "attention_check" in data:
-            return self.attention_check(data, scale)
-        where = self.fields(
-            data, "item", required=("id", "dimension", "text"), optional=("reverse",)
-        )
-        reverse = data.get("reverse", False)
-        if not isinstance(reverse, bool):
-            self.fail(f"{where} reverse must be true or false, got {reverse!r}")
-        dimension_id = self.identifier(data["dimension"], f"{where} dimension")
-        if dimension_id not in area_of:
-            self.fail(f"{where} names unknown dimension {dimension_id!r}")
-        return Item(
-            id=data["id"],
-            area_id=area_of[dimension_id],
-            dimension_id=dimension_id,
-            text=self.text(data["text"], f"{where} text"),
-            reverse=reverse,
-        )
-
-    def attention_check(self, data: dict[str, Any], scale: Scale) -> Item:
-        where = self.fields(
-            data, "attention check",
-            required=("id", "area", "attention_check", "text"),
-            optional=("reverse", "dimension"),
-        )
-        if "dimension" in data:
-            self.fail(f"{where} must not belong to a dimension")
-        if "reverse" in data:
-            self.fail(f"{where} must not be reverse-keyed (its expected answer is literal)")
-        expected = data["attention_check"]
-        if type(expected) is not int or expected not in scale.points:
-            self.fail(
-                f"{where} expects answer {expected!r}, outside the scale {scale.min}..{scale.max}"
-            )
-        return Item(
-            id=data["id"],
-            area_id=self.identifier(data["area"], f"{where} area"),
-            dimension_id=None,
-            text=self.text(data["text"], f"{where} text"),
-            attention_check_expected=expected,
-        )
-
-    def check_dimensions(self, areas, dimensions) -> None:
-        area_ids = {area.id for area in areas}
-        for dimension in dimensions:
-            if dimension.area_id not in area_ids:
-                self.fail(f"dimension {dimension.id!r} names unknown area {dimension.area_id!r}")
-        for area in areas:
-            if not any(dimension.area_id == area.id for dimension in dimensions):
-                self.fail(f"area {area.id!r} has no dimensions")
-
-    def check_items(self, areas, dimensions, items) -> None:
-        area_ids = {area.id for area in areas}
-        for check in (item for item in items if item.is_attention_check):
-            if check.area_id not in area_ids:
-                self.fail(f"attention check {check.id!r} names unknown area {check.area_id!r}")
-        for dimension in dimensions:
-            own = [item for item in items if item.dimension_id == dimension.id]
-            if not own:
-                self.fail(f"dimension {dimension.id!r} has no scored items")
-            # Without a reverse-keyed item, agreeing with everything looks like a high score.
-            if not any(item.reverse for item in own):
-                self.fail(f"dimension {dimension.id!r} has no reverse-keyed item")
-
-    def fields(self, data, kind, required, optional=()) -> str:
-        """Check a table's field names; return how to name it in messages, e.g. "item 'emp3'"."""
-        data = self.table(data, kind)
-        where = kind
-        if "id" in required and "id" in data:
-            where = f"{kind} {self.identifier(data['id'], f'{kind} id')!r}"
-        for name in required:
-            if name not in data:
-                self.fail(f"{where} is missing the required field {name!r}")
-        # A misspelt optional field (`revers = true`) would otherwise be silently ignored.
-        unknown = sorted(set(data) - set(required) - set(optional))
-        if unknown:
-            self.fail(f"{where} has unknown field(s): {', '.join(unknown)}")
-        return where
-
-    def table(self, value, what) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            self.fail(f"{what} must be a table, got {type(value).__name__}")
-        return value
-
-    def entries(self, data, name) -> list[dict[str, Any]]:
-        value = data[name]
-        if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
-            self.fail(f"{name} must be an array of tables ([[{name}]])")
-        if not value:
-            self.fail(f"{name} must not be empty")
-        return value
-
-    def identifier(self, value, what) -> str:
-        if not isinstance(value, str) or not _ID_PATTERN.fullmatch(value):
-            self.fail(
-                f"{what} must be letters, digits, '_' or '-', starting with a letter; "
-                f"got {value!r}"
-            )
-        return value
-
-    def text(self, value, what) -> LocalisedText:
-        if not isinstance(value, dict):
-            self.fail(f"{what} must be a table of translations, e.g. {{ en = \"...\" }}")
-        for locale, text in value.items():
-            if not isinstance(text, str) or not text.strip():
-                self.fail(f"{what} has an empty or non-text {locale!r} version")
-        translations = tuple((locale.lower(), text.strip()) for locale, text in value.items())
-        if FALLBACK_LOCALE not in dict(translations):
-            self.fail(f"{what} has no English ({FALLBACK_LOCALE!r}) version")
-        return LocalisedText(translations)
-
-    def unique(self, entries, kind) -> None:
-        duplicates = [key for key, count in Counter(e.id for e in entries).items() if count > 1]
-        if duplicates:
-            self.fail(f"duplicate {kind} id {duplicates[0]!r}")

@@ -103,12 +103,9 @@ class Result(db.Model):
     overall: Mapped[float]
     #: Dimension id → {"score": 1..10, "mean": mean keyed answer on the answer scale}.
     dimension_scores: Mapped[dict[str, dict[str, float]]] = mapped_column(JSON)
-    #: Area id → 1..10 score.
+    #: Area id → 1..10 score. Strengths and areas for development are not stored: they are
+    #: read from the scores with the precision known when they are shown (interpretation.py).
     area_scores: Mapped[dict[str, float]] = mapped_column(JSON)
-    #: Dimension ids, highest first.
-    strengths: Mapped[list[str]] = mapped_column(JSON)
-    #: Dimension ids, lowest first.
-    improvements: Mapped[list[str]] = mapped_column(JSON)
     #: scoring.QualityFlags as a dict: failed checks, flagged page indexes, readable reasons.
     quality_flags: Mapped[dict[str, list[Any]]] = mapped_column(JSON)
     scored_dt: Mapped[datetime] = mapped_column(default=utcnow)
@@ -127,8 +124,6 @@ class Result(db.Model):
                 for entry in profile.dimensions
             },
             area_scores=profile.area_scores,
-            strengths=list(profile.strengths),
-            improvements=list(profile.improvements),
             quality_flags={
                 "failed_attention_checks": list(quality.failed_attention_checks),
                 "straight_lined_pages": list(quality.straight_lined_pages),
@@ -150,8 +145,6 @@ class Result(db.Model):
                 AreaScore(area_id, float(value)) for area_id, value in self.area_scores.items()
             ),
             overall=self.overall,
-            strengths=tuple(self.strengths),
-            improvements=tuple(self.improvements),
             quality=QualityFlags(
                 failed_attention_checks=tuple(flags.get("failed_attention_checks", ())),
                 straight_lined_pages=tuple(flags.get("straight_lined_pages", ())),

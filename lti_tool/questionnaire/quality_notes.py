@@ -14,7 +14,8 @@ import re
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
-from lti_tool.questionnaire.instrument import Instrument, default_instrument
+from lti_tool.questionnaire.instrument import Instrument
+from lti_tool.questionnaire.versions import current_instrument
 
 _ATTENTION = re.compile(
     r"Attention check (?P<check>\S+) asked for (?P<expected>-?\d+) \(.*?\) and got "
@@ -36,7 +37,7 @@ def quality_note(note: str) -> str:
     language = locale.language if locale is not None else "en"
     if language == "en":
         return note
-    instrument = default_instrument()
+    instrument = current_instrument()
     if found := _ATTENTION.fullmatch(note):
         expected = int(found["expected"])
         if found["given"] is None:

@@ -1,8 +1,9 @@
 """Turn answers into a profile, flag doubtful responses, and summarise a cohort.
 
-Scores are computed with exact fractions and stored as floats; round them only for display.
-A dimension's score is the mean of its items (reverse-keyed items mirrored as min + max - x)
-mapped onto 1..10: 1 + 9 * (mean - min) / (max - min).
+Scores are computed with exact fractions and stored as floats; round them only for display
+(lti_tool.figures). A dimension's score is the mean of its items (reverse-keyed items mirrored
+as min + max - x) mapped onto 1..10: 1 + 9 * (mean - min) / (max - min). What a score may
+claim (its precision, band, strengths and areas) is measurement.py's business.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -20,7 +20,6 @@ from lti_tool.questionnaire.instrument import Instrument, Item
 
 SCORE_MIN = 1
 SCORE_MAX = 10
-HIGHLIGHTS = 3
 #: Below this many responses, cohort figures are withheld: they would expose individuals.
 MIN_COHORT_SIZE = 5
 #: A page is straight-lined when this share of its scored items got the same answer ...
@@ -111,14 +110,12 @@ class QualityFlags:
 
 @dataclass(frozen=True)
 class Profile:
-    """A learner's scored response: dimensions in instrument order, highlights and flags."""
+    """A learner's scored response: dimensions in instrument order, and quality flags."""
 
     instrument_key: str
     dimensions: tuple[DimensionScore, ...]
     areas: tuple[AreaScore, ...]
     overall: float
-    strengths: tuple[str, ...]
-    improvements: tuple[str, ...]
     quality: QualityFlags
 
     @property
@@ -155,7 +152,6 @@ def score(
     for area in instrument.areas:
         members = instrument.dimensions_for_area(area.id)
         areas.append(AreaScore(area.id, float(_mean(exact[member.id] for member in members))))
-    strengths, improvements = rank_dimensions(list(exact.items()))
     return Profile(
         instrument_key=instrument.key,
         dimensions=tuple(
@@ -164,8 +160,6 @@ def score(
         ),
         areas=tuple(areas),
         overall=float(_mean(exact.values())),
-        strengths=strengths,
-        improvements=improvements,
         quality=assess_quality(instrument, answers, page_seconds),
     )
 
@@ -186,26 +180,6 @@ def check_answers(instrument: Instrument, answers: Answers) -> None:
     missing = [item.id for item in instrument.scored_items if item.id not in answers]
     if missing:
         raise IncompleteAnswers(missing)
-
-
-def rank_dimensions(
-    scores: Sequence[tuple[str, float | Fraction]],
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The ids of the 3 highest and, among the rest, the 3 lowest; ties go by instrument order.
-
-    `scores` pairs each dimension id with its score, in instrument order. Improvements are
-    picked from the dimensions that are not strengths, so the two never overlap, even when
-    many scores are equal. Instruments with fewer than 6 dimensions get half of them each.
-    """
-    count = min(HIGHLIGHTS, len(scores) // 2)
-    positions = range(len(scores))
-    highest = sorted(positions, key=lambda position: (-scores[position][1], position))[:count]
-    rest = [position for position in positions if position not in highest]
-    lowest = sorted(rest, key=lambda position: (scores[position][1], position))[:count]
-    return (
-        tuple(scores[position][0] for position in highest),
-        tuple(scores[position][0] for position in lowest),
-    )
 
 
 def assess_quality(
@@ -255,16 +229,6 @@ def assess_quality(
                 f"{len(pages[index])} statements, under {MIN_SECONDS_PER_ITEM} s each."
             )
     return QualityFlags(tuple(failed), tuple(straight_lined), tuple(too_fast), tuple(reasons))
-
-
-def display(value: float, locale: str | None = None, digits: int = 1) -> str:
-    """A score for people to read: rounded half up, with a decimal comma in Polish ("7,5")."""
-    # Format rounding is half-to-even on the binary value (2.25 → "2.2"); people expect "2.3".
-    exact = Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-    text = f"{exact:.{digits}f}"
-    if locale and locale.replace("_", "-").lower().split("-")[0] == "pl":
-        return text.replace(".", ",")
-    return text
 
 
 def _page_title(instrument: Instrument, index: int) -> str:

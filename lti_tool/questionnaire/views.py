@@ -15,6 +15,7 @@ from lti_tool.extensions import db
 from lti_tool.identity.models import Role
 from lti_tool.lti.session import launch_url_for, role_required
 from lti_tool.questionnaire import delivery
+from lti_tool.questionnaire.activity import answers_shown_to_mentors
 from lti_tool.questionnaire.delivery import (
     AlreadySubmitted,
     AttemptNotFound,
@@ -46,7 +47,8 @@ def _no_activity(exc: NoActivity):
 def start():
     """The learner's landing page: what the questionnaire is, and Start, Resume or Results."""
     return render_template(
-        "questionnaire/start.html", launch=g.launch, overview=delivery.overview(g.launch)
+        "questionnaire/start.html", launch=g.launch, overview=delivery.overview(g.launch),
+        answers_shown=answers_shown_to_mentors(g.launch.resource_link_id),
     )
 
 

@@ -25,17 +25,17 @@ from lti_tool.mentoring.models import (
     TimezonePreference,
 )
 from lti_tool.questionnaire import delivery
-from lti_tool.questionnaire.instrument import default_instrument
 from lti_tool.questionnaire.models import Attempt
+from lti_tool.questionnaire.versions import current_instrument
 
 
 def _submit_everything(app, token: str) -> None:
     with app.test_request_context():
         launch = load_context(token)
         attempt = delivery.open_attempt(launch)
-        for page, items in enumerate(default_instrument().pages()):
+        for page, items in enumerate(current_instrument().pages()):
             values = {i.id: str(i.attention_check_expected or 5) for i in items}
-            if page < len(default_instrument().pages()) - 1:
+            if page < len(current_instrument().pages()) - 1:
                 delivery.save_page(attempt, page, values, 20, move_to=page + 1)
             else:
                 delivery.submit(attempt, page, values, 20)
@@ -54,10 +54,12 @@ def _mentoring(app, learner_id: int, mentor_id: int, course_id: int, *, start_da
         db.session.add(session)
         db.session.flush()
         db.session.add_all([
-            Note(session_id=session.id, author_id=mentor_id, visibility=NoteVisibility.SHARED,
+            Note(session_id=session.id, author_id=mentor_id, visibility=NoteVisibility.LEARNER,
                  body="Shared: try three interviews"),
-            Note(session_id=session.id, author_id=mentor_id, visibility=NoteVisibility.PRIVATE,
+            Note(session_id=session.id, author_id=mentor_id, visibility=NoteVisibility.MENTORS,
                  body="PRIVATE-NOTE-TEXT seems anxious"),
+            Note(session_id=session.id, author_id=mentor_id, visibility=NoteVisibility.AUTHOR,
+                 body="AUTHOR-ONLY-TEXT my own reminder"),
         ])
         goal = Goal(course_id=course_id, learner_id=learner_id, created_by_id=mentor_id,
                     title="Listen more", dimension_ids=["empathy"],
@@ -108,11 +110,13 @@ def test_export_holds_everything(app, rich):
     document = json.loads(result.output)
     assert document["person"]["email"] == rich["user"]["email"]
     [attempt] = document["questionnaire_attempts"]
-    assert len(attempt["answers"]) == len(default_instrument().items)
+    assert len(attempt["answers"]) == len(current_instrument().items)
     assert attempt["result"]["overall"] > 0
     assert document["grade_deliveries"]
     [session] = document["mentoring_sessions"]
-    assert {n["visibility"] for n in session["notes"]} == {"shared", "private"}
+    # Notes for their author alone are in no export, not even the operator's.
+    assert {n["visibility"] for n in session["notes"]} == {"learner", "mentors"}
+    assert "AUTHOR-ONLY-TEXT" not in result.output
     assert document["goals"][0]["actions"][0]["title"] == "Interview a user"
     assert any(e["action"] == "GET mentoring.learner_page" for e in document["audit_entries"])
 
@@ -124,6 +128,7 @@ def test_the_learners_own_download_leaves_out_private_notes(app, rich, tool_serv
     assert "attachment" in response.headers["Content-Disposition"]
     document = response.json()
     assert "PRIVATE-NOTE-TEXT" not in response.text
+    assert "AUTHOR-ONLY-TEXT" not in response.text
     assert document["mentoring_sessions"][0]["notes"][0]["body"].startswith("Shared")
     assert "audit_entries" not in document
 
@@ -154,7 +159,7 @@ def test_erase_leaves_no_trace_but_the_audit_entry(app, rich):
                 traces.append((table.name, column.key))
         text_of_row = json.dumps(row, default=str)
         for secret in (user["email"], user["name"], user["family_name"], "How do I start?",
-                       "PRIVATE-NOTE-TEXT", "Listen more", "Europe/Warsaw"):
+                       "PRIVATE-NOTE-TEXT", "AUTHOR-ONLY-TEXT", "Listen more", "Europe/Warsaw"):
             if secret in text_of_row:
                 traces.append((table.name, secret))
     assert traces == []
@@ -173,6 +178,11 @@ def test_erasing_a_mentor_keeps_the_learners_records(app, rich):
         goal = db.session.scalar(select(Goal))
         placeholder = db.session.get(Person, session.mentor_id)
     assert counts["authorship_reassigned"] >= 2
+    # The note the mentor kept for themself has no other reader: it went with them.
+    assert counts["notes"] == 1
+    with app.app_context():
+        assert {n.visibility for n in db.session.scalars(select(Note))} == {
+            NoteVisibility.LEARNER, NoteVisibility.MENTORS}
     assert session.learner_id == rich["person_id"] and goal is not None
     assert placeholder.sub.startswith(personal_data.ERASED_PREFIX) and placeholder.email is None
 

@@ -23,11 +23,11 @@ from playwright.sync_api import Page, expect
 
 from lti_tool.devplatform.claims import DEEP_LINKING
 from lti_tool.identity.models import utcnow
-from lti_tool.questionnaire.instrument import default_instrument
+from lti_tool.questionnaire.versions import current_instrument
 from tests.launch_driver import LaunchDriver
 from tests.mentoring.seeding import answer_patterns
 
-INSTRUMENT = default_instrument()
+INSTRUMENT = current_instrument()
 #: Learners besides the one in the browser who complete the questionnaire: enough for the
 #: course average, the histograms and Cronbach's alpha to appear.
 OTHER_LEARNERS = 9
@@ -198,6 +198,9 @@ class Tour:
         yield "grades"
         page.goto(self.url("gradebook.settings", lt=token))
         yield "grade-settings"
+        page.goto(self.url("programme.index", lt=token))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Mentoring programme")
+        yield "programme"
 
     # --- the learner's plan ---------------------------------------------------------------
 
@@ -254,7 +257,8 @@ def _token(url: str) -> str:
 PAGES = (
     "learner-start", "questionnaire-page", "questionnaire-missing", "results",
     "cohort", "statistics", "learner", "attempt", "sessions", "session-new", "session",
-    "goal-new", "learner-plan", "grades", "grade-settings", "plan", "plan-slots", "deep-link",
+    "goal-new", "learner-plan", "grades", "grade-settings", "programme", "plan", "plan-slots",
+    "deep-link",
     "registration", "register-info", "register-problem", "not-found", "session-expired",
     "launch-error", "no-role", "platform-storage", "new-window", "privacy",
 )

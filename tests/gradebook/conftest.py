@@ -17,10 +17,10 @@ from lti_tool.extensions import db
 from lti_tool.gradebook import sync
 from lti_tool.gradebook.models import ScoreRecord
 from lti_tool.identity.models import Person
-from lti_tool.questionnaire.instrument import default_instrument
 from lti_tool.questionnaire.models import Attempt, Result
+from lti_tool.questionnaire.versions import current_instrument
 
-INSTRUMENT = default_instrument()
+INSTRUMENT = current_instrument()
 PAGES = INSTRUMENT.pages()
 
 

@@ -13,6 +13,9 @@ import pytest
 from sqlalchemy import select, update
 
 from lti_tool.extensions import db
+from lti_tool.figures import display
+from lti_tool.gradebook.models import GradeMode
+from lti_tool.gradebook.sync import score_comment
 from lti_tool.identity.models import Person, ResourceLink, utcnow
 from lti_tool.lti import services
 from tests.conftest import PROFILES
@@ -59,8 +62,14 @@ def test_score_mode_sends_the_overall_index_as_a_share_of_the_maximum(
     for learner in learners[:2]:
         overall = overall_of(learner["id"])
         assert scores[learner["id"]]["grade"] == pytest.approx(overall * 10, abs=0.01)
-        assert f"{overall:.1f} of 10" in scores[learner["id"]]["comment"]
+        assert f"{display(overall)} of 10" in scores[learner["id"]]["comment"]
     assert scores[learners[0]["id"]]["grade"] > scores[learners[1]["id"]]["grade"]
+
+
+def test_the_comment_rounds_the_index_as_the_pages_do():
+    # 6.25 is "6.3" on the results page; binary half-to-even formatting would send "6.2".
+    assert score_comment(GradeMode.SCORE, 6.25) == "Design Mindset overall index 6.3 of 10."
+    assert score_comment(GradeMode.COMPLETION, 6.25) == "Design Mindset questionnaire completed."
 
 
 def test_a_second_submit_records_no_second_score(driver, learners, records, deliver):

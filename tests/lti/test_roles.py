@@ -2,8 +2,8 @@
 
 import pytest
 
-from lti_tool.identity.models import Role
-from lti_tool.lti.roles import observed_users, role_for
+from lti_tool.identity.models import MentorKind, Role
+from lti_tool.lti.roles import mentor_kind, observed_users, role_for
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 
@@ -68,3 +68,29 @@ def test_observed_users_reads_only_strings_of_the_claim():
     assert observed_users({claim: ["a", 3, "", None, "b"]}) == ("a", "b")
     assert observed_users({claim: "a"}) == ()
     assert observed_users({}) == ()
+
+
+@pytest.mark.parametrize(
+    "roles, expected",
+    [
+        ([LIS + "membership#Instructor"], MentorKind.LEAD),
+        (["Instructor"], MentorKind.LEAD),
+        (["urn:lti:role:ims/lis/Instructor"], MentorKind.LEAD),
+        ([LIS + "membership#Administrator"], MentorKind.LEAD),
+        # Canvas sends a TA the plain Instructor role beside the sub-role.
+        ([LIS + "membership#Instructor", LIS + "membership/Instructor#TeachingAssistant"],
+         MentorKind.ASSISTANT),
+        ([LIS + "membership#TeachingAssistant"], MentorKind.ASSISTANT),
+        (["urn:lti:role:ims/lis/TeachingAssistant"], MentorKind.ASSISTANT),
+        ([LIS + "membership#ContentDeveloper"], MentorKind.ASSISTANT),
+        # A site administrator is one only without a mentor role in the course.
+        ([LIS + "institution/person#Administrator"], MentorKind.SITE_ADMIN),
+        ([LIS + "system/person#SysAdmin"], MentorKind.SITE_ADMIN),
+        (["urn:lti:sysrole:ims/lis/SysAdmin"], MentorKind.SITE_ADMIN),
+        ([LIS + "system/person#Administrator", LIS + "membership#Instructor"], MentorKind.LEAD),
+        ([LIS + "membership#Learner"], None),
+        ([], None),
+    ],
+)
+def test_mentor_kind(roles, expected):
+    assert mentor_kind(roles) is expected

@@ -12,6 +12,7 @@ from lti_tool.identity.models import (
     Course,
     Deployment,
     Membership,
+    MentorKind,
     Person,
     Platform,
     ResourceLink,
@@ -19,10 +20,10 @@ from lti_tool.identity.models import (
 )
 from lti_tool.lti.session import LaunchContext, load_context, start_session
 from lti_tool.questionnaire import delivery
-from lti_tool.questionnaire.instrument import default_instrument
 from lti_tool.questionnaire.models import Attempt
+from lti_tool.questionnaire.versions import current_instrument
 
-INSTRUMENT = default_instrument()
+INSTRUMENT = current_instrument()
 _numbers = itertools.count(1)
 
 
@@ -45,6 +46,19 @@ def careful_answers(keyed: int = 5, **raw: int) -> dict[str, int]:
         else:
             answers[item.id] = 8 - keyed if item.reverse else keyed
     answers.update(raw)
+    return answers
+
+
+def leaning_answers(high: str | None = None, low: str | None = None, keyed: int = 5
+                    ) -> dict[str, int]:
+    """Careful answers keyed `keyed`, with dimension `high` answered at the top and `low` at
+    the bottom: a clear strength and a clear area to develop, beyond measurement error."""
+    answers = careful_answers(keyed)
+    for dimension_id, top in ((high, True), (low, False)):
+        if dimension_id is None:
+            continue
+        for item in INSTRUMENT.items_for_dimension(dimension_id):
+            answers[item.id] = 7 if top != item.reverse else 1
     return answers
 
 
@@ -94,13 +108,27 @@ def make_person(app):
     return make
 
 
+LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
+#: The roles a launch carries for each kind of mentor (Canvas sends a TA both).
+KIND_ROLES = {
+    MentorKind.LEAD: [LIS + "membership#Instructor"],
+    MentorKind.ASSISTANT: [LIS + "membership#Instructor",
+                           LIS + "membership/Instructor#TeachingAssistant"],
+    MentorKind.SITE_ADMIN: [LIS + "institution/person#Administrator"],
+}
+ROLES_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/roles"
+
+
 @pytest.fixture
 def token_for(app):
-    """A launch token for a person in an activity, as a launch would create it."""
+    """A launch token for a person in an activity, as a launch would create it; a mentor is
+    the course's lead unless `kind` says otherwise."""
 
-    def make(activity: Activity, person: Person, role: Role = Role.MENTOR) -> str:
+    def make(activity: Activity, person: Person, role: Role = Role.MENTOR,
+             kind: MentorKind = MentorKind.LEAD) -> str:
+        claims = {ROLES_CLAIM: KIND_ROLES[kind]} if role is Role.MENTOR else {}
         token = start_session(person, activity.deployment.id, activity.course, activity.link,
-                              role, "LtiResourceLinkRequest", {})
+                              role, "LtiResourceLinkRequest", claims)
         db.session.commit()
         return token
 

@@ -15,9 +15,9 @@ from sqlalchemy import insert
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Membership, Person, Role, utcnow
-from lti_tool.questionnaire.instrument import default_instrument
 from lti_tool.questionnaire.models import Answer, Attempt, Result
 from lti_tool.questionnaire.scoring import Profile, score
+from lti_tool.questionnaire.versions import current_instrument
 
 PATTERNS = 25
 
@@ -34,7 +34,7 @@ class Seeded:
 
 def answer_patterns(count: int = PATTERNS, seed: int = 7) -> list[tuple[dict[str, int], Profile]]:
     """Varied complete answer sets (each learner leans one way per dimension) and their profiles."""
-    instrument = default_instrument()
+    instrument = current_instrument()
     rng = random.Random(seed)
     patterns = []
     for _ in range(count):
@@ -57,7 +57,7 @@ def seed_cohort(
 ) -> Seeded:
     """Add `learners` learners to the course; with `mix`, 1 in 10 has not started and 1 in 10
     is halfway through, the rest completed; without it, every learner has completed."""
-    instrument = default_instrument()
+    instrument = current_instrument()
     patterns = answer_patterns()
     now = utcnow()
     people = db.session.execute(
@@ -101,7 +101,6 @@ def seed_cohort(
                 results.append({
                     "attempt_id": attempt_id, "overall": row.overall,
                     "dimension_scores": row.dimension_scores, "area_scores": row.area_scores,
-                    "strengths": row.strengths, "improvements": row.improvements,
                     "quality_flags": row.quality_flags, "scored_dt": now,
                 })
         db.session.execute(insert(Answer), answers)

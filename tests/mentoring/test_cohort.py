@@ -18,7 +18,7 @@ from lti_tool.mentoring import listing
 from lti_tool.mentoring.cohort import Status, load_cohort
 from lti_tool.mentoring.export import BOM, csv_lines
 from lti_tool.mentoring.listing import CohortFilter
-from tests.mentoring.conftest import INSTRUMENT, careful_answers
+from tests.mentoring.conftest import INSTRUMENT, careful_answers, leaning_answers
 from tests.mentoring.seeding import seed_cohort
 
 CHECK = INSTRUMENT.attention_checks[0]
@@ -30,6 +30,7 @@ def world(make_activity, make_person, launch_of):
     """A course with a mentor; `launch()` is the mentor's LaunchContext."""
     activity = make_activity()
     mentor = make_person(activity, Role.MENTOR, given_name="Mira", family_name="Mentor")
+    activity.mentor = mentor
     activity.launch = lambda: launch_of(activity, mentor)
     return activity
 
@@ -56,11 +57,46 @@ def test_each_learner_has_a_status(world, make_person, take):
     assert ben.status_text() == "In progress: 46 of 46" and ben.overall is None
     cleo = rows["Cleo Test"]
     assert cleo.status is Status.COMPLETED and cleo.overall == pytest.approx(8.5)
-    assert cleo.status_text() == f"Completed on {cleo.submitted_dt:%Y-%m-%d}"
-    assert len(cleo.strengths) == 3 and set(cleo.scores) == set(DIMENSIONS)
+    # Dates as the other pages write them ("3 Dec 2026"), not ISO.
+    day = cleo.submitted_dt
+    assert cleo.status_text() == f"Completed on {day.day} {day:%b %Y}"
+    assert set(cleo.scores) == set(DIMENSIONS)
     dev = rows["Dev Test"]
     assert dev.status is Status.FLAGGED and "Attention check" in dev.quality_reasons[0]
     assert dev.status_text().endswith("response quality flagged")
+
+
+def test_strengths_are_read_by_evidence_with_the_results_version(world, make_person, take):
+    even = make_person(world, given_name="Eve", family_name="Even")
+    leaning = make_person(world, given_name="Lea", family_name="Leaning")
+    take(world, even, answers=careful_answers(6))
+    take(world, leaning, answers=leaning_answers(high="empathy", low="optimism"))
+    cohort = load_cohort(world.launch())
+    rows = {row.name: row for row in cohort.rows}
+
+    assert cohort.strengths(rows["Eve Even"], "en") == []
+    assert cohort.strengths(rows["Lea Leaning"], "en") == ["Empathy"]
+    assert cohort.strengths(rows["Lea Leaning"], "pl") == ["Empatia"]
+    assert rows["Lea Leaning"].result_instrument == "design_mindset@1"
+
+
+def test_the_status_counts_add_up_to_the_roster(world, make_person, take, client, token_for):
+    learners = [make_person(world, given_name=f"L{n}", family_name="Count") for n in range(5)]
+    take(world, learners[0], answers=careful_answers(6))
+    take(world, learners[1], answers=careful_answers(6, **{CHECK.id: 7}))  # flagged
+    take(world, learners[2], answers=careful_answers(4), submit=False)
+    cohort = load_cohort(world.launch())
+    page = listing.select_page(cohort, CohortFilter())
+
+    assert dict(page.summary) == {Status.NOT_STARTED: 2, Status.IN_PROGRESS: 1,
+                                  Status.COMPLETED: 2}
+    assert sum(count for _, count in page.summary) == page.learners == 5
+    assert page.flagged == 1
+    html = client.get("/mentor/", query_string={
+        "lt": token_for(world, world.mentor)}).get_data(as_text=True)
+    assert '<strong data-count="completed">2</strong>' in html
+    assert "1 with flagged response quality" in html
+    assert '<strong data-count="flagged">' not in html
 
 
 def test_in_progress_counts_the_answers_given(world, make_person, take):

@@ -15,10 +15,11 @@ from lti_tool.mentoring import goals
 from lti_tool.mentoring.goals import ActionDraft, GoalDraft
 from lti_tool.mentoring.models import ActionItem, ActionOwner, Goal, GoalStatus
 from lti_tool.mentoring.scope import BadInput, NotAllowed, NotFound
-from lti_tool.questionnaire.instrument import default_instrument
+from lti_tool.questionnaire.versions import current_instrument
+from tests.mentoring.conftest import careful_answers, leaning_answers
 from tests.mentoring.sessions_kit import get, mentored_course, text_of
 
-INSTRUMENT = default_instrument()
+INSTRUMENT = current_instrument()
 
 
 @pytest.fixture
@@ -79,9 +80,23 @@ def test_an_unusable_goal_form_is_shown_again_with_what_is_wrong(client, course,
     assert db.session.scalar(select(Goal)) is None
 
 
+def test_the_goal_form_writes_a_score_as_the_results_page_does(client, course, take):
+    # Critical questioning keyed 4, 5, 4, 5: mean 4.5, score 1 + 9 × 3.5 / 6 = 6.25 exactly.
+    answers = careful_answers(4)
+    for item, keyed in zip(INSTRUMENT.items_for_dimension("questioning"), (4, 5, 4, 5),
+                           strict=True):
+        answers[item.id] = 8 - keyed if item.reverse else keyed
+    take(course.activity, course.learner, answers=answers)
+
+    page = get(client, f"/mentor/learners/{course.learner.id}/goals/new", course.mentor_token)
+    summary = re.search(r"<summary>Critical questioning(.*?)</summary>",
+                        page.get_data(as_text=True), re.S).group(1)
+    assert "6.3 (±0.9) / 10" in summary and "6.2" not in summary
+
+
 def test_the_picker_starts_a_goal_from_a_dimensions_suggestion(client, course, take):
-    attempt = take(course.activity, course.learner)
-    weakest = attempt.result.improvements[0]
+    take(course.activity, course.learner, answers=leaning_answers(low="questioning"))
+    weakest = "questioning"
     dimension = INSTRUMENT.dimension(weakest)
     suggestion = dimension.suggestions[1].get("en")
 

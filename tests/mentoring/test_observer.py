@@ -88,8 +88,9 @@ def observer_token(course, person, observes):
 def test_the_observer_reads_shared_notes_never_private_ones(client, course, parent):
     session = booking.book_session(course.mentor_launch, course.learner.id, SessionDraft(
         in_days(5), 90, MeetingMode.IN_PERSON, "Room 2.14", "", "- Empathy"))
-    notes.add_note(course.mentor_launch, session.id, NoteVisibility.SHARED, SHARED)
-    notes.add_note(course.mentor_launch, session.id, NoteVisibility.PRIVATE, PRIVATE)
+    notes.add_note(course.mentor_launch, session.id, NoteVisibility.LEARNER, SHARED)
+    notes.add_note(course.mentor_launch, session.id, NoteVisibility.MENTORS, PRIVATE)
+    notes.add_note(course.mentor_launch, session.id, NoteVisibility.AUTHOR, "AUTHOR-CANARY mine")
     booking.save_questions(course.learner_launch(), session.id, "LEARNER-QUESTION-CANARY")
     db.session.commit()
     token = observer_token(course, parent, [course.learner.sub])
@@ -99,6 +100,7 @@ def test_the_observer_reads_shared_notes_never_private_ones(client, course, pare
     body = page.get_data(as_text=True)
     assert SHARED in text_of(page)
     assert "PRIVATE-CANARY" not in body
+    assert "AUTHOR-CANARY" not in body
     assert "LEARNER-QUESTION-CANARY" not in body
     # Read-only: no form of any kind.
     assert "<form" not in body

@@ -9,7 +9,7 @@ import pytest
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Role, utcnow
-from tests.mentoring.conftest import INSTRUMENT, careful_answers
+from tests.mentoring.conftest import INSTRUMENT, careful_answers, leaning_answers
 
 CHECK = INSTRUMENT.attention_checks[0]
 
@@ -150,6 +150,32 @@ def test_the_learner_page_shows_answers_item_by_item(client, course, take):
     assert "Attempt 1" in text and "Overall index" in text
     # Below five completed responses there is no course average on the chart.
     assert "Course average (" not in text and "series-1" not in html
+
+
+def test_the_learner_page_shows_each_score_with_its_error_band_and_reading(client, course,
+                                                                           take):
+    take(course, course.learner, leaning_answers(high="empathy", low="optimism"))
+    html = get(client, f"/mentor/learners/{course.learner.id}", course.token).get_data(
+        as_text=True)
+
+    rows = dict(re.findall(r'<th scope="row">([^<]+)</th>\s*<td class="number score">([^<]+)</td>',
+                           html))
+    # Keyed 7 → 10.0, keyed 1 → 1.0, keyed 5 → 7.0; SEM 1.6 × √0.3 = 0.88 → ±0.9.
+    assert rows["Empathy"] == "10.0 (±0.9)" and rows["Optimism to have an impact"] == "1.0 (±0.9)"
+    assert rows["Holistic thinking"] == "7.0 (±0.9)"
+    assert len(rows) == len(INSTRUMENT.dimensions)
+    text = unescape(re.sub(r"<[^>]+>", " ", html))
+    assert re.search(r"Strengths:\s+Empathy", text)
+    assert re.search(r"Areas to develop:\s+Optimism to have an impact", text)
+    assert "provisional" in text and "thick line along each axis" in html
+
+
+def test_the_learner_page_says_an_even_profile_names_no_strengths(client, course, take):
+    take(course, course.learner, careful_answers(5))
+    html = get(client, f"/mentor/learners/{course.learner.id}", course.token).get_data(
+        as_text=True)
+    assert "An even profile: no dimension differs" in unescape(html)
+    assert "Strengths:" not in html
 
 
 def test_the_learner_page_adds_the_course_average_from_five(client, course, make_person, take):

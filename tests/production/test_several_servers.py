@@ -16,7 +16,7 @@ import pytest
 import redis
 import requests
 
-from lti_tool.questionnaire.instrument import default_instrument
+from lti_tool.questionnaire.versions import current_instrument
 from tests.conftest import TEST_SECRET
 from tests.processes import ROOT, Gunicorn
 
@@ -80,7 +80,7 @@ def test_two_servers_one_launch_one_score(app, driver, platform, tool_server, sh
         assert begun.status_code == 303, begun.text[:2000]
         attempt_id = int(re.search(r"/attempts/(\d+)/", begun.headers["Location"]).group(1))
 
-        pages = default_instrument().pages()
+        pages = current_instrument().pages()
         servers = [first, second]
         sent = 0
         for index, page in enumerate(pages[:-1]):

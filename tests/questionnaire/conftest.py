@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lti_tool.questionnaire.instrument import Instrument, default_instrument
+from lti_tool.questionnaire.instrument import Instrument
+from lti_tool.questionnaire.versions import current_instrument
 
 #: A small valid definition; validation tests break one line of it at a time.
 MINIMAL_DEFINITION = """\
@@ -19,6 +20,11 @@ max = 5
 labels = [
   { en = "No" }, { en = "Rather no" }, { en = "Unsure" }, { en = "Rather yes" }, { en = "Yes" },
 ]
+
+[interpretation]
+low_up_to = 4.0
+high_from = 7.0
+strength_confidence = 0.90
 
 [[areas]]
 id = "first"
@@ -36,7 +42,13 @@ area = "first"
 name = { en = "Alpha" }
 description = { en = "About alpha." }
 strength = { en = "Strong in alpha." }
+in_a_team = { en = "Lead with alpha." }
+overuse = { en = "Too much alpha." }
 suggestions = [{ en = "Do A." }, { en = "Do B." }, { en = "Do C." }]
+bands.low = { en = "Little alpha." }
+bands.moderate = { en = "Some alpha." }
+bands.high = { en = "Much alpha." }
+precision = { reliability = 0.70, sd = 1.6, provisional = true, source = "A guess." }
 
 [[dimensions]]
 id = "beta"
@@ -44,7 +56,13 @@ area = "second"
 name = { en = "Beta" }
 description = { en = "About beta." }
 strength = { en = "Strong in beta." }
+in_a_team = { en = "Lead with beta." }
+overuse = { en = "Too much beta." }
 suggestions = [{ en = "Do D." }, { en = "Do E." }, { en = "Do F." }]
+bands.low = { en = "Little beta." }
+bands.moderate = { en = "Some beta." }
+bands.high = { en = "Much beta." }
+precision = { reliability = 0.80, sd = 1.2, provisional = false, source = "Our data." }
 
 [[items]]
 id = "b1"
@@ -84,8 +102,8 @@ def minimal_definition() -> str:
 
 @pytest.fixture
 def instrument() -> Instrument:
-    """The bundled Design Mindset instrument, version 1."""
-    return default_instrument()
+    """The Design Mindset instrument new attempts use."""
+    return current_instrument()
 
 
 @pytest.fixture

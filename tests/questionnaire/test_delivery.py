@@ -21,11 +21,11 @@ from lti_tool.questionnaire.delivery import (
     NoActivity,
     NotAllowed,
 )
-from lti_tool.questionnaire.instrument import default_instrument
 from lti_tool.questionnaire.models import Answer, Attempt, Result
 from lti_tool.questionnaire.scoring import score
+from lti_tool.questionnaire.versions import current_instrument
 
-INSTRUMENT = default_instrument()
+INSTRUMENT = current_instrument()
 PAGES = INSTRUMENT.pages()
 _numbers = itertools.count(1)
 

@@ -7,16 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from lti_tool.questionnaire.instrument import (
+from lti_tool.questionnaire.definition import load_instrument, load_instrument_text
+from lti_tool.questionnaire.instrument import InstrumentError, LocalisedText, UnknownInstrument
+from lti_tool.questionnaire.versions import (
     BUNDLED_FOLDER,
-    InstrumentError,
-    LocalisedText,
-    UnknownInstrument,
     available_instruments,
-    default_instrument,
+    current_instrument,
     get_instrument,
-    load_instrument,
-    load_instrument_text,
 )
 
 VIGNOLI_DIMENSIONS = {
@@ -38,6 +35,10 @@ def all_texts(instrument):
         yield f"{dimension.id} name", dimension.name
         yield f"{dimension.id} description", dimension.description
         yield f"{dimension.id} strength", dimension.strength
+        yield f"{dimension.id} in_a_team", dimension.in_a_team
+        yield f"{dimension.id} overuse", dimension.overuse
+        for level in ("low", "moderate", "high"):
+            yield f"{dimension.id} {level} band", dimension.bands.text(level)
         for number, suggestion in enumerate(dimension.suggestions, start=1):
             yield f"{dimension.id} suggestion {number}", suggestion
     for item in instrument.items:
@@ -50,7 +51,7 @@ def all_texts(instrument):
 def test_default_instrument_is_design_mindset_version_1(instrument):
     assert instrument.key == "design_mindset@1"
     assert instrument.version == 1
-    assert instrument is default_instrument()
+    assert instrument is current_instrument()
 
 
 def test_ten_dimensions_in_four_areas(instrument):
@@ -80,6 +81,14 @@ def test_each_dimension_explains_itself_and_suggests_at_least_three_steps(instru
         # Two or three sentences: what it is and why it matters.
         assert 2 <= dimension.description.get().count(". ") + 1 <= 3, dimension.id
         assert dimension.strength.get()
+
+
+def test_every_dimension_names_where_its_precision_comes_from(instrument):
+    for dimension in instrument.dimensions:
+        precision = dimension.precision
+        assert 0.6 <= precision.reliability < 1 and 0 < precision.sd < 3, dimension.id
+        # Provisional figures say so and name what they stand in for.
+        assert precision.provisional and "Vignoli" in precision.source, dimension.id
 
 
 def test_every_text_is_in_english_and_polish(instrument):
@@ -133,6 +142,25 @@ def test_localised_text_falls_back_to_english():
 
 
 # Loading and validation -------------------------------------------------------------------------
+
+
+def test_a_dimension_carries_its_bands_guidance_and_named_precision(minimal_definition):
+    instrument = load_instrument_text(minimal_definition)
+    alpha, beta = instrument.dimension("alpha"), instrument.dimension("beta")
+    assert alpha.bands.text("high").get() == "Much alpha."
+    assert (alpha.in_a_team.get(), alpha.overuse.get()) == ("Lead with alpha.", "Too much alpha.")
+    assert (alpha.precision.reliability, alpha.precision.sd) == (0.70, 1.6)
+    assert alpha.precision.provisional and alpha.precision.source == "A guess."
+    assert not beta.precision.provisional and instrument.any_provisional
+    assert (instrument.interpretation.low_up_to, instrument.interpretation.high_from) == (4, 7)
+
+
+def test_a_reverse_item_may_name_its_contradicting_twin(minimal_definition):
+    instrument = load_instrument_text(broken(
+        minimal_definition,
+        ('reverse = true\ntext = { en = "Alpha two." }',
+         'reverse = true\ntwin = "a1"\ntext = { en = "Alpha two." }')))
+    assert [(a.id, b.id) for a, b in instrument.twin_pairs] == [("a1", "a2")]
 
 
 def test_minimal_definition_loads_with_pages_grouped_by_area(minimal_definition):
@@ -205,6 +233,30 @@ INVALID_DEFINITIONS = [
      "item 'a2' reverse must be true or false"),
     ("bad-id", [('id = "b2"', 'id = "b 2"')], "item id must be letters"),
     ("empty-area", [('area = "second"', 'area = "first"')], "area 'second' has no dimensions"),
+    ("no-source", [('source = "A guess."', 'source = " "')],
+     "dimension 'alpha' precision must name its source"),
+    ("reliability-one", [("reliability = 0.70", "reliability = 1.0")],
+     "dimension 'alpha' precision reliability must lie between 0 and 1, got 1.0"),
+    ("sd-zero", [("sd = 1.2", "sd = 0")],
+     "dimension 'beta' precision sd must be above 0"),
+    ("provisional-text", [("provisional = true", 'provisional = "yes"')],
+     "dimension 'alpha' precision provisional must be true or false"),
+    ("missing-band", [('bands.high = { en = "Much beta." }\n', "")],
+     "dimension 'beta' bands is missing the required field 'high'"),
+    ("missing-overuse", [('overuse = { en = "Too much alpha." }\n', "")],
+     "dimension 'alpha' is missing the required field 'overuse'"),
+    ("bands-in-wrong-order", [("low_up_to = 4.0", "low_up_to = 8.0")],
+     "interpretation needs 1 <= low_up_to < high_from <= 10"),
+    ("confidence-percent", [("strength_confidence = 0.90", "strength_confidence = 90")],
+     "interpretation strength_confidence must be from 0.5 to below 1"),
+    ("twin-unknown", [("reverse = true\ntext = { en = \"Alpha two.\" }",
+                       "reverse = true\ntwin = \"a9\"\ntext = { en = \"Alpha two.\" }")],
+     "item 'a2' names unknown twin 'a9'"),
+    ("twin-other-dimension", [("reverse = true\ntext = { en = \"Alpha two.\" }",
+                               "reverse = true\ntwin = \"b1\"\ntext = { en = \"Alpha two.\" }")],
+     "item 'a2' must be reverse-keyed and its twin 'b1' a plain item of the same dimension"),
+    ("twin-on-a-check", [("attention_check = 2", "attention_check = 2\ntwin = \"a1\"")],
+     "attention check 'check' must not have a twin"),
 ]
 
 
@@ -241,7 +293,7 @@ def test_load_instrument_reports_the_path_of_a_broken_file(tmp_path, minimal_def
 
 def test_bundled_file_loads_by_path():
     instrument = load_instrument(BUNDLED_FOLDER / "design_mindset_v1.toml")
-    assert instrument == default_instrument()
+    assert instrument == current_instrument()
 
 
 # Finding instruments by id and version ----------------------------------------------------------
@@ -255,7 +307,7 @@ def test_an_institution_can_add_an_instrument_in_its_own_folder(tmp_path, minima
     instruments = available_instruments(tmp_path)
     assert set(instruments) == {"design_mindset@1", "mini@1", "mini@2"}
     assert get_instrument("mini", 2, tmp_path).version == 2
-    assert get_instrument("design_mindset", 1, tmp_path) is default_instrument()
+    assert get_instrument("design_mindset", 1, tmp_path) is current_instrument()
 
 
 def test_get_instrument_never_substitutes_another_version():

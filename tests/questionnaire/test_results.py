@@ -7,11 +7,13 @@ import statistics
 import pytest
 
 from lti_tool.extensions import db
+from lti_tool.figures import display
 from lti_tool.identity.models import Platform, Role
 from lti_tool.questionnaire import delivery
+from lti_tool.questionnaire.measurement import Level
 from lti_tool.questionnaire.models import Attempt, Result
 from lti_tool.questionnaire.results import course_average, results_view
-from lti_tool.questionnaire.scoring import display, score
+from lti_tool.questionnaire.scoring import score
 from tests.questionnaire.test_delivery import (
     INSTRUMENT,
     answer_everything,
@@ -39,7 +41,7 @@ def submitted(activity, keyed: int = 5, locale: str = "en", **raw: int) -> Attem
     return attempt
 
 
-def test_the_view_shows_the_stored_scores_and_highlights(ctx):
+def test_the_view_shows_scores_with_their_error_bands_and_evidence(ctx):
     # Empathy high (keyed 7 everywhere), optimism low (keyed 1), the rest keyed 4.
     answers = careful_answers(4)
     for item in INSTRUMENT.items_for_dimension("empathy"):
@@ -49,16 +51,29 @@ def test_the_view_shows_the_stored_scores_and_highlights(ctx):
     attempt = submitted(ctx, **answers)
     profile = score(INSTRUMENT, answers)
     view = results_view(attempt, "en")
-    assert view.overall_text == display(profile.overall) == "5.5"
+    # Overall (10 + 1 + 8 × 5.5) / 10 = 5.5; SEM of the mean √(10 × 0.768) / 10 = 0.277.
+    assert view.overall_text == "5.5 (±0.3)"
     assert [d.id for d in view.dimensions] == [d.id for d in INSTRUMENT.dimensions]
     empathy = view.dimensions[0]
-    assert (empathy.name, empathy.score_text) == ("Empathy", "10.0")
-    assert view.strengths[0].id == "empathy" and len(view.strengths) == 3
-    assert view.improvements[0].id == "optimism" and len(view.improvements) == 3
-    assert empathy.description == INSTRUMENT.dimension("empathy").description.get("en")
+    assert (empathy.name, empathy.score_text) == ("Empathy", "10.0 (±0.9)")
+    assert (empathy.level, empathy.level_label) == (Level.HIGH, "high")
+    assert empathy.level_text == INSTRUMENT.dimension("empathy").bands.high.get("en")
+    # Mean 5.5: empathy +4.5 and optimism −4.5 pass 1.3675; the others are at the mean.
+    assert [d.id for d in view.strengths] == ["empathy"]
+    assert [d.id for d in view.areas] == ["optimism"]
+    assert len(view.usual) == 8 and not view.flat
+    assert empathy.in_a_team == INSTRUMENT.dimension("empathy").in_a_team.get("en")
     assert len(empathy.suggestions) == len(INSTRUMENT.dimension("empathy").suggestions)
     assert view.chart_svg.startswith("<svg") and "Empathy" in view.chart_svg
+    assert view.chart_svg.count('class="error-bar"') == 10
     assert view.quality_notes == profile.quality.reasons
+    assert view.precision.provisional
+
+
+def test_an_even_profile_names_no_strengths(ctx):
+    view = results_view(submitted(ctx, keyed=5), "en")
+    assert view.flat and view.strengths == () and view.areas == ()
+    assert len(view.usual) == len(INSTRUMENT.dimensions)
 
 
 def test_texts_follow_the_launch_locale(ctx):
@@ -117,8 +132,7 @@ def test_the_average_counts_each_learners_latest_result_in_this_course_and_versi
     )
     db.session.add(stale)
     db.session.add(Result(
-        attempt=stale, overall=1.0, dimension_scores={}, area_scores={}, strengths=[],
-        improvements=[], quality_flags={},
+        attempt=stale, overall=1.0, dimension_scores={}, area_scores={}, quality_flags={},
     ))
     db.session.flush()
     average = course_average(ctx.course.id, INSTRUMENT)

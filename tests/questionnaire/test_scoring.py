@@ -1,4 +1,7 @@
-"""Scoring answers into profiles, response-quality flags, and cohort statistics."""
+"""Scoring answers into profiles, response-quality flags, and cohort statistics.
+
+The hand-computed profiles use version 1's items: v1 answers are scored with v1 for ever.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lti_tool.questionnaire.instrument import default_instrument, load_instrument_text
+from lti_tool.questionnaire.definition import load_instrument_text
+from lti_tool.questionnaire.interpretation import provisional_precision, read_scores
 from lti_tool.questionnaire.scoring import (
     NOT_ENOUGH_RESPONSES,
     AlphaUndefined,
@@ -18,14 +22,31 @@ from lti_tool.questionnaire.scoring import (
     cohort_average,
     cohort_statistics,
     cronbach_alpha,
-    display,
     histogram,
     score,
 )
+from lti_tool.questionnaire.versions import get_instrument
 
 # Hypothesis runs the test body many times, so it uses the instrument directly, not a fixture.
-INSTRUMENT = default_instrument()
+INSTRUMENT = get_instrument("design_mindset", 1)
 DIMENSION_ORDER = [dimension.id for dimension in INSTRUMENT.dimensions]
+
+
+
+@pytest.fixture
+def instrument():
+    """Version 1, whose item ids the hand-computed profiles name."""
+    return INSTRUMENT
+
+
+def reading(profile):
+    """Strengths and areas by evidence, with v1's provisional precision."""
+    return read_scores(INSTRUMENT, profile.scores, provisional_precision(INSTRUMENT))
+
+
+def ids(entries) -> tuple[str, ...]:
+    return tuple(entry.dimension_id for entry in entries)
+
 
 scored_answers = st.fixed_dictionaries(
     {item.id: st.integers(1, 7) for item in INSTRUMENT.scored_items}
@@ -60,10 +81,11 @@ def test_one_high_dimension_with_reverse_keyed_items(make_answers):
     assert math.isclose(profile.area_scores["people"], 7.15)
     assert math.isclose(profile.area_scores["problem"], 5.5)
     assert math.isclose(profile.overall, 5.83)
-    # Empathy first; the 5.5 ties go by instrument order, and the improvements come from the
-    # dimensions that are not strengths.
-    assert profile.strengths == ("empathy", "collaboration", "holistic")
-    assert profile.improvements == ("questioning", "abductive", "experimentation")
+    # With v1's provisional SEM 0.876356 everywhere the least difference from the mean that
+    # counts is 1.644854 × 0.876356 × √0.9 = 1.367506. Empathy is 8.8 − 5.83 = 2.97 above:
+    # a strength; the others are 0.33 below: the usual range. No invented areas.
+    assert ids(reading(profile).strengths) == ("empathy",)
+    assert reading(profile).areas == ()
 
 
 def test_high_and_low_dimensions_in_one_area(make_answers):
@@ -85,23 +107,17 @@ def test_high_and_low_dimensions_in_one_area(make_answers):
     # Self = (9.625 + 4 + 1) / 3 = 4.875; overall = (14.625 + 7 * 5.5) / 10 = 5.3125.
     assert profile.area_scores["self"] == 4.875
     assert profile.overall == 5.3125
-    assert profile.strengths == ("learning", "empathy", "collaboration")
-    assert profile.improvements == ("optimism", "creative_confidence", "holistic")
+    # Mean 5.3125: learning +4.3125 (strength), optimism −4.3125 (area), creative confidence
+    # −1.3125, just inside the 1.367506 that would count: the usual range, not an area.
+    found = reading(profile)
+    assert ids(found.strengths) == ("learning",)
+    assert ids(found.areas) == ("optimism",)
+    assert found.reading("creative_confidence").threshold == pytest.approx(1.367506, abs=1e-6)
 
 
 def test_extremes_map_to_one_and_ten(make_answers):
     assert set(score(INSTRUMENT, make_answers(keyed=7)).scores.values()) == {10}
     assert set(score(INSTRUMENT, make_answers(keyed=1)).scores.values()) == {1}
-
-
-def test_display_rounds_for_people_and_uses_a_decimal_comma_in_polish():
-    assert display(8.8) == "8.8"
-    assert display(8.8, "pl") == "8,8"
-    assert display(5.3125, "pl-PL") == "5,3"
-    # Half up, as people round: Python's own formatting would give "2.2" and "9.62".
-    assert display(2.25) == "2.3"
-    assert display(9.625, "en", digits=2) == "9.63"
-    assert display(10.0) == "10.0"
 
 
 # Incomplete and invalid answers -----------------------------------------------------------------
@@ -216,36 +232,17 @@ def test_reversing_every_answer_mirrors_every_score(answers):
 
 
 @given(scored_answers)
-def test_strengths_and_improvements_are_three_each_and_disjoint(answers):
-    profile = score(INSTRUMENT, answers)
-    assert len(profile.strengths) == len(profile.improvements) == 3
-    assert not set(profile.strengths) & set(profile.improvements)
+def test_strengths_lie_above_the_mean_areas_below_and_equal_scores_read_alike(answers):
+    found = reading(score(INSTRUMENT, answers))
+    assert all(entry.difference > 0 for entry in found.strengths)
+    assert all(entry.difference < 0 for entry in found.areas)
+    standing_by_score = {}
+    for entry in found.dimensions:
+        assert standing_by_score.setdefault(entry.score, entry.standing) is entry.standing
 
 
-@given(scored_answers)
-def test_ties_are_broken_by_instrument_order(answers):
-    profile = score(INSTRUMENT, answers)
-    rank = {dimension_id: position for position, dimension_id in enumerate(DIMENSION_ORDER)}
-    scores = profile.scores
-    others = [d for d in DIMENSION_ORDER if d not in profile.strengths]
-    for strength in profile.strengths:
-        for other in others:
-            assert (scores[strength], -rank[strength]) > (scores[other], -rank[other])
-    rest = [d for d in others if d not in profile.improvements]
-    for improvement in profile.improvements:
-        for other in rest:
-            assert (scores[improvement], rank[improvement]) < (scores[other], rank[other])
-    # And the lists themselves are in that order.
-    assert list(profile.strengths) == sorted(profile.strengths, key=lambda d: (-scores[d], rank[d]))
-    assert list(profile.improvements) == sorted(
-        profile.improvements, key=lambda d: (scores[d], rank[d])
-    )
-
-
-def test_all_equal_scores_take_highlights_in_instrument_order(make_answers):
-    profile = score(INSTRUMENT, make_answers(keyed=3))
-    assert profile.strengths == tuple(DIMENSION_ORDER[:3])
-    assert profile.improvements == tuple(DIMENSION_ORDER[3:6])
+def test_all_equal_scores_are_an_even_profile(make_answers):
+    assert reading(score(INSTRUMENT, make_answers(keyed=3))).flat
 
 
 # Cronbach's alpha --------------------------------------------------------------------------------

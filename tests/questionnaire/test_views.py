@@ -12,11 +12,12 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from lti_tool.extensions import db
-from lti_tool.questionnaire.instrument import default_instrument
+from lti_tool.figures import display
 from lti_tool.questionnaire.models import Answer, Result
-from lti_tool.questionnaire.scoring import display, score
+from lti_tool.questionnaire.scoring import score
+from lti_tool.questionnaire.versions import current_instrument
 
-INSTRUMENT = default_instrument()
+INSTRUMENT = current_instrument()
 PAGES = INSTRUMENT.pages()
 LAST = len(PAGES) - 1
 
@@ -184,8 +185,12 @@ def test_a_page_is_an_accessible_form_without_inline_script(learner):
 
 
 def test_the_whole_questionnaire_through_autosave_and_forms(app, learner):
-    answers = careful_answers(6)
-    answers.update(emp1=2, col1=7)
+    # Keyed 5 everywhere, empathy 7 and optimism 2: one clear strength, one clear area.
+    answers = careful_answers(5)
+    answers.update({item.id: 1 if item.reverse else 7
+                    for item in INSTRUMENT.items_for_dimension("empathy")})
+    answers.update({item.id: 6 if item.reverse else 2
+                    for item in INSTRUMENT.items_for_dimension("optimism")})
     learner.begin()
     # Pages 1 and 2 through autosave, as questionnaire.js does ...
     for index in (0, 1):
@@ -212,15 +217,24 @@ def test_the_whole_questionnaire_through_autosave_and_forms(app, learner):
     assert results.status_code == 200
     profile = score(INSTRUMENT, answers)
     html = results.text
-    assert f"<strong data-overall>{display(profile.overall)}</strong>" in html
-    assert "Your strengths" in html and "Areas to develop" in html
-    for dimension_id in profile.strengths + profile.improvements:
-        assert escape(INSTRUMENT.dimension(dimension_id).name.get("en")) in html
-        assert escape(INSTRUMENT.dimension(dimension_id).suggestions[0].get("en")) in html
+    # Overall 6.85 (empathy 10, optimism 2.5, the rest 7); its error √(10 × 0.768) / 10 = 0.28.
+    assert profile.overall == pytest.approx(6.85)
+    assert "<strong data-overall>6.9 (±0.3)</strong>" in html
+    assert "Read this profile with care" not in html
+    empathy, optimism = INSTRUMENT.dimension("empathy"), INSTRUMENT.dimension("optimism")
+    strengths = html[html.index("<h3>Your strengths</h3>"):html.index("<h3>Areas to develop</h3>")]
+    assert escape(empathy.in_a_team.get("en")) in strengths
+    assert escape(empathy.overuse.get("en")) in strengths
+    assert escape(empathy.bands.high.get("en")) in strengths
+    areas = html[html.index("<h3>Areas to develop</h3>"):html.index("<h3>Within your usual")]
+    assert escape(optimism.suggestions[0].get("en")) in areas
+    assert escape(optimism.bands.low.get("en")) in areas
+    assert "10.0 (±0.9)" in html and "2.5 (±0.9)" in html
     assert "<svg" in html and 'role="img"' in html
-    assert "<table" in html and "<caption>Scores by dimension" in html
+    assert "<table" in html and '<caption id="scores-caption">Scores by dimension' in html
+    # Every description once: the page no longer repeats them.
     for dimension in INSTRUMENT.dimensions:
-        assert escape(dimension.description.get("en")) in html
+        assert html.count(str(escape(dimension.description.get("en")))) == 1, dimension.id
     assert "The course average appears once 5 learners have completed" in html
     assert count(app, Answer) == len(INSTRUMENT.items)
 
@@ -400,10 +414,10 @@ def test_the_course_average_appears_once_five_learners_have_submitted(driver):
     learners[4].submit_all(careful_answers(7))
     results = learners[0].get(f"/questionnaire/attempts/{learners[0].attempt_id}/results").text
     assert "The course average appears once" not in results
-    assert '<th scope="col">Course average</th>' in results
+    assert '<th scope="col" class="number">Course average</th>' in results
     assert "Course average (5 learners)" in results  # the chart's second series
     average = sum(score(INSTRUMENT, careful_answers(k)).scores["empathy"] for k in (2, 3, 4, 5, 7))
-    assert f"<td>{display(average / 5)}</td>" in results
+    assert f'<td class="number">{display(average / 5)}</td>' in results
 
 
 def test_a_mentor_allows_a_retake_and_earlier_results_stay(app, driver):

@@ -1,0 +1,126 @@
+"""Confidentiality: the migration to three note levels, answers an activity hides from
+mentors, site administrators without answers, and the texts that tell the learner who sees
+what."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from lti_tool import create_app
+from lti_tool.extensions import db
+from lti_tool.identity.models import MentorKind, Role
+from tests.conftest import TEST_SECRET
+from tests.mentoring.sessions_kit import get, text_of
+
+BEFORE = "8c2dc2078ee9"
+THREE_LEVELS = "6036cc40b381"
+
+
+@pytest.fixture
+def scratch_database(app, tmp_path):
+    """An empty database beside the suite's: a SQLite file, or a PostgreSQL schema."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'upgrade.sqlite3'}"
+        return
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS upgrade_check CASCADE"))
+        conn.execute(text("CREATE SCHEMA upgrade_check"))
+    separator = "&" if "?" in url else "?"
+    # Only this schema on the path: the suite's own tables (and its alembic_version) in
+    # public must stay out of sight. btree_gist's operator classes are found all the same.
+    yield f"{url}{separator}options=-csearch_path%3Dupgrade_check"
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA upgrade_check CASCADE"))
+    engine.dispose()
+
+
+def test_the_upgrade_turns_private_notes_into_mentors_notes(scratch_database, tmp_path):
+    other = create_app({"ENV": "test", "TESTING": True, "SECRET_KEY": TEST_SECRET,
+                        "TOOL_URL": "http://127.0.0.1:9", "KEYS_DIR": str(tmp_path),
+                        "SQLALCHEMY_DATABASE_URI": scratch_database, "LOG_LEVEL": "WARNING"})
+    with other.app_context():
+        upgrade(revision=BEFORE)
+        statements = Path(__file__).with_name("populated_before_note_levels.sql").read_text()
+        with db.engine.begin() as conn:
+            for statement in filter(str.strip, statements.split(";")):
+                conn.execute(text(statement))
+        upgrade(revision=THREE_LEVELS)
+        with db.engine.connect() as conn:
+            levels = dict(conn.execute(text("SELECT body, visibility FROM mentoring_note")).all())
+            kinds = dict(conn.execute(text("SELECT role, mentor_kind FROM launch_session")).all())
+        db.engine.dispose()
+    assert levels == {"Mentors only, as it always meant": "mentors",
+                      "Shared with the learner": "learner"}
+    assert kinds == {"mentor": "assistant", "learner": None}
+
+
+@pytest.fixture
+def answered(make_activity, make_person, token_for, take):
+    """A course whose learner answered everything; a lead mentor's and a TA's tokens."""
+    activity = make_activity()
+    activity.learner = make_person(activity, given_name="Lena", family_name="Learner")
+    activity.attempt = take(activity, activity.learner)
+    lead = make_person(activity, Role.MENTOR)
+    assistant = make_person(activity, Role.MENTOR)
+    activity.lead = token_for(activity, lead)
+    activity.assistant = token_for(activity, assistant, kind=MentorKind.ASSISTANT)
+    activity.learner_token = token_for(activity, activity.learner, Role.LEARNER)
+    return activity
+
+
+def answers_table(client, activity, token) -> bool:
+    page = get(client, f"/mentor/learners/{activity.learner.id}", token)
+    assert page.status_code == 200
+    return 'class="table table-sm answers"' in page.get_data(as_text=True)
+
+
+def test_the_lead_hides_answers_from_every_mentor_and_the_learner_is_told(client, answered):
+    assert answers_table(client, answered, answered.lead)
+    assert answers_table(client, answered, answered.assistant)
+    start = text_of(get(client, "/questionnaire/", answered.learner_token))
+    assert "and your answers, statement by statement" in start
+
+    # Only the course's lead mentor may change it.
+    refused = client.post("/mentor/programme/privacy",
+                          data={"lt": answered.assistant, "answers_to_mentors": "0"})
+    assert refused.status_code == 403
+    saved = client.post("/mentor/programme/privacy",
+                        data={"lt": answered.lead, "answers_to_mentors": "0"})
+    assert saved.status_code == 303
+
+    for token in (answered.lead, answered.assistant):
+        assert not answers_table(client, answered, token)
+        page = text_of(get(client, f"/mentor/learners/{answered.learner.id}", token))
+        assert "This activity does not show learners' answers to mentors" in page
+        # The results stay.
+        assert "Overall" in page or "overall" in page
+    start = text_of(get(client, "/questionnaire/", answered.learner_token))
+    assert "not your answers: this activity keeps your answers between you" in start
+
+
+def test_a_site_administrator_sees_results_but_never_answers(client, answered, make_person,
+                                                            token_for):
+    admin = make_person(answered, Role.MENTOR, given_name="Ada", family_name="Admin")
+    token = token_for(answered, admin, kind=MentorKind.SITE_ADMIN)
+    assert not answers_table(client, answered, token)
+    page = text_of(get(client, f"/mentor/learners/{answered.learner.id}", token))
+    assert "a site administrator without a mentor role in the course sees results" in page
+    # Nor may they change what mentors see.
+    assert client.post("/mentor/programme/privacy",
+                       data={"lt": token, "answers_to_mentors": "1"}).status_code == 403
+
+
+def test_the_privacy_page_says_who_sees_what(client):
+    page = text_of(client.get("/privacy"))
+    for line in ("Your answers, statement by statement yes yes, unless the activity hides "
+                 "answers from mentors",
+                 "Notes for the course's mentors no yes no no",
+                 "A note a mentor keeps for themself no only its author no no"):
+        assert line in page
+
