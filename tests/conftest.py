@@ -199,6 +199,10 @@ def register(app, platform) -> None:
         ]
     )
     assert result.exit_code == 0, result.output
+    # The tool caches who may frame it for a minute; a request that came between the
+    # emptied tables and this registration (a late icon fetch of the previous test's
+    # browser) would leave the new platform out of frame-ancestors.
+    app.extensions.pop("frame_origins", None)
 
 
 @pytest.fixture
