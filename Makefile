@@ -3,8 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app lti_tool
-TOOL_URL := http://127.0.0.1:5000
-PLATFORM_URL := http://localhost:5001
+# `make run TOOL_PORT=5100 PLATFORM_PORT=5101` when 5000 or 5001 is taken.
+TOOL_PORT ?= 5000
+PLATFORM_PORT ?= 5001
+# The LMS the development platform plays at start: moodle or canvas (its console switches).
+PROFILE ?= moodle
+TOOL_URL := http://127.0.0.1:$(TOOL_PORT)
+PLATFORM_URL := http://localhost:$(PLATFORM_PORT)
+DEVPLATFORM := $(PY) -m lti_tool.devplatform
+# Where the development platform keeps its key and store.
+DEVPLATFORM_DATA ?= instance/devplatform
 
 .PHONY: run test lint bench install config clean-dev messages
 
@@ -29,20 +37,25 @@ instance/config.toml: | $(VENV)/.installed
 
 config: instance/config.toml
 
-# Serve the tool on 127.0.0.1:5000 and the development platform on localhost:5001:
-# two different sites, so the tool runs in a cross-site iframe as in a real LMS.
+# Serve the tool on 127.0.0.1:$(TOOL_PORT) and the development platform on
+# localhost:$(PLATFORM_PORT): two different sites, so the tool runs in a cross-site iframe as
+# in a real LMS. The tool's URL comes from the ports (LTI_TOOL_TOOL_URL overrides the one
+# instance/config.toml was written with), and both of the platform's profiles are registered.
+run: export LTI_TOOL_TOOL_URL = $(TOOL_URL)
+run: export LTI_TOOL_DEV_PLATFORM_URL = $(PLATFORM_URL)
 run: install config
 	$(FLASK) db upgrade
 	$(FLASK) keys generate --if-missing
-	$(FLASK) platforms add --if-missing --name "Development platform" $$($(PY) -m lti_tool.devplatform registration --issuer $(PLATFORM_URL) --format args)
+	$(FLASK) platforms add --if-missing --name "Development platform" $$($(DEVPLATFORM) registration --issuer $(PLATFORM_URL) --format args)
+	$(FLASK) platforms add --if-missing --name "Development platform (Canvas)" $$($(DEVPLATFORM) registration --profile canvas --issuer $(PLATFORM_URL) --format args)
 	@echo
 	@echo "  Open $(PLATFORM_URL)/ and launch as a learner or as the instructor."
 	@echo "  The grades worker sends scores to the platform's gradebook (Ctrl-C stops all three)."
 	@echo
 	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) -m lti_tool.devplatform --host localhost --port 5001 --tool-url $(TOOL_URL) --data-dir instance/devplatform & \
+	$(DEVPLATFORM) --host localhost --port $(PLATFORM_PORT) --profile $(PROFILE) --tool-url $(TOOL_URL) --data-dir $(DEVPLATFORM_DATA) & \
 	$(FLASK) grades worker & \
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host 127.0.0.1 --port $(TOOL_PORT)
 
 test: install
 	$(PY) -m pytest -q

@@ -22,6 +22,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PACKAGE_DIR / "static"),
     )
     app.config.update(load_config(overrides))
+    if app.config["ENV"] in ("development", "test"):
+        from lti_tool import localhost_names
+
+        localhost_names.install()
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config))
     logging.basicConfig(
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -68,10 +72,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from lti_tool.dataprotection import audit_hook
     from lti_tool.dataprotection.views import bp as dataprotection_bp
     from lti_tool.health import bp as health_bp
+    from lti_tool.home import bp as home_bp
 
     headers.install(app)
     audit_hook.install(app)
     app.register_blueprint(health_bp)
+    app.register_blueprint(home_bp)
     app.register_blueprint(dataprotection_bp)
     if app.config["TRUSTED_PROXIES"]:
         # Behind a TLS-terminating proxy: trust its X-Forwarded-* so URLs are https and

@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "REGISTRATION_MODE": "invitation",
     "REGISTRATION_ALLOWED_ISSUERS": [],
     "REGISTRATION_INVITE_HOURS": 72,
+    "REGISTRATION_ISSUER_SITES": {},
     "KEY_ROTATION_OVERLAP_HOURS": 48,
     "UNKNOWN_DEPLOYMENTS": "refuse",
     "DEFAULT_TIMEZONE": "UTC",
@@ -53,6 +54,8 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": 0,
     "ATTEMPT_RETENTION_DAYS": 730,
     "FRAME_ANCESTORS_EXTRA": [],
+    #: Where `make run` serves the development platform; linked from "/" in development.
+    "DEV_PLATFORM_URL": "",
 }
 
 #: Keys that must be present and valid before the application may start.
@@ -184,6 +187,19 @@ def _check_registration(config: dict[str, Any], source: str) -> None:
             'REGISTRATION_MODE is "allowlist"'
         )
     config["REGISTRATION_ALLOWED_ISSUERS"] = [i.rstrip("/") for i in issuers]
+    sites = config.get("REGISTRATION_ISSUER_SITES")
+    if not isinstance(sites, dict) or not all(
+        isinstance(urls, (list, tuple)) and all(
+            isinstance(u, str) and urlsplit(u).scheme in ("http", "https") and urlsplit(u).netloc
+            for u in urls)
+        for urls in sites.values()
+    ):
+        raise ConfigError(
+            f"{source}: REGISTRATION_ISSUER_SITES must map an issuer to the sites that may "
+            'register it, such as {"https://canvas.instructure.com" = ["https://canvas.school.edu"]}'
+        )
+    config["REGISTRATION_ISSUER_SITES"] = {
+        issuer.rstrip("/"): list(urls) for issuer, urls in sites.items()}
     for key, minimum in (("REGISTRATION_INVITE_HOURS", 1), ("KEY_ROTATION_OVERLAP_HOURS", 0)):
         value = config.get(key)
         if not _whole(value) or value < minimum:

@@ -138,8 +138,13 @@ def _clean_database(app, _tool_key):
         db.session.remove()
 
 
+#: The LMSs the development platform plays; journeys that matter run against each.
+PROFILES = ("moodle", "canvas")
+
+
 def start_platform(data_root: Path, tool_url: str, name: str, **extra) -> tuple[LiveServer, object]:
-    """A development platform named `name`, served live and set up for this tool."""
+    """A development platform named `name`, served live and set up for this tool
+    (PROFILE="canvas" in `extra` for a Canvas school)."""
     server = LiveServer("127.0.0.1", "localhost")
     platform_app = create_platform_app(
         {
@@ -168,6 +173,20 @@ def _platform_session(app, tool_server, tmp_root):
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def _canvas_platform_session(app, tool_server, tmp_root):
+    server, platform = start_platform(tmp_root, tool_server.url, "canvas", PROFILE="canvas")
+    yield platform
+    server.stop()
+
+
+@pytest.fixture
+def profile() -> str:
+    """The LMS the `platform` plays; a test runs against both with
+    ``@pytest.mark.parametrize("profile", PROFILES)``."""
+    return "moodle"
+
+
 def register(app, platform) -> None:
     """Register a development platform with the tool, as `flask platforms add` would."""
     runner = app.test_cli_runner()
@@ -180,16 +199,23 @@ def register(app, platform) -> None:
         ]
     )
     assert result.exit_code == 0, result.output
+    # The tool caches who may frame it for a minute; a request that came between the
+    # emptied tables and this registration (a late icon fetch of the previous test's
+    # browser) would leave the new platform out of frame-ancestors.
+    app.extensions.pop("frame_origins", None)
 
 
 @pytest.fixture
-def platform(app, _platform_session):
-    """The development platform, registered with the tool, switches reset."""
-    defaults = _platform_session.default_settings()
-    _platform_session.settings.clear()
-    _platform_session.settings.update(defaults)
-    register(app, _platform_session)
-    return _platform_session
+def platform(app, request, profile):
+    """The development platform in the test's profile, registered with the tool, switches
+    reset."""
+    session = request.getfixturevalue(
+        "_canvas_platform_session" if profile == "canvas" else "_platform_session"
+    )
+    session.settings.clear()
+    session.settings.update(session.default_settings())
+    register(app, session)
+    return session
 
 
 @pytest.fixture

@@ -115,8 +115,9 @@ class LaunchDriver:
         return attempt
 
     def authorize(self, attempt: LaunchAttempt) -> LaunchAttempt:
-        """Follow the tool's redirect to the platform's auth endpoint."""
-        response = self.http.get(attempt.auth_url, allow_redirects=False)
+        """Follow the tool's redirect to the platform's auth endpoint (Canvas's sends the
+        browser on to the school's host)."""
+        response = self.http.get(attempt.auth_url)
         attempt.auth_response = response
         assert response.status_code == 200, response.text[:2000]
         action, fields = parse_form(response.text)
@@ -158,5 +159,6 @@ class LaunchDriver:
         return requests.get(urljoin(self.tool_url, attempt.landing_url), allow_redirects=False)
 
     def user(self, role: str, index: int = 0) -> dict[str, Any]:
-        """The platform's n-th user with this role ("Instructor" or "Learner")."""
+        """The platform's n-th user with this role ("Instructor", "Learner", or in Canvas
+        "Mentor", an observer)."""
         return [u for u in self.platform.users() if u["role"] == role][index]

@@ -372,6 +372,8 @@ def test_a_polish_learner_and_mentor_meet_no_english(app, driver):
                        headers=stranger), status=401)
     check(requests.get(learner.url("/nie-ma-takiej-strony"), headers=stranger), status=404)
     check(requests.get(learner.url("/privacy"), headers=stranger))
+    assert "Zarejestruj narzędzie w LMS" in check(requests.get(learner.url("/"),
+                                                                headers=stranger))
 
     # A launch the tool refuses follows the browser; a launch without a course role, its own
     # locale.

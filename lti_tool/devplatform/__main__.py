@@ -1,8 +1,8 @@
 """Command line: serve the platform, or print its registration for the tool.
 
-    python -m lti_tool.devplatform --host localhost --port 5001 \\
+    python -m lti_tool.devplatform --host localhost --port 5001 [--profile canvas] \\
         --tool-url http://127.0.0.1:5000 --data-dir instance/devplatform [--learners 30]
-    python -m lti_tool.devplatform registration --issuer http://localhost:5001
+    python -m lti_tool.devplatform registration --issuer http://localhost:5001 [--profile canvas]
 """
 
 from __future__ import annotations
@@ -11,8 +11,16 @@ import argparse
 import json
 import shlex
 import sys
+from urllib.parse import urlsplit
 
-from .config import ProductionRefused, refuse_production, tool_settings_from_url
+from .canvas import CANVAS_ISSUER, CanvasHosts
+from .config import PROFILES, ProductionRefused, refuse_production, tool_settings_from_url
+
+
+def canvas_client_id(base_url: str) -> str:
+    """The Canvas developer key id the platform on this port uses (one per port, so that a
+    tool registered with a platform on another port keeps working with that one)."""
+    return f"1000000{urlsplit(base_url).port or 80:05d}"
 
 
 def _serve(argv: list[str]) -> int:
@@ -27,6 +35,8 @@ def _serve(argv: list[str]) -> int:
     parser.add_argument("--issuer", help="public base URL, when not http://HOST:PORT")
     parser.add_argument("--client-id", default="dmd-devplatform")
     parser.add_argument("--deployment-id", default="1")
+    parser.add_argument("--profile", choices=PROFILES, default="moodle",
+                        help="the LMS it plays at start; the console switches between them")
     args = parser.parse_args(argv)
 
     from werkzeug.serving import run_simple
@@ -41,10 +51,16 @@ def _serve(argv: list[str]) -> int:
         "DATA_DIR": args.data_dir,
         "LEARNERS": args.learners,
         "TOOL": tool,
+        "PROFILE": args.profile,
+        "CANVAS_CLIENT_ID": canvas_client_id(issuer),
     })
-    print(f"Development platform (a fake Moodle 4.5): console at {issuer}/", flush=True)
+    print(f"Development platform (Moodle 4.5 or Canvas, now {args.profile}): console at "
+          f"{issuer}/", flush=True)
     print(f"  tool login {tool['login_url']}, launch {tool['target_link_uri']}", flush=True)
-    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    # "localhost" binds the IPv4 loopback: browsers send school.localhost and sso.localhost
+    # (the Canvas profile's hosts) there too.
+    bind = "127.0.0.1" if args.host == "localhost" else args.host
+    run_simple(bind, args.port, app, threaded=True, use_reloader=False)
     return 0
 
 
@@ -55,16 +71,29 @@ def _registration(argv: list[str]) -> int:
     parser.add_argument("--deployment-id", default="1")
     parser.add_argument("--format", choices=("json", "args"), default="json",
                         help="args: options for `flask platforms add`")
+    parser.add_argument("--profile", choices=PROFILES, default="moodle")
     args = parser.parse_args(argv)
     issuer = args.issuer.rstrip("/")
-    registration = {
-        "issuer": issuer,
-        "client_id": args.client_id,
-        "deployment_id": args.deployment_id,
-        "auth_login_url": f"{issuer}/mod/lti/auth.php",
-        "auth_token_url": f"{issuer}/mod/lti/token.php",
-        "key_set_url": f"{issuer}/mod/lti/certs.php",
-    }
+    if args.profile == "canvas":
+        # What a Canvas admin copies from the developer key; the deployment comes at the
+        # first launch from the installed app.
+        sso = CanvasHosts(issuer).sso
+        registration = {
+            "issuer": CANVAS_ISSUER,
+            "client_id": canvas_client_id(issuer),
+            "auth_login_url": f"{sso}/api/lti/authorize_redirect",
+            "auth_token_url": f"{sso}/login/oauth2/token",
+            "key_set_url": f"{sso}/api/lti/security/jwks",
+        }
+    else:
+        registration = {
+            "issuer": issuer,
+            "client_id": args.client_id,
+            "deployment_id": args.deployment_id,
+            "auth_login_url": f"{issuer}/mod/lti/auth.php",
+            "auth_token_url": f"{issuer}/mod/lti/token.php",
+            "key_set_url": f"{issuer}/mod/lti/certs.php",
+        }
     if args.format == "json":
         print(json.dumps(registration, indent=2))
         return 0

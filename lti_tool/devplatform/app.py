@@ -7,7 +7,17 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import ags, console, deeplinking, nrps, oidc, registration, tokens
+from . import (
+    ags,
+    canvas_services,
+    canvas_views,
+    console,
+    deeplinking,
+    nrps,
+    oidc,
+    registration,
+    tokens,
+)
 from .config import PlatformConfig, refuse_production
 from .keys import PlatformKey
 from .platform import DevPlatform
@@ -31,7 +41,10 @@ def create_platform_app(settings: dict) -> Flask:
     # No sessions are used; a key is set only so that nothing silently signs with None.
     app.secret_key = config.secret_key or secrets.token_hex(32)
     app.extensions["devplatform"] = DevPlatform(config, store, key)
+    platform = app.extensions["devplatform"]
+    # Every page says which LMS the platform is playing.
+    app.context_processor(lambda: {"lms_name": "Canvas" if platform.is_canvas else "Moodle 4.5"})
     for blueprint in (console.bp, oidc.bp, tokens.bp, ags.bp, nrps.bp, deeplinking.bp,
-                      registration.bp):
+                      registration.bp, canvas_views.bp, canvas_services.bp):
         app.register_blueprint(blueprint)
     return app

@@ -15,9 +15,14 @@ LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 DL_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+_MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership"
+#: Moodle sends Instructor and Learner; the others come only from the console's role choice.
 ROLE_URIS = {
-    "Instructor": "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",
-    "Learner": "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",
+    "Instructor": _MEMBERSHIP + "#Instructor",
+    "Learner": _MEMBERSHIP + "#Learner",
+    "Mentor": _MEMBERSHIP + "#Mentor",
+    "TeachingAssistant": _MEMBERSHIP + "/Instructor#TeachingAssistant",
+    "ContentDeveloper": _MEMBERSHIP + "#ContentDeveloper",
 }
 RESOURCE_LINK = "LtiResourceLinkRequest"
 DEEP_LINKING = "LtiDeepLinkingRequest"
@@ -31,22 +36,29 @@ class LaunchRefused(Exception):
 
 
 def launch_subject(
-    store: Store, user_id: str, course_id: str, resource_link_id: str | None, message_type: str
+    store: Store, user_id: str, course_id: str, resource_link_id: str | None, message_type: str,
+    *, canvas: bool = False,
 ) -> tuple[dict, dict, dict | None]:
-    """Check who launches what; return (course, member, activity or None for deep linking)."""
+    """Check who launches what; return (course, member, activity or None for deep linking).
+
+    Canvas also has observers, and launches from the course navigation, which name no
+    activity (resource_link_id None).
+    """
     course = store.course(course_id)
     if course is None:
         raise LaunchRefused(f"there is no course {course_id}")
-    member = store.member(course_id, user_id)
+    member = store.member(course_id, user_id, observers=canvas)
     if member is None:
         raise LaunchRefused(f"user {user_id} is not enrolled in course {course_id}")
     if message_type == DEEP_LINKING:
-        # Only editing teachers may add activities in Moodle.
+        # Only editing teachers may add activities in Moodle (and assignments in Canvas).
         if member["role"] != "Instructor":
             raise LaunchRefused("only an instructor can add an activity with Deep Linking")
         return course, member, None
     if message_type != RESOURCE_LINK:
         raise LaunchRefused(f"unsupported message type {message_type!r}")
+    if canvas and resource_link_id is None:
+        return course, member, None
     activity = store.activity(resource_link_id) if resource_link_id is not None else None
     if activity is None or activity["course_id"] != course["id"]:
         raise LaunchRefused(f"course {course_id} has no activity {resource_link_id}")
@@ -89,7 +101,7 @@ def build_launch_claims(
         LTI + "message_type": message_type,
         LTI + "deployment_id": platform.deployment_id,
         LTI + "target_link_uri": target,
-        LTI + "roles": [ROLE_URIS[member["role"]]],
+        LTI + "roles": [ROLE_URIS[settings.get("launch_role") or member["role"]]],
         LTI + "context": {
             "id": course["id"],
             "label": course["label"],
@@ -98,7 +110,7 @@ def build_launch_claims(
         },
         LTI + "launch_presentation": {
             "document_target": "iframe",
-            "locale": "en",
+            "locale": settings.get("launch_locale") or "en",
             "return_url": platform.url(
                 "/mod/lti/return.php?"
                 + urlencode({
@@ -120,12 +132,13 @@ def build_launch_claims(
         LTI + "lis": {"course_section_sourcedid": "", "person_sourcedid": ""},
         LTI + "ext": {"lms": "moodle-2"},
     }
-    if settings.get("share_name", True):
+    anonymous = settings.get("launch_anonymous", False)
+    if settings.get("share_name", True) and not anonymous:
         claims.update(
             name=member["name"], given_name=member["given_name"], family_name=member["family_name"]
         )
         claims[LTI + "ext"]["user_username"] = member["username"]
-    if settings.get("share_email", True):
+    if settings.get("share_email", True) and not anonymous:
         claims["email"] = member["email"]
     custom = dict(activity["custom"]) if activity else {}
     if settings.get("nrps_enabled", True):
@@ -161,7 +174,8 @@ def _ags_claim(platform, course_id: str, activity: dict | None, scopes: list[str
     return claim
 
 
-def _deep_linking_settings(platform, course_id: str, user_id: str) -> dict:
+def open_deep_link_request(platform, course_id: str, user_id: str) -> str:
+    """Record a Deep Linking request; its opaque `data`, which the response must echo once."""
     data = "dl_" + secrets.token_urlsafe(18)
     with platform.store.write() as conn:
         conn.execute(
@@ -169,6 +183,11 @@ def _deep_linking_settings(platform, course_id: str, user_id: str) -> dict:
             " VALUES (?, ?, ?, ?)",
             (data, course_id, user_id, iso_utc()),
         )
+    return data
+
+
+def _deep_linking_settings(platform, course_id: str, user_id: str) -> dict:
+    data = open_deep_link_request(platform, course_id, user_id)
     return {
         "deep_link_return_url": platform.url(f"/mod/lti/contentitem_return.php?course={course_id}"),
         "accept_types": ["ltiResourceLink"],

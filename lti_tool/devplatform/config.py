@@ -10,6 +10,15 @@ from urllib.parse import urlsplit
 DEFAULT_COURSE = {"id": "2", "label": "DMD101", "title": "Design Mindset DMD101"}
 DEFAULT_ACTIVITY_TITLE = "Design Mindset questionnaire"
 
+#: The LMSs the platform can play: Moodle 4.5 (observed) and Canvas cloud (its published docs).
+PROFILES = ("moodle", "canvas")
+#: Canvas's privacy levels for a developer key: what a launch says about the person.
+CANVAS_PRIVACY_LEVELS = ("anonymous", "name_only", "email_only", "public")
+#: Languages the console offers for launch_presentation.locale.
+LAUNCH_LOCALES = ("en", "pl")
+#: Roles the console can give a launch instead of the enrolment's (empty: the enrolment's).
+LAUNCH_ROLES = ("", "Learner", "Instructor", "Mentor", "TeachingAssistant", "ContentDeveloper")
+
 #: Values accepted by the ``ags_failure`` switch; None means "answer normally".
 AGS_FAILURES = (None, "500", "hang", "401_once", "422")
 #: Moodle's AGS modes: "full" is "grade sync and column management", "grade_sync" is
@@ -48,9 +57,16 @@ def tool_settings_from_url(tool_url: str) -> dict:
     }
 
 
-def default_switches() -> dict:
+def default_switches(profile: str = "moodle") -> dict:
     """The runtime switches (``DevPlatform.settings``) as a fresh platform starts."""
     return {
+        "profile": profile,
+        # Canvas: the developer key's privacy level (the tool's canvas.json asks name_only).
+        "canvas_privacy": "name_only",
+        # What the next launches carry, whoever launches (the console's launch options).
+        "launch_locale": "en",
+        "launch_role": "",
+        "launch_anonymous": False,
         "nrps_enabled": True,
         "share_name": True,
         "share_email": True,
@@ -91,6 +107,10 @@ class PlatformConfig:
     tool: ToolRegistration
     courses: tuple[dict, ...]
     secret_key: str | None = None
+    profile: str = "moodle"
+    #: Canvas's developer key id and the deployment of the app installed in the course.
+    canvas_client_id: str = "10000000000001"
+    canvas_deployment_id: str = "1:8865aa05b4b79b64a91a86042e43af5ea8ae79eb"
 
     @classmethod
     def from_settings(cls, settings: dict) -> PlatformConfig:
@@ -123,6 +143,13 @@ class PlatformConfig:
         ids = [str(course.get("id", "")) for course in courses]
         if "" in ids or len(set(ids)) != len(ids):
             raise ValueError("every course in COURSES needs its own id")
+        profile = str(settings.get("PROFILE") or "moodle")
+        if profile not in PROFILES:
+            raise ValueError(f"PROFILE must be one of {', '.join(PROFILES)}")
+        canvas = {key: str(settings[setting]) for key, setting in (
+            ("canvas_client_id", "CANVAS_CLIENT_ID"),
+            ("canvas_deployment_id", "CANVAS_DEPLOYMENT_ID"),
+        ) if settings.get(setting)}
         return cls(
             issuer=issuer,
             data_dir=Path(settings["DATA_DIR"]),
@@ -130,4 +157,6 @@ class PlatformConfig:
             tool=registration,
             courses=courses,
             secret_key=settings.get("SECRET_KEY"),
+            profile=profile,
+            **canvas,
         )

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
 
-from .config import AGS_FAILURES, AGS_MODES, origin_of
+from .config import (
+    AGS_FAILURES,
+    AGS_MODES,
+    CANVAS_PRIVACY_LEVELS,
+    LAUNCH_LOCALES,
+    LAUNCH_ROLES,
+    PROFILES,
+    origin_of,
+)
 
 bp = Blueprint("devplatform_console", __name__)
 
-BOOLEAN_SWITCHES = ("nrps_enabled", "share_name", "share_email", "platform_storage")
+BOOLEAN_SWITCHES = ("nrps_enabled", "share_name", "share_email", "platform_storage",
+                    "launch_anonymous")
+#: Switches that take one of a few values: name → the values allowed.
+CHOICE_SWITCHES = {"ags_mode": AGS_MODES, "profile": PROFILES,
+                   "canvas_privacy": CANVAS_PRIVACY_LEVELS, "launch_locale": LAUNCH_LOCALES,
+                   "launch_role": LAUNCH_ROLES}
 
 
 def _platform():
@@ -35,14 +48,26 @@ def index():
     """The console: courses, users with "Launch as", registration details, switches."""
     platform = _platform()
     courses = [
-        {**course, "users": platform.store.members(course["id"]),
+        {**course, "users": platform.users(course["id"]),
          "activities": platform.store.activities(course["id"])}
         for course in platform.store.courses()
     ]
     return render_template(
         "devplatform/console.html", platform=platform, courses=courses,
         suggested_registration_url=origin_of(platform.tool.target_link_uri) + "/lti/register",
+        profiles=PROFILES, locales=LAUNCH_LOCALES, roles=LAUNCH_ROLES,
+        privacy_levels=CANVAS_PRIVACY_LEVELS,
     )
+
+
+def launch_as_url(platform, course_id: str, user_id: str) -> str:
+    """Where "Launch as" goes: Moodle's course page, or the course on the school's host."""
+    if platform.is_canvas:
+        return f"{platform.canvas_hosts.school}/courses/{course_id}?as={user_id}"
+    return f"/course/view.php?id={course_id}&as={user_id}"
+
+
+bp.add_app_template_global(launch_as_url)
 
 
 @bp.get("/course/view.php")
@@ -112,7 +137,7 @@ def settings_page(error: str | None = None):
     """The runtime switches, editable (with the error of a refused change, if any)."""
     return render_template(
         "devplatform/settings.html", platform=_platform(), failures=AGS_FAILURES, modes=AGS_MODES,
-        error=error,
+        profiles=PROFILES, privacy_levels=CANVAS_PRIVACY_LEVELS, error=error,
     ), 400 if error else 200
 
 
@@ -122,30 +147,34 @@ def settings_update():
     platform = _platform()
     origin = request.headers.get("Origin")
     # No session, so no CSRF token: refuse posts that another site's page made instead.
-    if origin and origin != origin_of(platform.issuer) and origin != request.host_url.rstrip("/"):
+    if origin and origin != platform.base_url and origin != request.host_url.rstrip("/"):
         abort(403)
     try:
         changes = parse_switches(request.form)
     except ValueError as exc:
         return settings_page(str(exc))
     platform.settings.update(changes)
-    return redirect("/settings", code=303)
+    back = request.form.get("next") if request.form.get("next") == "/" else "/settings"
+    return redirect(back, code=303)
 
 
 def parse_switches(form) -> dict:
     """The switch values in a submitted form; ValueError names the first bad one."""
     changes: dict = {}
-    unknown = set(form) - {*BOOLEAN_SWITCHES, "ags_mode", "ags_failure", "ags_hang_seconds"}
+    unknown = set(form) - {*BOOLEAN_SWITCHES, *CHOICE_SWITCHES, "ags_failure",
+                           "ags_hang_seconds", "next"}
     if unknown:
         raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     for name in BOOLEAN_SWITCHES:
         if name in form:
             # The form sends a hidden "0" before each checkbox, so the last value decides.
             changes[name] = form.getlist(name)[-1] in ("1", "true", "on")
-    if "ags_mode" in form:
-        if form["ags_mode"] not in AGS_MODES:
-            raise ValueError(f"ags_mode must be one of {', '.join(AGS_MODES)}")
-        changes["ags_mode"] = form["ags_mode"]
+    for name, allowed in CHOICE_SWITCHES.items():
+        if name in form:
+            if form[name] not in allowed:
+                values = ", ".join(value or "(none)" for value in allowed)
+                raise ValueError(f"{name} must be one of {values}")
+            changes[name] = form[name]
     if "ags_failure" in form:
         failure = form["ags_failure"] or None
         if failure not in AGS_FAILURES:

@@ -106,10 +106,15 @@ def create_activities(platform, course_id: str, data: object, links: list[dict])
 
 
 @bp.post("/mod/lti/contentitem_return.php")
-def contentitem_return():
+def moodle_return():
     """POST ?course=<id> with form field JWT: the tool's Deep Linking response."""
+    return contentitem_return(request.args.get("course", ""))
+
+
+def contentitem_return(course_id: str):
+    """Accept the tool's Deep Linking response for a course, or show why not."""
     platform = current_app.extensions["devplatform"]
-    course = platform.store.course(request.args.get("course", ""))
+    course = platform.store.course(course_id)
     token = request.form.get("JWT")
     try:
         if course is None:

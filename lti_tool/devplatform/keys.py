@@ -22,6 +22,7 @@ class PlatformKey:
 
     def __init__(self, private_key: rsa.RSAPrivateKey):
         self._private_key = private_key
+        self.public_key = private_key.public_key()
         public_jwk = json.loads(RSAAlgorithm.to_jwk(private_key.public_key()))
         self.kid = jwk_thumbprint(public_jwk)
         self.public_jwk = {**public_jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}

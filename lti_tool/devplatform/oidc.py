@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from .claims import DEEP_LINKING, RESOURCE_LINK, LaunchRefused, build_launch_claims
-from .launches import start_launch, use_launch
+from .canvas import STORAGE_FRAME, build_canvas_claims, opaque_id
+from .claims import (
+    DEEP_LINKING,
+    RESOURCE_LINK,
+    LaunchRefused,
+    build_launch_claims,
+    launch_subject,
+)
+from .launches import BadMessageHint, launch_id_from_hint, start_launch, use_launch
 
 bp = Blueprint("devplatform_oidc", __name__)
 
@@ -58,19 +63,27 @@ def launch():
 def auth():
     """The OIDC authorization endpoint, with Moodle 4.5's checks in Moodle's order."""
     platform = current_app.extensions["devplatform"]
-    params = request.form if request.method == "POST" else request.args
+    return authorize(platform, request.form if request.method == "POST" else request.args)
+
+
+def authorize(platform, params):
+    """Check an authentication request and answer with the id_token form (or an error).
+
+    Moodle's auth.php and Canvas's /api/lti/authorize share these checks; the message hint
+    and the claims are each profile's own.
+    """
     missing = [name for name in REQUIRED_AUTH_PARAMS if not params.get(name)]
     if missing:
         return error_page("Invalid request", f"Missing parameter(s): {', '.join(missing)}.")
     try:
-        launch_id = json.loads(params.get("lti_message_hint", ""))["launchid"]
-    except (ValueError, TypeError, KeyError):
-        return error_page("Invalid request", "No launch id in lti_message_hint.")
+        launch_id = launch_id_from_hint(platform, params.get("lti_message_hint", ""))
+    except BadMessageHint as exc:
+        return error_page("Invalid request", str(exc))
     if params["scope"] != "openid":
         return error_page("Invalid request", "invalid_scope: scope must be openid.")
     if params["response_type"] != "id_token":
         return error_page("Invalid request", "unsupported_response_type: must be id_token.")
-    launch = use_launch(platform, str(launch_id))
+    launch = use_launch(platform, launch_id)
     if launch is None:
         return error_page(
             "Invalid request",
@@ -97,27 +110,43 @@ def auth():
             "Returning an error to the tool",
         )
     try:
-        claims = build_launch_claims(
-            platform,
-            launch["user_id"],
-            course_id=launch["course_id"],
-            resource_link_id=None if launch["activity_id"] is None else str(launch["activity_id"]),
-            message_type=launch["message_type"],
-            nonce=params["nonce"],
-            target_link_uri=launch["target_link_uri"],
-        )
+        claims = launch_claims(platform, launch, params["nonce"])
     except LaunchRefused as exc:
         return error_page("Launch refused", str(exc), 403)
-    return autopost(redirect_uri, {"id_token": platform.sign_jwt(claims), "state": state},
-                    "Launching the tool")
+    fields = {"id_token": platform.sign_jwt(claims), "state": state}
+    if platform.is_canvas:
+        # Canvas posts lti_storage_target with the launch too (doc/api/lti_dev_key_config.md).
+        fields["lti_storage_target"] = STORAGE_FRAME
+    return autopost(redirect_uri, fields, "Launching the tool")
+
+
+def launch_claims(platform, launch: dict, nonce: str) -> dict:
+    """The id_token claims for a recorded launch, in the platform's current profile."""
+    activity_id = None if launch["activity_id"] is None else str(launch["activity_id"])
+    if not platform.is_canvas:
+        return build_launch_claims(
+            platform, launch["user_id"], course_id=launch["course_id"],
+            resource_link_id=activity_id, message_type=launch["message_type"], nonce=nonce,
+            target_link_uri=launch["target_link_uri"],
+        )
+    course, member, activity = launch_subject(
+        platform.store, launch["user_id"], launch["course_id"], activity_id,
+        launch["message_type"], canvas=True,
+    )
+    return build_canvas_claims(platform, launch, member, course, activity, nonce=nonce)
 
 
 def _posted_error(platform, params, launch: dict) -> tuple[str, str] | None:
     """Errors Moodle sends back to a trusted redirect_uri as an OIDC error response."""
     if params["client_id"] != platform.client_id:
         return "unauthorized_client", "client_id is not this tool's"
-    if params["login_hint"] != launch["user_id"]:
+    expected_hint = (opaque_id("user", launch["user_id"]) if platform.is_canvas
+                     else launch["user_id"])
+    if params["login_hint"] != expected_hint:
         return "access_denied", "login_hint is not the user who started this launch"
+    if platform.is_canvas and not params.get("prompt"):
+        # Canvas requires prompt (AuthenticationController::REQUIRED_PARAMS); Moodle does not.
+        return "invalid_request_object", "The following parameters are missing: prompt"
     if params.get("response_mode") != "form_post":
         return "invalid_request", "Invalid response_mode: must be form_post"
     if params.get("prompt") not in (None, "", "none"):

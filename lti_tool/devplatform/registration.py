@@ -19,8 +19,9 @@ from urllib.parse import urlencode, urlsplit
 import jwt
 from flask import Blueprint, current_app, jsonify, render_template, request
 
+from .canvas import opaque_id
 from .claims import DEEP_LINKING, MOODLE_VERSION, RESOURCE_LINK
-from .config import ToolRegistration, origin_of
+from .config import CANVAS_PRIVACY_LEVELS, ToolRegistration, origin_of
 from .oidc import error_page
 from .scopes import (
     AGS_LINEITEM,
@@ -58,7 +59,10 @@ class RegistrationRefused(Exception):
 
 
 def openid_configuration(platform) -> dict:
-    """The platform's OpenID configuration, shaped like Moodle's openid-configuration.php."""
+    """The platform's OpenID configuration, shaped like Moodle's openid-configuration.php
+    (or Canvas's /api/lti/security/openid-configuration in the Canvas profile)."""
+    if platform.is_canvas:
+        return _canvas_configuration(platform)
     return {
         "issuer": platform.issuer,
         "token_endpoint": platform.auth_token_url,
@@ -77,6 +81,35 @@ def openid_configuration(platform) -> dict:
             "version": MOODLE_VERSION,
             "messages_supported": [{"type": RESOURCE_LINK}, {"type": DEEP_LINKING}],
             "variables": ["ResourceLink.id", "Context.id", "Person.address.timezone"],
+        },
+    }
+
+
+def _canvas_configuration(platform) -> dict:
+    """Canvas's answer: the issuer is Canvas cloud's, the endpoints on its hosts."""
+    placements = ["course_navigation", "assignment_selection", "link_selection"]
+    return {
+        "issuer": platform.issuer,
+        "authorization_endpoint": platform.auth_login_url,
+        "registration_endpoint": platform.registration_endpoint,
+        "jwks_uri": platform.key_set_url,
+        "token_endpoint": platform.auth_token_url,
+        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
+        "scopes_supported": ["openid", *SUPPORTED_SCOPES],
+        "response_types_supported": ["id_token"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "claims_supported": ["sub", "iss", *NAME_CLAIMS, "email", "picture", "locale"],
+        "subject_types_supported": ["public"],
+        PLATFORM_CONFIGURATION: {
+            "product_family_code": "canvas",
+            "version": "OpenSource",
+            "messages_supported": [
+                {"type": RESOURCE_LINK, "placements": ["course_navigation"]},
+                {"type": DEEP_LINKING, "placements": placements[1:]},
+            ],
+            "variables": ["ResourceLink.id", "Context.id", "Person.address.timezone"],
+            "https://canvas.instructure.com/lti/account_name": "Dev School",
         },
     }
 
@@ -197,6 +230,10 @@ def register_tool(platform, header: str | None, body: object) -> dict:
             raise RegistrationRefused("invalid_token", "the registration token was already used",
                                       401)
         deployment_id = _next_deployment_id(conn, platform.config.tool.deployment_id)
+        if platform.is_canvas:
+            # The app is installed in the school's root account when the admin enables the
+            # key; Canvas's deployment ids are "<id>:<context's opaque id>".
+            deployment_id = f"{deployment_id}:{opaque_id('account', '1')}"
         registration = ToolRegistration(
             client_id=client_id, deployment_id=deployment_id,
             login_url=body["initiate_login_uri"], redirect_uris=tuple(body["redirect_uris"]),
@@ -204,12 +241,19 @@ def register_tool(platform, header: str | None, body: object) -> dict:
             deep_link_url=deep_link,
         )
         conn.execute(
-            "INSERT INTO tool_registrations (client_id, deployment_id, tool_json,"
-            " registration_json, created_dt) VALUES (?, ?, ?, ?, ?)",
-            (client_id, deployment_id, json.dumps(tool_json(registration)), json.dumps(body),
-             iso_utc()),
+            "INSERT INTO tool_registrations (client_id, profile, deployment_id, tool_json,"
+            " registration_json, created_dt) VALUES (?, ?, ?, ?, ?, ?)",
+            (client_id, platform.profile, deployment_id, json.dumps(tool_json(registration)),
+             json.dumps(body), iso_utc()),
         )
     platform.use_tool(registration)
+    if platform.is_canvas:
+        # Canvas answers without a deployment id: the tool learns it from the first launch.
+        privacy = tool.get("https://canvas.instructure.com/lti/privacy_level")
+        if privacy in CANVAS_PRIVACY_LEVELS:
+            platform.settings["canvas_privacy"] = privacy
+        return {**{key: value for key, value in body.items() if key != TOOL_CONFIGURATION},
+                "client_id": client_id, "scope": " ".join(granted), TOOL_CONFIGURATION: tool}
     platform.settings.update(switches_for(requested, _strings(tool.get("claims"))))
     return {
         **{key: value for key, value in body.items() if key != TOOL_CONFIGURATION},
@@ -249,12 +293,13 @@ def tool_json(registration: ToolRegistration) -> dict:
     }
 
 
-def latest_registered_tool(store) -> ToolRegistration | None:
-    """The tool registered last by Dynamic Registration, if any (kept across restarts)."""
+def latest_registered_tool(store, profile: str) -> ToolRegistration | None:
+    """The tool a profile registered last by Dynamic Registration, if any (kept across
+    restarts)."""
     with store.read() as conn:
         row = conn.execute(
-            "SELECT tool_json FROM tool_registrations ORDER BY CAST(deployment_id AS INTEGER)"
-            " DESC LIMIT 1"
+            "SELECT tool_json FROM tool_registrations WHERE profile = ?"
+            " ORDER BY CAST(deployment_id AS INTEGER) DESC LIMIT 1", (profile,),
         ).fetchone()
     if row is None:
         return None
@@ -264,8 +309,9 @@ def latest_registered_tool(store) -> ToolRegistration | None:
 
 def _next_deployment_id(conn, configured: str) -> str:
     ids = [int(configured)] if configured.isdigit() else [1]
-    ids += [int(row[0]) for row in conn.execute("SELECT deployment_id FROM tool_registrations")
-            if str(row[0]).isdigit()]
+    ids += [int(str(row[0]).split(":")[0]) for row in
+            conn.execute("SELECT deployment_id FROM tool_registrations")
+            if str(row[0]).split(":")[0].isdigit()]
     return str(max(ids) + 1)
 
 
@@ -290,6 +336,7 @@ def well_known_configuration():
     return jsonify(openid_configuration(_platform()))
 
 
+@bp.get("/api/lti/security/openid-configuration")
 @bp.get("/mod/lti/openid-configuration.php")
 def moodle_configuration():
     """The OpenID configuration at Moodle's address, which needs the registration token."""
@@ -301,6 +348,7 @@ def moodle_configuration():
     return jsonify(openid_configuration(platform))
 
 
+@bp.post("/api/lti/registrations")
 @bp.post("/mod/lti/openid-registration.php")
 def registration_endpoint():
     """The registration endpoint: a JSON client registration with a Bearer registration token."""

@@ -26,6 +26,8 @@ FAMILY_NAMES = (
     "Virtanen", "Aziz", "Costa", "Yamamoto", "Byrne", "Iyer",
 )
 DEFAULT_INSTRUCTOR = {"given_name": "Terry", "family_name": "Teacher", "username": "teacher1"}
+#: A parent who observes a course's first learner: Canvas's "observer" enrolment (LIS Mentor).
+OBSERVER = {"given_name": "Olive", "family_name": "Observer"}
 OTHER_INSTRUCTORS = (("Tessa", "Tutor"), ("Marcus", "Mentor"), ("Petra", "Professor"))
 #: Moodle's admin is user 2; enrolled users start at 3, as on the observed instance.
 FIRST_USER_ID = 3
@@ -87,6 +89,23 @@ def seed_if_needed(store: Store, courses: tuple[dict, ...], learners: int) -> No
             insert_line_item(
                 conn, course_id, label=title, score_maximum=100, resource_link_id=activity_id
             )
+        # Observers come last, so that every other user keeps the id it always had.
+        for position, course in enumerate(courses):
+            first_learner = conn.execute(
+                "SELECT user_id FROM enrolments WHERE course_id = ? AND role = 'Learner'"
+                " ORDER BY CAST(user_id AS INTEGER) LIMIT 1", (str(course["id"]),),
+            ).fetchone()
+            if first_learner is None:
+                continue
+            observer = {**OBSERVER, "username": f"observer{position + 1}"}
+            observer["email"] = f"{observer['username']}@example.com"
+            _add_user(conn, str(next_user), observer)
+            conn.execute(
+                "INSERT INTO enrolments (course_id, user_id, role, observes)"
+                " VALUES (?, ?, 'Mentor', ?)",
+                (str(course["id"]), str(next_user), first_learner[0]),
+            )
+            next_user += 1
         conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (SEED_KEY, fingerprint))
 
 

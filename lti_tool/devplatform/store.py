@@ -10,6 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 DB_FILE = "devplatform.sqlite3"
+#: Raised when a table changes shape: a store of another version is dropped and made anew
+#: (it holds only seeded data and what a trial left behind).
+SCHEMA_VERSION = "2"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,7 +32,8 @@ CREATE TABLE IF NOT EXISTS courses (
 CREATE TABLE IF NOT EXISTS enrolments (
     course_id TEXT NOT NULL REFERENCES courses(id),
     user_id TEXT NOT NULL REFERENCES users(id),
-    role TEXT NOT NULL CHECK (role IN ('Instructor', 'Learner')),
+    role TEXT NOT NULL CHECK (role IN ('Instructor', 'Learner', 'Mentor')),
+    observes TEXT REFERENCES users(id),       -- a Mentor (Canvas observer): whose parent
     PRIMARY KEY (course_id, user_id)
 );
 CREATE TABLE IF NOT EXISTS activities (
@@ -64,6 +68,7 @@ CREATE TABLE IF NOT EXISTS scores (
     comment TEXT,
     timestamp TEXT NOT NULL,                  -- as the tool sent it
     timestamp_s INTEGER NOT NULL,             -- whole UTC seconds, Moodle's resolution
+    submission_json TEXT,                     -- Canvas's submission extension, as sent
     activity_progress TEXT NOT NULL,
     grading_progress TEXT NOT NULL,
     received_dt TEXT NOT NULL
@@ -83,6 +88,7 @@ CREATE TABLE IF NOT EXISTS launches (
     activity_id INTEGER REFERENCES activities(id),
     message_type TEXT NOT NULL,
     message_hint TEXT NOT NULL,               -- must come back verbatim
+    placement TEXT,                           -- Canvas: course_navigation, assignment, ...
     target_link_uri TEXT NOT NULL,
     created_dt TEXT NOT NULL,
     used_dt TEXT
@@ -110,6 +116,7 @@ CREATE TABLE IF NOT EXISTS registration_tokens (
 );
 CREATE TABLE IF NOT EXISTS tool_registrations (
     client_id TEXT PRIMARY KEY,               -- made by Dynamic Registration
+    profile TEXT NOT NULL DEFAULT 'moodle',   -- the profile (moodle, canvas) that registered it
     deployment_id TEXT NOT NULL UNIQUE,       -- Moodle's tool type id
     tool_json TEXT NOT NULL,                  -- login, redirect, target, JWKS and deep link URLs
     registration_json TEXT NOT NULL,          -- the client registration as the tool posted it
@@ -125,9 +132,11 @@ DATA_TABLES = (
 )
 
 MEMBERS_SQL = (
-    "SELECT u.id, u.username, u.given_name, u.family_name, u.email, e.role"
+    "SELECT u.id, u.username, u.given_name, u.family_name, u.email, e.role, e.observes"
     " FROM enrolments e JOIN users u ON u.id = e.user_id WHERE e.course_id = ?"
 )
+#: Observers exist in Canvas only; Moodle's LTI knows instructors and learners.
+NO_OBSERVERS = " AND e.role != 'Mentor'"
 
 
 def utc_now() -> datetime:
@@ -148,7 +157,11 @@ class Store:
         with self._connect() as conn:
             # WAL lets the console read while a service call writes.
             conn.execute("PRAGMA journal_mode=WAL")
+            if _schema_version(conn) not in (None, SCHEMA_VERSION):
+                _drop_everything(conn)
             conn.executescript(SCHEMA)
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)",
+                         (SCHEMA_VERSION,))
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=15, isolation_level=None)
@@ -185,6 +198,7 @@ class Store:
         with self.write() as conn:
             for table in DATA_TABLES:
                 conn.execute(f"DELETE FROM {table}")  # table names are constants above
+            conn.execute("INSERT INTO meta (key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,))
             conn.execute("DELETE FROM sqlite_sequence")
 
     def get_meta(self, key: str) -> str | None:
@@ -209,19 +223,23 @@ class Store:
             ).fetchone()
         return dict(row) if row else None
 
-    def members(self, course_id: str) -> list[dict]:
-        """Users enrolled in a course with their role; learners first, then by user id."""
+    def members(self, course_id: str, *, observers: bool = False) -> list[dict]:
+        """Users enrolled in a course with their role; learners first, then by user id.
+        Observers (Canvas only) are left out unless asked for."""
+        sql = MEMBERS_SQL + ("" if observers else NO_OBSERVERS)
         with self.read() as conn:
             rows = conn.execute(
-                MEMBERS_SQL + " ORDER BY e.role DESC, CAST(u.id AS INTEGER)", (str(course_id),)
+                sql + " ORDER BY e.role = 'Mentor', e.role DESC, CAST(u.id AS INTEGER)",
+                (str(course_id),),
             ).fetchall()
         return [_user_dict(row) for row in rows]
 
-    def member(self, course_id: str, user_id: str) -> dict | None:
+    def member(self, course_id: str, user_id: str, *, observers: bool = False) -> dict | None:
         """One enrolled user with their role, or None when not enrolled."""
+        sql = MEMBERS_SQL + ("" if observers else NO_OBSERVERS)
         with self.read() as conn:
             row = conn.execute(
-                MEMBERS_SQL + " AND e.user_id = ?", (str(course_id), str(user_id))
+                sql + " AND e.user_id = ?", (str(course_id), str(user_id))
             ).fetchone()
         return _user_dict(row) if row else None
 
@@ -277,7 +295,25 @@ def _user_dict(row: sqlite3.Row) -> dict:
     user = {key: row[key] for key in ("id", "username", "given_name", "family_name", "email")}
     user["name"] = f"{row['given_name']} {row['family_name']}"
     user["role"] = row["role"]
+    if row["observes"]:
+        user["observes"] = row["observes"]
     return user
+
+
+def _schema_version(conn: sqlite3.Connection) -> str | None:
+    """The version a store was made with; None for a new file."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+        return None
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    return row[0] if row else "1"
+
+
+def _drop_everything(conn: sqlite3.Connection) -> None:
+    """Drop every table of an older store (children first, as foreign keys want)."""
+    conn.execute("PRAGMA foreign_keys=OFF")
+    for table in DATA_TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")  # table names are constants
+    conn.execute("PRAGMA foreign_keys=ON")
 
 
 def _activity_dict(row: sqlite3.Row) -> dict:

@@ -18,6 +18,7 @@ from lti_tool.lti.services import (
     SCOPE_LINEITEM,
     SCOPE_LINEITEM_READ,
     SCOPE_SCORE,
+    PlatformServiceError,
     ServiceClient,
 )
 
@@ -107,6 +108,9 @@ def line_item_for(
     if read_scope:
         items = client.line_items(
             link.ags_lineitems, resource_link_id=link.resource_link_id, scopes=[read_scope]
+        ) or client.line_items(
+            # One the tool made earlier without the link (see below) carries its id instead.
+            link.ags_lineitems, resource_id=link.resource_link_id, scopes=[read_scope]
         )
         items = [item for item in items if isinstance(item, dict) and item.get("id")]
         # Prefer the tool's own item when the activity has several.
@@ -120,12 +124,19 @@ def line_item_for(
             "management\" in Moodle). Create a grade item for the activity, or ask an LMS "
             "administrator to allow column management."
         ))
-    created = client.create_line_item(link.ags_lineitems, {
-        "label": LINEITEM_LABEL,
-        "scoreMaximum": DEFAULT_MAXIMUM,
-        "resourceLinkId": link.resource_link_id,
-        "tag": LINEITEM_TAG,
-    })
+    item = {"label": LINEITEM_LABEL, "scoreMaximum": DEFAULT_MAXIMUM,
+            "resourceLinkId": link.resource_link_id, "resourceId": link.resource_link_id,
+            "tag": LINEITEM_TAG}
+    try:
+        created = client.create_line_item(link.ags_lineitems, item)
+    except PlatformServiceError as exc:
+        # Canvas binds line items to assignments: a link that is not one (its course
+        # navigation) answers 404, an assignment's link without an item 412. Without the
+        # link, Canvas makes a column (an assignment) of its own.
+        if exc.status not in (404, 412):
+            raise
+        del item["resourceLinkId"]
+        created = client.create_line_item(link.ags_lineitems, item)
     if not isinstance(created, dict) or not created.get("id"):
         raise NoLineItem(
             _l("The platform created a grade item but did not say where it is (no id)."))

@@ -111,10 +111,13 @@ def provision(
 MAX_FRAME_ORIGINS = 20
 
 
-def remember_frame_origin(platform: Platform, origin: str | None) -> None:
-    """Note the origin of a valid launch's form POST: the LMS page that frames the tool."""
+def remember_frame_origin(platform: Platform, origin: str | None) -> bool:
+    """Note the origin of a valid launch's form POST: the LMS page that frames the tool.
+    True when it is new (the caller drops its cached frame-ancestors)."""
     if not origin or origin == "null" or not origin.startswith(("https://", "http://")):
-        return
+        return False
     origins = list(platform.frame_origins or [])
     if origin not in origins and len(origins) < MAX_FRAME_ORIGINS:
         platform.frame_origins = [*origins, origin[:255]]
+        return True
+    return False

@@ -145,6 +145,18 @@ def same_site(*urls: str) -> bool:
     return len(sites) == 1 and None not in sites
 
 
+def vouched_for(issuer: str, endpoint: str, url: str) -> bool:
+    """True when the operator listed the configuration's site for this issuer.
+
+    Canvas cloud signs as https://canvas.instructure.com for every school, and a school
+    that answers at its own domain (canvas.school.edu rather than school.instructure.com)
+    registers from there: REGISTRATION_ISSUER_SITES says which sites may speak for which
+    issuer. The endpoint and the configuration must still be on that one site.
+    """
+    sites = current_app.config["REGISTRATION_ISSUER_SITES"].get(issuer.rstrip("/"), [])
+    return same_site(endpoint, url) and any(same_site(url, listed) for listed in sites)
+
+
 def check_url(url: str | None, what: object) -> str:
     """An absolute http(s) URL without fragment (https only in production), or refuse."""
     if not url or site(url) is None or urlsplit(url).fragment:
@@ -345,7 +357,7 @@ def parse_configuration(url: str, raw: dict[str, Any]) -> PlatformConfiguration:
         check_url(_text(raw, key), _l("platform's %(key)s", key=key))
     issuer = _text(raw, "issuer").rstrip("/")
     endpoint = _text(raw, "registration_endpoint")
-    if not same_site(issuer, endpoint, url):
+    if not same_site(issuer, endpoint, url) and not vouched_for(issuer, endpoint, url):
         raise BadRegistrationRequest(
             _l("The platform's configuration names the issuer %(issuer)s but its registration "
                "endpoint is %(endpoint)s and the configuration came from %(url)s. They must be "

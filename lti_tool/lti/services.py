@@ -189,11 +189,15 @@ class ServiceClient:
                   content_type=SCORE_TYPE, body=json.dumps(score))
 
     def line_items(self, lineitems_url: str, *, resource_link_id: str | None = None,
+                   resource_id: str | None = None,
                    scopes: list[str] | None = None) -> list[dict[str, Any]]:
-        """The line items of a context (optionally of one resource link), every page."""
+        """The line items of a context (optionally of one resource link, or with one
+        resourceId), every page."""
         url = lineitems_url
         if resource_link_id:
             url = _add_query(url, "resource_link_id", resource_link_id)
+        if resource_id:
+            url = _add_query(url, "resource_id", resource_id)
         items: list[dict[str, Any]] = []
         while url:
             response = self.call("GET", url, scopes or [SCOPE_LINEITEM_READ],

@@ -518,7 +518,10 @@ class ToolLaunch(FlaskMessageLaunch):
         if len(deployment_id) > 255:
             raise LaunchError(_l("The launch's deployment_id is longer than 255 characters."))
         deployment = tool_config.find_deployment(self.platform, deployment_id)
-        if deployment is None and current_app.config["UNKNOWN_DEPLOYMENTS"] == "accept":
+        # A platform registered without a deployment (Canvas's Dynamic Registration names
+        # none: the app is installed afterwards) learns its first one from its first launch.
+        first = deployment is None and not self.platform.deployments
+        if deployment is None and (first or current_app.config["UNKNOWN_DEPLOYMENTS"] == "accept"):
             # The registered platform signed this launch (checked above), so the deployment
             # it names is real (Canvas: the app installed in one more account): record it.
             deployment = get_or_create(

@@ -115,8 +115,23 @@ def launch():
         return _without_state_cookie(missing)
     except LaunchError as exc:
         return _refuse(exc, "launch")
-    remember_frame_origin(lti_launch.platform, request.headers.get("Origin"))
-    return _open(lti_launch)
+    return _open_framed(lti_launch, request.headers.get("Origin"))
+
+
+def _open_framed(lti_launch: ToolLaunch, origin: str | None):
+    """_open, after noting the LMS page that sent the launch as one that may frame the tool.
+
+    For a launch read back from Platform Storage that is the Origin of the platform's own
+    post to /lti/launch, carried by the tool's page: the one that follows comes from the
+    tool itself. Trusting it is no wider than trusting the Origin header of a valid launch.
+    """
+    new_origin = remember_frame_origin(lti_launch.platform, origin)
+    response = _open(lti_launch)
+    if new_origin:
+        # A Canvas school's own host, met for the first time (and now committed): the landing
+        # page this launch redirects to must be allowed inside it at once, not a minute later.
+        security_headers.forget_origins()
+    return response
 
 
 def _without_state_cookie(missing: StateProofMissing):
@@ -132,6 +147,7 @@ def _without_state_cookie(missing: StateProofMissing):
         return _interstitial(
             "lti/platform_storage_launch.html", missing=missing,
             id_token=request.form.get("id_token", ""),
+            launch_origin=request.headers.get("Origin", ""),
         )
     log.warning("launch without state cookie or platform storage: new window offered")
     return _interstitial("lti/new_window.html", new_window_url=missing.new_window_url)
@@ -146,7 +162,7 @@ def launch_with_platform_storage():
         lti_launch = ToolLaunch(storage_proof=request.form.get("lti_storage_value", "")).validate()
     except LaunchError as exc:
         return _refuse(exc, "launch")
-    return _open(lti_launch)
+    return _open_framed(lti_launch, request.form.get("launch_origin"))
 
 
 def _open(lti_launch: ToolLaunch):

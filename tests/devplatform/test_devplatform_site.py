@@ -184,3 +184,18 @@ def test_cli_prints_the_registration():
     args = run_cli("registration", "--issuer", "http://localhost:5001", "--format", "args")
     assert args.stdout.split()[:4] == ["--issuer", "http://localhost:5001", "--client-id",
                                        "dmd-devplatform"]
+
+
+@pytest.mark.parametrize("profile", ["moodle", "canvas"])
+def test_the_console_launch_options_reach_the_id_token(web, devplatform, profile):
+    """Language, role and a person without name or e-mail, as the console's form sends them."""
+    answer = web.post("/settings", data={
+        "next": "/", "profile": profile, "launch_locale": "pl", "launch_role": "Instructor",
+        "launch_anonymous": ["0", "1"]})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/"
+    claims = devplatform.build_launch_claims(LEARNER, nonce="n")
+    lti = "https://purl.imsglobal.org/spec/lti/claim/"
+    assert claims[lti + "launch_presentation"]["locale"] == "pl"
+    assert "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor" in claims[lti + "roles"]
+    assert not {"name", "given_name", "family_name", "email"} & set(claims)
+    assert web.post("/settings", data={"launch_locale": "de"}).status_code == 400

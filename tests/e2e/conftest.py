@@ -82,6 +82,8 @@ class BrowserSetup:
     name: str
     cookies_blocked: bool
     platform_storage: bool
+    #: The LMS the platform plays: Canvas always offers storage, through its forwarding frame.
+    profile: str = "moodle"
 
     @property
     def needs_new_window(self) -> bool:
@@ -99,6 +101,10 @@ BROWSER_SETUPS = (
     BrowserSetup("blocked", cookies_blocked=True, platform_storage=False),
     # The same browser, Canvas-like platform offering Platform Storage.
     BrowserSetup("blocked-storage", cookies_blocked=True, platform_storage=True),
+    # The same browser in the Canvas profile: the state goes through Canvas's
+    # post_message_forwarding frame on its OIDC host, answered by the course page.
+    BrowserSetup("blocked-canvas", cookies_blocked=True, platform_storage=True,
+                 profile="canvas"),
 )
 
 
@@ -143,15 +149,22 @@ class OpenBrowser:
 
 
 @pytest.fixture(params=BROWSER_SETUPS, ids=lambda setup: setup.name)
-def browser_setup(request, playwright_session, browser, platform, tool_server, tmp_path):
-    """A fresh browser context in each setup; the platform switched to match."""
+def browser_setup(request, playwright_session, browser, app, platform, tool_server, tmp_path):
+    """A fresh browser context in each setup; the platform switched to match (its console's
+    profile switch, and the tool told of the Canvas registration)."""
+    from tests.conftest import register
+
     setup: BrowserSetup = request.param
     platform.settings["platform_storage"] = setup.platform_storage
+    if setup.profile != platform.profile:
+        platform.settings["profile"] = setup.profile
+        register(app, platform)
+    top_site = platform.canvas_hosts.school if platform.is_canvas else platform.base_url
     options = {"viewport": {"width": 1280, "height": 900}}
     if setup.cookies_blocked:
         profile = tmp_path / "chromium-profile"
         (profile / "Default").mkdir(parents=True)
-        preferences = cookie_blocking_preferences(tool_server.url, platform.issuer)
+        preferences = cookie_blocking_preferences(tool_server.url, top_site)
         (profile / "Default" / "Preferences").write_text(json.dumps(preferences))
         # Preferences belong to a profile on disk, hence a persistent context.
         context = playwright_session.chromium.launch_persistent_context(

@@ -105,6 +105,25 @@ def test_every_page_fits_a_360_pixel_phone(sized_page, driver, app, tool_server,
     assert not {name: found for name, found in problems.items() if found}
 
 
+@pytest.mark.parametrize("profile", ["moodle", "canvas"])
+@pytest.mark.parametrize("sized_page", [(360, 740)], indirect=True)
+def test_the_platform_course_page_fits_a_360_pixel_phone(sized_page, platform, screenshots_dir):
+    learner = next(u for u in platform.users() if u["role"] == "Learner")
+    sized_page.goto(platform.base_url + "/")
+    assert phone_problems(sized_page) == []
+    course = sized_page.locator("section.card").filter(has_text="(course id 2)")
+    course.get_by_role("row").filter(
+        has=sized_page.get_by_role("cell", name=learner["name"], exact=True)
+    ).get_by_role("link", name="Launch as").click()
+    frame = sized_page.locator("#tool_content" if platform.is_canvas else "#contentframe")
+    expect(frame.content_frame.get_by_role("button", name="Start")).to_be_visible()
+    assert phone_problems(sized_page) == []
+    # The course index sits above the tool, which has the screen's width to itself.
+    box = frame.bounding_box()
+    assert box["x"] < 20 and box["width"] > 300, box
+    screenshot(sized_page, f"phone-platform-{platform.profile}", screenshots_dir)
+
+
 VISIBLE_OUTSIDE_REPORT = """() => {
   const report = document.querySelector(".report");
   const shown = el =>

@@ -28,13 +28,13 @@ def _open_activity(open_browser, platform, tool_url: str, user: dict):
     """Launch as `user` from the console; return where the tool shows its page: the
     content frame, or the new window the tool asked for."""
     page = open_browser.page
-    page.goto(platform.issuer + "/")
+    page.goto(platform.base_url + "/")
     course = page.locator("section.card").filter(has_text=f"(course id {COURSE_ID})")
     row = course.get_by_role("row").filter(
         has=page.get_by_role("cell", name=user["name"], exact=True)
     )
     row.get_by_role("link", name="Launch as").click()
-    content = page.frame_locator("#contentframe")
+    content = page.frame_locator("#tool_content" if platform.is_canvas else "#contentframe")
     if not open_browser.setup.needs_new_window:
         return content
 

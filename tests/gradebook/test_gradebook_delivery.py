@@ -18,9 +18,11 @@ from lti_tool.gradebook.models import GradeMode
 from lti_tool.gradebook.sync import score_comment
 from lti_tool.identity.models import Person, ResourceLink, utcnow
 from lti_tool.lti import services
+from tests.conftest import PROFILES
 from tests.gradebook.conftest import item_of, launch, submit
 
 
+@pytest.mark.parametrize("profile", PROFILES)
 def test_a_submission_reaches_the_gradebook_with_full_marks(driver, learners, deliver, records):
     learner = learners[0]
     submit(driver, learner["id"])
@@ -308,3 +310,18 @@ def test_when_no_grade_item_can_be_had_mentors_are_told_why(
 def _person_id(app, sub: str) -> int:
     with app.app_context():
         return db.session.scalar(select(Person.id).where(Person.sub == sub))
+
+
+@pytest.mark.parametrize("profile", ["canvas"])
+def test_from_canvas_course_navigation_scores_land_in_a_column_of_their_own(
+    driver, learners, deliver, records, platform
+):
+    # The course navigation link is not an assignment: Canvas refuses a line item on it (404)
+    # and the tool makes a course column instead, once, found again by its resourceId.
+    for learner in learners[:2]:
+        submit(driver, learner["id"], resource_link_id=None, placement="course_navigation")
+    assert deliver().sent == 2
+    [column] = [item for item in platform.gradebook() if item["label"] == "Design Mindset"]
+    assert column["resourceLinkId"] == "" and column["tag"] == "design-mindset"
+    assert sorted(s["userId"] for s in column["scores"]) == sorted(u["id"] for u in learners[:2])
+    assert {r["status"].value for r in records()} == {"sent"}

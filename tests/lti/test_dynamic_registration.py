@@ -18,7 +18,7 @@ from lti_tool.extensions import db
 from lti_tool.identity.models import Deployment, Platform, utcnow
 from lti_tool.lti import registration
 from lti_tool.lti.invitations import RegistrationInvitation
-from tests.conftest import LiveServer
+from tests.conftest import PROFILES, LiveServer
 from tests.launch_driver import parse_form
 
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -59,8 +59,14 @@ def platforms(app) -> list[Platform]:
         return rows
 
 
-def test_dynamic_registration_end_to_end(app, tool_server, start_platform, driver_for):
-    platform = start_platform("dynreg", registered=False)
+@pytest.mark.parametrize("profile", PROFILES)
+def test_dynamic_registration_end_to_end(app, tool_server, start_platform, driver_for, profile,
+                                         monkeypatch):
+    platform = start_platform("dynreg-" + profile, registered=False, PROFILE=profile)
+    if profile == "canvas":
+        # Canvas signs as canvas.instructure.com; the school registers from its own host.
+        monkeypatch.setitem(app.config, "REGISTRATION_ISSUER_SITES",
+                            {platform.issuer: [platform.canvas_hosts.school]})
     invite_url = invite(app)
     assert invite_url.startswith(tool_server.url + "/lti/register?invite=")
 
@@ -74,7 +80,7 @@ def test_dynamic_registration_end_to_end(app, tool_server, start_platform, drive
     done = confirm(tool_server.url, page)
     assert done.status_code == 200, done.text
     assert "is registered" in done.text
-    assert platform.client_id != "dmd-dynreg" and platform.deployment_id == "2"
+    assert platform.client_id != f"dmd-dynreg-{profile}"
     assert platform.client_id in done.text
     # Closing goes through an external script: no inline script on the page.
     assert 'src="/static/js/registration.js"' in done.text and "<script>" not in done.text
@@ -85,12 +91,25 @@ def test_dynamic_registration_end_to_end(app, tool_server, start_platform, drive
     assert stored.auth_login_url == platform.auth_login_url
     assert stored.auth_token_url == platform.auth_token_url
     assert stored.key_set_url == platform.key_set_url
-    assert [d.deployment_id for d in stored.deployments] == ["2"]
+    # Moodle answers with the deployment (its tool type id); Canvas names none: the app is
+    # installed afterwards, and its first launch tells the tool which deployment it is.
+    expected = ["2"] if profile == "moodle" else []
+    assert [d.deployment_id for d in stored.deployments] == expected
 
     driver = driver_for(platform)
     attempt = driver.launch(driver.user("Learner")["id"])
     assert "/questionnaire/" in attempt.landing_url
     assert driver.open(attempt).status_code == 200
+    [stored] = platforms(app)
+    assert [d.deployment_id for d in stored.deployments] == [platform.deployment_id]
+
+
+def test_a_canvas_school_on_its_own_domain_needs_to_be_listed(app, tool_server, start_platform):
+    platform = start_platform("dynreg-unlisted", registered=False, PROFILE="canvas")
+    page = open_registration(platform.start_dynamic_registration(invite(app)))
+    assert page.status_code == 400
+    assert "must be on one site" in page.text
+    assert platforms(app) == []
 
 
 def test_what_the_tool_posts_meets_moodles_rules(app, tool_server):
@@ -368,6 +387,7 @@ def test_a_non_http_configuration_url_is_a_bad_request(app, client):
 def test_registration_pages_use_no_inline_script(app, tool_server, fake_platform):
     page = open_registration(fake_platform.start_url(invite(app)))
     assert re.findall(r"<script[^>]*>", page.text) == [
+        '<script src="/static/js/frame_resize.js" defer>',
         '<script src="/static/js/registration.js" defer>']
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Course, Membership, Person, ResourceLink, Role
+from tests.conftest import PROFILES
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
@@ -17,6 +18,7 @@ def set_roles(*roles):
     return lambda claims, header: claims.__setitem__(CLAIM + "roles", list(roles))
 
 
+@pytest.mark.parametrize("profile", PROFILES)
 def test_learner_lands_on_the_questionnaire_start(driver):
     user = driver.user("Learner")
     attempt = driver.launch(user["id"])
@@ -28,6 +30,7 @@ def test_learner_lands_on_the_questionnaire_start(driver):
     assert "Learner" in page.text
 
 
+@pytest.mark.parametrize("profile", PROFILES)
 def test_instructor_lands_on_the_cohort_and_sees_learners_who_launched(driver):
     # Without NRPS the cohort is who launched (with it, the whole roster: tests/lti/test_roster.py).
     driver.platform.settings["nrps_enabled"] = False

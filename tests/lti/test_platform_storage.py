@@ -172,13 +172,30 @@ def test_without_the_cookie_the_state_is_read_back_from_platform_storage(
     action, fields = parse_form(response.text)
     assert action == "/lti/launch/storage"
     assert fields == {"id_token": attempt.id_token, "state": attempt.state,
-                      "lti_storage_value": ""}
+                      "lti_storage_value": "", "launch_origin": ""}
     assert _nobody(app)
 
     accepted = _post_proof(tool_server, attempt, origin=tool_server.url)
     assert accepted.status_code == 303, accepted.text[:2000]
     assert "/questionnaire/" in accepted.headers["Location"]
     assert _count(app, Person) == 1 and _count(app, LaunchSession) == 1
+
+
+def test_the_page_that_sent_a_storage_launch_may_frame_the_landing_page(
+    driver, learner, tool_server
+):
+    # Canvas's course page lives on the school's host, which the tool learns from the launch:
+    # the landing page after a Platform Storage launch must be framable there at once.
+    school = "http://school.localhost:5999"
+    attempt = driver.authorize(driver.login(learner))
+    driver.post_launch(attempt, cookies={}, headers={"Origin": school})
+    _, fields = parse_form(attempt.launch_response.text)
+    assert fields["launch_origin"] == school
+
+    accepted = _post_proof(tool_server, attempt, origin=tool_server.url)
+    landing = requests.get(tool_server.url + accepted.headers["Location"])
+    assert landing.status_code == 200
+    assert school in landing.headers["Content-Security-Policy"].split("frame-ancestors")[1]
 
 
 @pytest.mark.parametrize("origin", ["https://evil.example", "null", None])

@@ -60,6 +60,7 @@ def test_registration_page_lists_every_url_and_step(client, tool_server):
     assert "--deployment &lt;Deployment ID&gt;" in text
     # Copy buttons and the command builder come from an external script; no inline script.
     assert re.findall(r"<script[^>]*>", text) == [
+        '<script src="/static/js/frame_resize.js" defer>',
         '<script src="/static/js/lti_config.js" defer>']
     assert 'data-copy="redirect-uri"' in text
 

@@ -153,7 +153,7 @@ def test_no_page_outside_the_observers_own_opens_with_an_observer_token(app, cli
     public = {"static", "lti.jwks", "well_known.well_known_jwks", "lti.login", "lti.launch",
               "lti.launch_with_platform_storage", "lti.login_cookie", "lti.registration_info",
               "lti.canvas_json", "lti.register", "health.healthz", "health.readyz",
-              "dataprotection.privacy", "sessions.feed"}
+              "dataprotection.privacy", "sessions.feed", "home.index", "home.favicon"}
     checked = 0
     for rule in app.url_map.iter_rules():
         if rule.endpoint in open_to_observers or rule.endpoint in public:

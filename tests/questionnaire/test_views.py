@@ -176,7 +176,8 @@ def test_a_page_is_an_accessible_form_without_inline_script(learner):
     assert escape(PAGES[0][0].text.get("en")) in html and "Strongly disagree" in html
     assert page.inline_handlers == []
     assert page.scripts == [
-        {"src": "/static/js/questionnaire.js", "defer": None}
+        {"src": "/static/js/frame_resize.js", "defer": None},
+        {"src": "/static/js/questionnaire.js", "defer": None},
     ]
     assert 'aria-live="polite"' in html
     assert 'name="go" value="next"' in html and 'value="back"' not in html
