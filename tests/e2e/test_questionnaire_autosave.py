@@ -58,6 +58,11 @@ def test_the_submit_errors_heading_shows_below_the_sticky_progress_bar(page, pla
     heading = content.locator(".missing-summary h2")
     expect(heading).to_be_visible()
     expect(content.locator(".missing-summary")).to_be_focused()
-    bar = content.locator(".progress-block").bounding_box()
-    box = heading.bounding_box()
-    assert box["y"] >= bar["y"] + bar["height"] - 1, (box, bar)
+    # The page scrolls smoothly to the focused message: wait for it to come to rest clear
+    # of the bar (a timeout here means it rests under the bar).
+    frame = page.locator("#contentframe").element_handle().content_frame()
+    frame.wait_for_function("""() => {
+        const heading = document.querySelector('.missing-summary h2').getBoundingClientRect();
+        const bar = document.querySelector('.progress-block').getBoundingClientRect();
+        return heading.top >= bar.bottom - 1;
+    }""", timeout=15_000)
