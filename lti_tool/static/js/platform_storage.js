@@ -17,8 +17,10 @@
   // endpoint origin: never "*", so no other page can read or answer them.
   var platformOrigin = data.platformOrigin;
   var storageKey = "lti_state_" + data.state;
-  var CAPABILITIES_TIMEOUT_MS = 1000;
-  var DATA_TIMEOUT_MS = 2000;
+  // A platform that supports the messages answers at once; the margins are for a slow
+  // phone or a loaded machine, where 1 s sent learners to the new-window page needlessly.
+  var CAPABILITIES_TIMEOUT_MS = 2500;
+  var DATA_TIMEOUT_MS = 4000;
 
   function messageId() {
     if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
