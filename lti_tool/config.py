@@ -54,6 +54,9 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": 0,
     "ATTEMPT_RETENTION_DAYS": 730,
     "FRAME_ANCESTORS_EXTRA": [],
+    #: Largest request body, in bytes: the launch's id_token and the mentors' longest text
+    #: fields are a few KB; anything near this is not a form of the tool's.
+    "MAX_CONTENT_LENGTH": 256 * 1024,
     #: Where `make run` serves the development platform; linked from "/" in development.
     "DEV_PLATFORM_URL": "",
 }
@@ -147,7 +150,7 @@ def check_config(config: dict[str, Any], source: str) -> None:
             f"{source}: TOOL_URL must use https in production: LMS iframes need Secure cookies"
         )
     for key in ("LAUNCH_SESSION_MINUTES", "LOGIN_STATE_SECONDS", "KEY_BITS",
-                "ROSTER_MAX_AGE_MINUTES", "ATTEMPT_RETENTION_DAYS"):
+                "ROSTER_MAX_AGE_MINUTES", "ATTEMPT_RETENTION_DAYS", "MAX_CONTENT_LENGTH"):
         if not isinstance(config.get(key), int) or config[key] <= 0:
             raise ConfigError(f"{source}: {key} must be a positive whole number")
     if not isinstance(config.get("TRUSTED_PROXIES"), int) or config["TRUSTED_PROXIES"] < 0:
