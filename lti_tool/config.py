@@ -43,6 +43,9 @@ DEFAULTS: dict[str, Any] = {
     "REGISTRATION_ALLOWED_ISSUERS": [],
     "REGISTRATION_INVITE_HOURS": 72,
     "REGISTRATION_ISSUER_SITES": {},
+    #: None: allowed in development and test (the development platform is on the loopback),
+    #: refused in production.
+    "REGISTRATION_ALLOW_PRIVATE_HOSTS": None,
     "KEY_ROTATION_OVERLAP_HOURS": 48,
     "UNKNOWN_DEPLOYMENTS": "refuse",
     "DEFAULT_TIMEZONE": "UTC",
@@ -203,6 +206,15 @@ def _check_registration(config: dict[str, Any], source: str) -> None:
         )
     config["REGISTRATION_ISSUER_SITES"] = {
         issuer.rstrip("/"): list(urls) for issuer, urls in sites.items()}
+    private = config.get("REGISTRATION_ALLOW_PRIVATE_HOSTS")
+    if private is None:
+        private = config["ENV"] != "production"
+    elif isinstance(private, str):  # from LTI_TOOL_REGISTRATION_ALLOW_PRIVATE_HOSTS
+        private = _parse_env_value(private, False)
+    if not isinstance(private, bool):
+        raise ConfigError(f"{source}: REGISTRATION_ALLOW_PRIVATE_HOSTS must be true or false "
+                          f"(got {private!r})")
+    config["REGISTRATION_ALLOW_PRIVATE_HOSTS"] = private
     for key, minimum in (("REGISTRATION_INVITE_HOURS", 1), ("KEY_ROTATION_OVERLAP_HOURS", 0)):
         value = config.get(key)
         if not _whole(value) or value < minimum:

@@ -270,6 +270,22 @@ def _check_allowed_site(configuration_url: str, invite: str | None) -> None:
         ))
 
 
+def _read_configuration(url: str, token: str | None, invite: str | None):
+    """The platform's configuration; with an invitation, read once and kept with it, so the
+    page opened again and the Register button use what was read the first time."""
+    if current_app.config["REGISTRATION_MODE"] != "invitation":
+        return registration.read_configuration(url, token)
+    known = invitations.claim_fetch(invite, url)
+    if known is not None:
+        return registration.parse_configuration(url, known)
+    # Committed before the fetch: a fetch that fails has used the invitation's one fetch too.
+    db.session.commit()
+    configuration = registration.read_configuration(url, token)
+    invitations.keep_configuration(invite or "", configuration.raw)
+    db.session.commit()
+    return configuration
+
+
 def _check_allowed_issuer(issuer: str) -> None:
     config = current_app.config
     if config["REGISTRATION_MODE"] == "allowlist" and not registration.issuer_allowed(
@@ -313,7 +329,7 @@ def register():
     try:
         registration.check_url(configuration_url, _l("openid_configuration address"))
         _check_allowed_site(configuration_url, invite)
-        configuration = registration.read_configuration(configuration_url, token)
+        configuration = _read_configuration(configuration_url, token, invite)
         frame_urls.append(configuration.issuer)
         _check_allowed_issuer(configuration.issuer)
         if request.method == "GET":
