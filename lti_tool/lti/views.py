@@ -22,7 +22,7 @@ from lti_tool.i18n import in_launch_language
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Role
 from lti_tool.lti import invitations, keys, registration, tool_profile
-from lti_tool.lti.provisioning import provision, remember_frame_origin
+from lti_tool.lti.provisioning import provision, remember_frame_origins
 from lti_tool.lti.session import TOKEN_PARAM, role_required, start_session
 from lti_tool.lti.validation import (
     CLAIM,
@@ -56,7 +56,7 @@ def _interstitial(template: str, **context):
     sent the request.
 
     Canvas serves course pages from the school's own host, which the tool learns only from a
-    valid launch (remember_frame_origin); until then the usual frame-ancestors would hide
+    valid launch (remember_frame_origins); until then the usual frame-ancestors would hide
     these pages inside it. They hold nothing a framing page could read and talk to the
     platform only by postMessage to its auth endpoint origin, so the sender may frame them.
     """
@@ -115,17 +115,13 @@ def launch():
         return _without_state_cookie(missing)
     except LaunchError as exc:
         return _refuse(exc, "launch")
-    return _open_framed(lti_launch, request.headers.get("Origin"))
+    return _open_framed(lti_launch)
 
 
-def _open_framed(lti_launch: ToolLaunch, origin: str | None):
-    """_open, after noting the LMS page that sent the launch as one that may frame the tool.
-
-    For a launch read back from Platform Storage that is the Origin of the platform's own
-    post to /lti/launch, carried by the tool's page: the one that follows comes from the
-    tool itself. Trusting it is no wider than trusting the Origin header of a valid launch.
-    """
-    new_origin = remember_frame_origin(lti_launch.platform, origin)
+def _open_framed(lti_launch: ToolLaunch):
+    """_open, after noting the LMS pages the signed launch names as ones that may frame the
+    tool (a Canvas school's own host; see remember_frame_origins)."""
+    new_origin = remember_frame_origins(lti_launch.platform, lti_launch.claims)
     response = _open(lti_launch)
     if new_origin:
         # A Canvas school's own host, met for the first time (and now committed): the landing
@@ -147,7 +143,6 @@ def _without_state_cookie(missing: StateProofMissing):
         return _interstitial(
             "lti/platform_storage_launch.html", missing=missing,
             id_token=request.form.get("id_token", ""),
-            launch_origin=request.headers.get("Origin", ""),
         )
     log.warning("launch without state cookie or platform storage: new window offered")
     return _interstitial("lti/new_window.html", new_window_url=missing.new_window_url)
@@ -162,7 +157,7 @@ def launch_with_platform_storage():
         lti_launch = ToolLaunch(storage_proof=request.form.get("lti_storage_value", "")).validate()
     except LaunchError as exc:
         return _refuse(exc, "launch")
-    return _open_framed(lti_launch, request.form.get("launch_origin"))
+    return _open_framed(lti_launch)
 
 
 def _open(lti_launch: ToolLaunch):
