@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "KEYS_DIR": str(PROJECT_ROOT / "keys"),
     "KEY_BITS": 2048,
     "LAUNCH_SESSION_MINUTES": 240,
+    #: How long a launch token is accepted in a URL (links); pages renew theirs.
+    "URL_TOKEN_MINUTES": 10,
     "LOGIN_STATE_SECONDS": 600,
     "ID_TOKEN_LEEWAY_SECONDS": 60,
     "ID_TOKEN_MAX_AGE_SECONDS": 600,
@@ -152,7 +154,7 @@ def check_config(config: dict[str, Any], source: str) -> None:
         raise ConfigError(
             f"{source}: TOOL_URL must use https in production: LMS iframes need Secure cookies"
         )
-    for key in ("LAUNCH_SESSION_MINUTES", "LOGIN_STATE_SECONDS", "KEY_BITS",
+    for key in ("LAUNCH_SESSION_MINUTES", "URL_TOKEN_MINUTES", "LOGIN_STATE_SECONDS", "KEY_BITS",
                 "ROSTER_MAX_AGE_MINUTES", "ATTEMPT_RETENTION_DAYS", "MAX_CONTENT_LENGTH"):
         if not isinstance(config.get(key), int) or config[key] <= 0:
             raise ConfigError(f"{source}: {key} must be a positive whole number")

@@ -5,6 +5,13 @@ partitioned, so pages after the launch never depend on them: the token travels i
 (`?lt=`), forms (a hidden `lt` field) and fetch calls (the `X-Launch-Token` header). A
 POST must carry it in the body or header, never only in the URL; since a third party
 cannot know it, it also protects forms against CSRF.
+
+A token is the session id signed with the time it was signed. In a URL, where it can end
+up in a log, a browser history or a screenshot, it is accepted for URL_TOKEN_MINUTES; in a
+form body or a header for as long as the session lasts (LAUNCH_SESSION_MINUTES). Every
+page is rendered with a token signed now, and the page renews it (static/js/launch_token.js
+posts the one it has, in the header, to /lti/session/renew) and rewrites its links, so a
+page left open keeps working while an address copied out of it soon stops.
 """
 
 from __future__ import annotations
@@ -68,6 +75,11 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="launch-session")
 
 
+def sign_token(session_id: str) -> str:
+    """A token for this launch session, signed now."""
+    return _serializer().dumps(session_id)
+
+
 def start_session(
     person: Person,
     deployment_id: int,
@@ -106,7 +118,7 @@ def start_session(
     )
     db.session.add(row)
     db.session.flush()
-    return _serializer().dumps(row.id)
+    return sign_token(row.id)
 
 
 def _kind(role: Role, claims: dict[str, Any]) -> MentorKind | None:
@@ -121,20 +133,35 @@ class SessionProblem(Exception):
     """The request's launch token is missing, forged or expired."""
 
 
-def _token_from_request() -> str | None:
+class LinkExpired(SessionProblem):
+    """A token in a URL older than URL_TOKEN_MINUTES: the address was copied, bookmarked or
+    left open without its page renewing it."""
+
+
+def _token_from_request() -> tuple[str | None, bool]:
+    """The request's token and whether it came in the URL (the header wins over both)."""
+    header = request.headers.get(TOKEN_HEADER)
+    if header:
+        return header, False
     if request.method in ("GET", "HEAD"):
-        return request.args.get(TOKEN_PARAM) or request.headers.get(TOKEN_HEADER)
-    return request.form.get(TOKEN_PARAM) or request.headers.get(TOKEN_HEADER)
+        return request.args.get(TOKEN_PARAM), True
+    return request.form.get(TOKEN_PARAM), False
 
 
-def load_context(token: str | None) -> LaunchContext:
-    """The LaunchContext behind a token, or SessionProblem."""
+def load_context(token: str | None, *, in_url: bool = False) -> LaunchContext:
+    """The LaunchContext behind a token, or SessionProblem (LinkExpired for a URL token
+    past URL_TOKEN_MINUTES). Its `token` is a fresh one, for the page's links and forms."""
     if not token:
         raise SessionProblem("no launch token")
-    max_age = current_app.config["LAUNCH_SESSION_MINUTES"] * 60
+    session_seconds = current_app.config["LAUNCH_SESSION_MINUTES"] * 60
+    url_seconds = min(current_app.config["URL_TOKEN_MINUTES"] * 60, session_seconds)
+    serializer = _serializer()
     try:
-        session_id = _serializer().loads(token, max_age=max_age)
+        session_id = serializer.loads(token, max_age=url_seconds if in_url else session_seconds)
     except SignatureExpired as exc:
+        if in_url and _signed_within(serializer, token, session_seconds):
+            raise LinkExpired("launch token in the URL older than its "
+                              f"{url_seconds // 60} minutes") from exc
         raise SessionProblem("launch token expired") from exc
     except BadSignature as exc:
         raise SessionProblem("launch token forged or damaged") from exc
@@ -143,7 +170,7 @@ def load_context(token: str | None) -> LaunchContext:
         raise SessionProblem("launch session ended")
     return LaunchContext(
         session_id=row.id,
-        token=token,
+        token=sign_token(row.id),
         person_id=row.person_id,
         platform_id=row.person.platform_id,
         deployment_id=row.deployment_id,
@@ -159,19 +186,30 @@ def load_context(token: str | None) -> LaunchContext:
     )
 
 
+def _signed_within(serializer: URLSafeTimedSerializer, token: str, seconds: int) -> bool:
+    try:
+        serializer.loads(token, max_age=seconds)
+    except BadSignature:
+        return False
+    return True
+
+
 def launch_required(view: Callable) -> Callable:
     """Let the view run only with a valid launch token; `g.launch` is its context."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token, in_url = _token_from_request()
         try:
-            g.launch = load_context(_token_from_request())
+            g.launch = load_context(token, in_url=in_url)
         except SessionProblem as exc:
             log.info("launch session refused on %s: %s", request.path, exc)
             wants_json = request.accept_mimetypes.best == "application/json" or request.is_json
             if wants_json:
                 return {"error": "session", "message": str(exc)}, 401
-            return render_template("lti/session_expired.html", reason=str(exc)), 401
+            template = ("lti/link_expired.html" if isinstance(exc, LinkExpired)
+                        else "lti/session_expired.html")
+            return render_template(template, reason=str(exc)), 401
         return view(*args, **kwargs)
 
     return wrapper

@@ -23,7 +23,14 @@ from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Role
 from lti_tool.lti import invitations, keys, registration, tool_profile
 from lti_tool.lti.provisioning import provision, remember_frame_origins
-from lti_tool.lti.session import TOKEN_PARAM, role_required, start_session
+from lti_tool.lti.session import (
+    TOKEN_HEADER,
+    TOKEN_PARAM,
+    SessionProblem,
+    load_context,
+    role_required,
+    start_session,
+)
 from lti_tool.lti.validation import (
     CLAIM,
     LaunchError,
@@ -180,6 +187,22 @@ def _open(lti_launch: ToolLaunch):
             ), 403
     endpoint = _landing(role, message_type, course is not None)
     return redirect(url_for(endpoint, **{TOKEN_PARAM: token}), code=303)
+
+
+@bp.post("/session/renew")
+def renew_session():
+    """A fresh token for the page that holds a valid one, for its links (see session.py).
+
+    Only from the header: a token read out of a URL (a log, a history) cannot be turned
+    into a fresh one, since a URL token is refused after minutes and the header is not.
+    """
+    try:
+        launch = load_context(request.headers.get(TOKEN_HEADER))
+    except SessionProblem as exc:
+        log.info("launch token renewal refused: %s", exc)
+        return _no_store(jsonify(error="session", message=str(exc))), 401
+    return _no_store(jsonify(
+        token=launch.token, url_seconds=current_app.config["URL_TOKEN_MINUTES"] * 60))
 
 
 @bp.get("/no-course")
