@@ -158,7 +158,8 @@ def _refuse_oversized_body() -> None:
     limit = request.max_content_length
     if limit is None:
         return
-    if request.content_length is None and request.environ.get("wsgi.input_terminated"):
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if chunked and request.environ.get("wsgi.input_terminated"):
         body = request.environ["wsgi.input"].read(limit + 1)
         if len(body) > limit:
             raise RequestEntityTooLarge()

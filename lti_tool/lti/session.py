@@ -6,12 +6,17 @@ partitioned, so pages after the launch never depend on them: the token travels i
 POST must carry it in the body or header, never only in the URL; since a third party
 cannot know it, it also protects forms against CSRF.
 
-A token is the session id signed with the time it was signed. In a URL, where it can end
-up in a log, a browser history or a screenshot, it is accepted for URL_TOKEN_MINUTES; in a
-form body or a header for as long as the session lasts (LAUNCH_SESSION_MINUTES). Every
-page is rendered with a token signed now, and the page renews it (static/js/launch_token.js
-posts the one it has, in the header, to /lti/session/renew) and rewrites its links, so a
-page left open keeps working while an address copied out of it soon stops.
+There are two kinds of token, both the session id signed with the time of signing:
+- a *link token* goes in URLs (links, the landing redirect, GET forms), where it can end up
+  in a log, a browser history or a copied address; it works for URL_TOKEN_MINUTES, wherever
+  it is then presented;
+- a *page token* goes only in page bodies (POST forms, the `launch-token` meta tag that
+  fetch calls read) and works for as long as the session (LAUNCH_SESSION_MINUTES). In a
+  URL it is refused.
+Every page is rendered with tokens signed now, and the page renews its link token
+(static/js/launch_token.js posts the page token, in the header, to /lti/session/renew)
+and rewrites its links, so a page left open keeps working while an address copied out of
+it soon stops, and cannot be renewed by whoever copied it.
 """
 
 from __future__ import annotations
@@ -57,6 +62,9 @@ class LaunchContext:
     claims: dict[str, Any]
     #: For a mentor: lead, assistant or site administrator (None for everyone else).
     mentor_kind: MentorKind | None = None
+    #: The token for URLs (links, GET forms); `token` is the page token for POST forms and
+    #: headers.
+    link_token: str = ""
 
     @property
     def is_mentor(self) -> bool:
@@ -71,13 +79,23 @@ class LaunchContext:
         return observed_users(self.claims)
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="launch-session")
+#: Salts of the two kinds of token: a signature of one kind is no signature of the other.
+PAGE_SALT = "launch-session"
+LINK_SALT = "launch-link"
 
 
-def sign_token(session_id: str) -> str:
-    """A token for this launch session, signed now."""
-    return _serializer().dumps(session_id)
+def _serializer(salt: str = PAGE_SALT) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def sign_link_token(session_id: str) -> str:
+    """A token for URLs of this launch session, signed now (short-lived)."""
+    return _serializer(LINK_SALT).dumps(session_id)
+
+
+def sign_page_token(session_id: str) -> str:
+    """A token for the bodies of this session's pages and their fetch calls, signed now."""
+    return _serializer(PAGE_SALT).dumps(session_id)
 
 
 def start_session(
@@ -89,7 +107,8 @@ def start_session(
     message_type: str,
     claims: dict[str, Any],
 ) -> str:
-    """Create a LaunchSession for a validated launch and return its token."""
+    """Create a LaunchSession for a validated launch and return its link token (for the
+    landing page's address)."""
     minutes = current_app.config["LAUNCH_SESSION_MINUTES"]
     presentation = claims.get("https://purl.imsglobal.org/spec/lti/claim/launch_presentation")
     kept = {
@@ -118,7 +137,7 @@ def start_session(
     )
     db.session.add(row)
     db.session.flush()
-    return sign_token(row.id)
+    return sign_link_token(row.id)
 
 
 def _kind(role: Role, claims: dict[str, Any]) -> MentorKind | None:
@@ -148,29 +167,43 @@ def _token_from_request() -> tuple[str | None, bool]:
     return request.form.get(TOKEN_PARAM), False
 
 
-def load_context(token: str | None, *, in_url: bool = False) -> LaunchContext:
-    """The LaunchContext behind a token, or SessionProblem (LinkExpired for a URL token
-    past URL_TOKEN_MINUTES). Its `token` is a fresh one, for the page's links and forms."""
+def load_context(token: str | None, *, in_url: bool = False,
+                 page_token_only: bool = False) -> LaunchContext:
+    """The LaunchContext behind a token, or SessionProblem.
+
+    In a URL only a link token younger than URL_TOKEN_MINUTES counts (LinkExpired for an
+    older one, or for a page token that found its way into an address). In a form or header
+    a page token counts for the session's life, and a link token as long as in a URL, unless
+    `page_token_only`. The context carries fresh tokens of both kinds for the page.
+    """
     if not token:
         raise SessionProblem("no launch token")
     session_seconds = current_app.config["LAUNCH_SESSION_MINUTES"] * 60
     url_seconds = min(current_app.config["URL_TOKEN_MINUTES"] * 60, session_seconds)
-    serializer = _serializer()
-    try:
-        session_id = serializer.loads(token, max_age=url_seconds if in_url else session_seconds)
-    except SignatureExpired as exc:
-        if in_url and _signed_within(serializer, token, session_seconds):
-            raise LinkExpired("launch token in the URL older than its "
-                              f"{url_seconds // 60} minutes") from exc
-        raise SessionProblem("launch token expired") from exc
-    except BadSignature as exc:
-        raise SessionProblem("launch token forged or damaged") from exc
+    link = _read(LINK_SALT, token, url_seconds)
+    page = _read(PAGE_SALT, token, session_seconds)
+    if page is EXPIRED:
+        raise SessionProblem("launch token expired")
+    if in_url and (link is EXPIRED or page is not FORGED):
+        raise LinkExpired(f"launch token in the URL (link token {link}, page token {page}); "
+                          f"links work for {url_seconds // 60} minutes")
+    if not in_url and page is not FORGED:
+        session_id = page
+    elif page_token_only:
+        raise SessionProblem("not a page token")
+    elif link is EXPIRED:
+        raise LinkExpired(f"link token older than {url_seconds // 60} minutes")
+    elif link is FORGED:
+        raise SessionProblem("launch token forged or damaged")
+    else:
+        session_id = link
     row = db.session.get(LaunchSession, session_id)
     if row is None or row.expires_dt <= utcnow():
         raise SessionProblem("launch session ended")
     return LaunchContext(
         session_id=row.id,
-        token=sign_token(row.id),
+        token=sign_page_token(row.id),
+        link_token=sign_link_token(row.id),
         person_id=row.person_id,
         platform_id=row.person.platform_id,
         deployment_id=row.deployment_id,
@@ -186,12 +219,22 @@ def load_context(token: str | None, *, in_url: bool = False) -> LaunchContext:
     )
 
 
-def _signed_within(serializer: URLSafeTimedSerializer, token: str, seconds: int) -> bool:
+class _Unread(str):
+    """Why a token does not sign a session id (compared by identity)."""
+
+
+EXPIRED = _Unread("expired")
+FORGED = _Unread("forged")
+
+
+def _read(salt: str, token: str, max_age: int) -> str:
+    """The session id a token of this kind signs, or EXPIRED or FORGED."""
     try:
-        serializer.loads(token, max_age=seconds)
+        return _serializer(salt).loads(token, max_age=max_age)
+    except SignatureExpired:
+        return EXPIRED
     except BadSignature:
-        return False
-    return True
+        return FORGED
 
 
 def launch_required(view: Callable) -> Callable:
@@ -238,5 +281,5 @@ def launch_url_for(endpoint: str, **values: Any) -> str:
     """url_for that carries the current launch token (for links inside the tool)."""
     launch = g.get("launch")
     if launch is not None:
-        values.setdefault(TOKEN_PARAM, launch.token)
+        values.setdefault(TOKEN_PARAM, launch.link_token or launch.token)
     return url_for(endpoint, **values)

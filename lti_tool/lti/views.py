@@ -191,18 +191,18 @@ def _open(lti_launch: ToolLaunch):
 
 @bp.post("/session/renew")
 def renew_session():
-    """A fresh token for the page that holds a valid one, for its links (see session.py).
+    """A fresh link token for the page that holds a page token (see session.py).
 
-    Only from the header: a token read out of a URL (a log, a history) cannot be turned
-    into a fresh one, since a URL token is refused after minutes and the header is not.
+    Only a page token, only from the header: a token read out of an address (a log, a
+    history, a copied link) cannot be turned into a fresh one.
     """
     try:
-        launch = load_context(request.headers.get(TOKEN_HEADER))
+        launch = load_context(request.headers.get(TOKEN_HEADER), page_token_only=True)
     except SessionProblem as exc:
         log.info("launch token renewal refused: %s", exc)
         return _no_store(jsonify(error="session", message=str(exc))), 401
     return _no_store(jsonify(
-        token=launch.token, url_seconds=current_app.config["URL_TOKEN_MINUTES"] * 60))
+        token=launch.link_token, url_seconds=current_app.config["URL_TOKEN_MINUTES"] * 60))
 
 
 @bp.get("/no-course")

@@ -38,7 +38,6 @@ def test_a_page_left_open_renews_its_links(browser_setup, platform, tool_server,
     expect(plan_link).not_to_have_attribute("href", first)
     renewed = plan_link.get_attribute("href")
     assert _token(renewed) != _token(first)
-    expect(where.locator('form input[name="lt"]').first).to_have_value(_token(renewed))
 
     # The old address is refused; following the renewed link works.
     old = requests.get(urljoin(tool_server.url, first))

@@ -81,22 +81,48 @@ def test_a_form_posted_long_after_the_page_was_shown_still_works(driver, tool_se
 
 def test_the_launch_session_still_ends_after_four_hours(driver, tool_server, clock):
     attempt = driver.launch(driver.user("Learner")["id"])
+    page_token = _page_token(driver.open(attempt).text)
     clock(4 * 60 + 1)
     bare = urljoin(tool_server.url, attempt.landing_url).split("?")[0]
-    ended = requests.get(bare, headers={HEADER: attempt.token})
+    ended = requests.get(bare, headers={HEADER: page_token})
     assert ended.status_code == 401 and "Please open the activity again" in ended.text
-    renewed = requests.post(tool_server.url + "/lti/session/renew",
-                            headers={HEADER: attempt.token})
+    renewed = requests.post(tool_server.url + "/lti/session/renew", headers={HEADER: page_token})
     assert renewed.status_code == 401
 
 
-@pytest.mark.parametrize("how", ["none", "forged", "in_url"])
+def test_a_token_taken_from_an_address_is_no_longer_than_ten_minutes_anywhere(
+    driver, tool_server, clock
+):
+    """Moving a logged or copied URL token into a header or a form body does not extend it."""
+    attempt = driver.launch(driver.user("Learner")["id"])
+    clock(11)
+    bare = urljoin(tool_server.url, attempt.landing_url).split("?")[0]
+    in_header = requests.get(bare, headers={HEADER: attempt.token})
+    assert in_header.status_code == 401 and "This link has expired" in in_header.text
+    in_form = requests.post(tool_server.url + "/questionnaire/begin",
+                            data={"lt": attempt.token}, allow_redirects=False)
+    assert in_form.status_code == 401
+
+
+def test_a_page_token_is_refused_in_an_address(driver, tool_server):
+    """The long-lived token of a page's body never works as a link, even fresh."""
+    attempt = driver.launch(driver.user("Learner")["id"])
+    page_token = _page_token(driver.open(attempt).text)
+    bare = urljoin(tool_server.url, attempt.landing_url).split("?")[0]
+    refused = requests.get(bare, params={"lt": page_token})
+    assert refused.status_code == 401 and "This link has expired" in refused.text
+
+
+@pytest.mark.parametrize("how", ["none", "forged", "link_token", "in_url"])
 def test_renewing_needs_the_token_in_a_header(driver, tool_server, how):
     attempt = driver.launch(driver.user("Learner")["id"])
     url = tool_server.url + "/lti/session/renew"
     response = {
         "none": lambda: requests.post(url),
         "forged": lambda: requests.post(url, headers={HEADER: attempt.token[:-2] + "xx"}),
+        # A link token, even a fresh one, cannot be renewed: whoever copied it would keep
+        # the session open for hours.
+        "link_token": lambda: requests.post(url, headers={HEADER: attempt.token}),
         # A URL token (from a log) cannot be turned into a fresh one.
         "in_url": lambda: requests.post(url, params={"lt": attempt.token}),
     }[how]()
@@ -111,8 +137,8 @@ def test_pages_carry_the_renewal_script_and_fresh_tokens(driver, tool_server, cl
     assert page.status_code == 200
     assert "js/launch_token.js" in page.text
     page_token = _page_token(page.text)
-    # Links on the page were signed now, not when the launch happened.
+    # Links on the page were signed now, not when the launch happened, and are link tokens.
     link = re.search(r'href="(/plan/[^"]*lt=[^"]+)"', page.text).group(1).replace("&amp;", "&")
-    assert _token_in(link) == page_token != attempt.token
+    assert _token_in(link) not in (page_token, attempt.token)
     clock(3 + 9)
     assert requests.get(urljoin(tool_server.url, link)).status_code == 200

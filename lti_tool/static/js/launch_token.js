@@ -1,7 +1,8 @@
-// Keeps this page's launch token fresh (see lti_tool/lti/session.py). A token in an address
-// works for a few minutes only; the page renews its token with the one it holds, sent in a
-// header, and rewrites its links, forms and its own address, so that the page keeps working
-// for the whole launch session while an address copied out of it soon stops.
+// Keeps this page's link token fresh (see lti_tool/lti/session.py). A token in an address
+// works for a few minutes only; the page asks for a new one with its page token (in the
+// <meta name="launch-token">, sent in a header, never in an address) and rewrites its links,
+// its GET forms and its own address, so that the page keeps working for the whole launch
+// session while an address copied out of it soon stops.
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="launch-token"]');
@@ -23,8 +24,8 @@
   }
 
   function useToken(token) {
-    meta.setAttribute("content", token);
-    document.querySelectorAll('input[name="lt"]').forEach(function (input) {
+    // POST forms carry the page token and keep it; a GET form puts its token in an address.
+    document.querySelectorAll('form[method="get" i] input[name="lt"]').forEach(function (input) {
       input.value = token;
     });
     document.querySelectorAll("a[href]").forEach(function (link) {
