@@ -34,6 +34,8 @@ def _app(tmp: Path):
         "LTI_TOOL_CONFIG": str(tmp / "none.toml"), "LTI_TOOL_SECRET_KEY": SECRET,
         "LTI_TOOL_TOOL_URL": "http://127.0.0.1:5000", "LTI_TOOL_ENV": "test",
         "LTI_TOOL_KEYS_DIR": str(tmp / "keys"), "LTI_TOOL_LOG_LEVEL": "WARNING",
+        # One token serves a whole run, longer than a page keeps a link token.
+        "LTI_TOOL_URL_TOKEN_MINUTES": "240",
     })
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'cohort.sqlite3'}"
     from flask_migrate import upgrade

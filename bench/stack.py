@@ -52,6 +52,8 @@ class Stack:
             "LTI_TOOL_TOOL_URL": self.tool_url, "LTI_TOOL_ENV": "test",
             "LTI_TOOL_KEYS_DIR": self.keys_dir, "LTI_TOOL_LOG_LEVEL": "WARNING",
             "DATABASE_URL": self.database_url,
+            # One token serves a whole run, longer than a page keeps a link token.
+            "LTI_TOOL_URL_TOKEN_MINUTES": "240",
         })
         if "postgresql" in self.database_url:
             self._psql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")

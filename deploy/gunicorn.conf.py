@@ -18,6 +18,8 @@ keepalive = 5
 max_requests = 2000
 max_requests_jitter = 200
 accesslog = "-"
+# Launch tokens, registration tokens and feed tokens are masked in the access log.
+logger_class = "lti_tool.gunicorn_logging.MaskingLogger"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # The app trusts X-Forwarded-* itself (TRUSTED_PROXIES); gunicorn passes them through.

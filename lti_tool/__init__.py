@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import Any
 
-from flask import Flask, render_template
-from werkzeug.exceptions import HTTPException
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from lti_tool import i18n
 from lti_tool.config import PACKAGE_DIR, PROJECT_ROOT, load_config
@@ -30,6 +31,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from lti_tool import log_masking
+
+    log_masking.install_werkzeug_filter()
 
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -89,6 +93,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.register_error_handler(HTTPException, _http_error)
+    # Refuse an oversized body before any view reads it; a chunked body that names no length
+    # is cut off by Werkzeug at MAX_CONTENT_LENGTH while the form is read.
+    app.before_request(_refuse_oversized_body)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
 
     from lti_tool.cli import register_cli
 
@@ -137,3 +145,35 @@ def _import_models() -> None:
 
 def _http_error(exc: HTTPException):
     return render_template("error.html", error=exc), exc.code or 500
+
+
+log = logging.getLogger(__name__)
+
+
+def _refuse_oversized_body() -> None:
+    """413 for a body over MAX_CONTENT_LENGTH, before any view reads it.
+
+    A chunked body names no length; Werkzeug would read it up to the limit and silently
+    drop the rest, so read one byte more than the limit here and give the view the body
+    with its length named (nothing has read the stream before this hook).
+    """
+    limit = request.max_content_length
+    if limit is None:
+        return
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if chunked and request.environ.get("wsgi.input_terminated"):
+        body = request.environ["wsgi.input"].read(limit + 1)
+        if len(body) > limit:
+            raise RequestEntityTooLarge()
+        request.environ["wsgi.input"] = io.BytesIO(body)
+        request.environ["CONTENT_LENGTH"] = str(len(body))
+    elif (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+
+
+def _too_large(exc: RequestEntityTooLarge):
+    log.warning("request body too large refused on %s %s (%s bytes, limit %s)",
+                request.method, request.path, request.content_length or "unknown",
+                request.max_content_length)
+    return render_template("error.html", error=exc,
+                           limit_kb=(request.max_content_length or 0) // 1024), 413

@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "KEYS_DIR": str(PROJECT_ROOT / "keys"),
     "KEY_BITS": 2048,
     "LAUNCH_SESSION_MINUTES": 240,
+    #: How long a launch token is accepted in a URL (links); pages renew theirs.
+    "URL_TOKEN_MINUTES": 10,
     "LOGIN_STATE_SECONDS": 600,
     "ID_TOKEN_LEEWAY_SECONDS": 60,
     "ID_TOKEN_MAX_AGE_SECONDS": 600,
@@ -43,6 +45,9 @@ DEFAULTS: dict[str, Any] = {
     "REGISTRATION_ALLOWED_ISSUERS": [],
     "REGISTRATION_INVITE_HOURS": 72,
     "REGISTRATION_ISSUER_SITES": {},
+    #: None: allowed in development and test (the development platform is on the loopback),
+    #: refused in production.
+    "REGISTRATION_ALLOW_PRIVATE_HOSTS": None,
     "KEY_ROTATION_OVERLAP_HOURS": 48,
     "UNKNOWN_DEPLOYMENTS": "refuse",
     "DEFAULT_TIMEZONE": "UTC",
@@ -54,6 +59,9 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": 0,
     "ATTEMPT_RETENTION_DAYS": 730,
     "FRAME_ANCESTORS_EXTRA": [],
+    #: Largest request body, in bytes: the launch's id_token and the mentors' longest text
+    #: fields are a few KB; anything near this is not a form of the tool's.
+    "MAX_CONTENT_LENGTH": 256 * 1024,
     #: Where `make run` serves the development platform; linked from "/" in development.
     "DEV_PLATFORM_URL": "",
 }
@@ -146,8 +154,8 @@ def check_config(config: dict[str, Any], source: str) -> None:
         raise ConfigError(
             f"{source}: TOOL_URL must use https in production: LMS iframes need Secure cookies"
         )
-    for key in ("LAUNCH_SESSION_MINUTES", "LOGIN_STATE_SECONDS", "KEY_BITS",
-                "ROSTER_MAX_AGE_MINUTES", "ATTEMPT_RETENTION_DAYS"):
+    for key in ("LAUNCH_SESSION_MINUTES", "URL_TOKEN_MINUTES", "LOGIN_STATE_SECONDS", "KEY_BITS",
+                "ROSTER_MAX_AGE_MINUTES", "ATTEMPT_RETENTION_DAYS", "MAX_CONTENT_LENGTH"):
         if not isinstance(config.get(key), int) or config[key] <= 0:
             raise ConfigError(f"{source}: {key} must be a positive whole number")
     if not isinstance(config.get("TRUSTED_PROXIES"), int) or config["TRUSTED_PROXIES"] < 0:
@@ -200,6 +208,15 @@ def _check_registration(config: dict[str, Any], source: str) -> None:
         )
     config["REGISTRATION_ISSUER_SITES"] = {
         issuer.rstrip("/"): list(urls) for issuer, urls in sites.items()}
+    private = config.get("REGISTRATION_ALLOW_PRIVATE_HOSTS")
+    if private is None:
+        private = config["ENV"] != "production"
+    elif isinstance(private, str):  # from LTI_TOOL_REGISTRATION_ALLOW_PRIVATE_HOSTS
+        private = _parse_env_value(private, False)
+    if not isinstance(private, bool):
+        raise ConfigError(f"{source}: REGISTRATION_ALLOW_PRIVATE_HOSTS must be true or false "
+                          f"(got {private!r})")
+    config["REGISTRATION_ALLOW_PRIVATE_HOSTS"] = private
     for key, minimum in (("REGISTRATION_INVITE_HOURS", 1), ("KEY_ROTATION_OVERLAP_HOURS", 0)):
         value = config.get(key)
         if not _whole(value) or value < minimum:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from lti_tool.extensions import db
-from lti_tool.identity.models import Platform
+from lti_tool.identity.models import FrameOrigin, Platform
 
 log = logging.getLogger(__name__)
 #: Seconds a worker reuses its list of platform origins before reading it again.
@@ -32,24 +32,31 @@ def origin_of(url: str | None) -> str | None:
     return None
 
 
+def registration_origins(platform: Platform) -> set[str]:
+    """The origins of what the operator (or Dynamic Registration) registered: the issuer and
+    the login, token and key endpoints."""
+    urls = (platform.issuer, platform.auth_login_url, platform.auth_token_url,
+            platform.key_set_url)
+    return {origin for origin in map(origin_of, urls) if origin}
+
+
 def platform_origins() -> list[str]:
-    """Origins that may frame the tool: every registered platform's site and login host,
-    plus the origins seen sending launches (Canvas pages live on the school's own host)."""
+    """Origins that may frame the tool: every registered platform's own sites, the hosts its
+    signed launches named as its pages (a Canvas school's host), and FRAME_ANCESTORS_EXTRA."""
     cache = current_app.extensions.setdefault("frame_origins", {"at": 0.0, "origins": []})
     if time.monotonic() - cache["at"] < ORIGINS_TTL:
         return cache["origins"]
     origins: set[str] = set(current_app.config.get("FRAME_ANCESTORS_EXTRA") or [])
     try:
         platforms = db.session.scalars(select(Platform)).all()
+        named = db.session.scalars(select(FrameOrigin.origin)).all()
     except SQLAlchemyError as exc:
         # No database: answer with what this worker knew, rather than fail the response.
         log.error("frame-ancestors: platforms unreadable (%s)", exc)
         return cache["origins"]
     for platform in platforms:
-        for url in (platform.issuer, platform.auth_login_url, *(platform.frame_origins or [])):
-            origin = origin_of(url)
-            if origin:
-                origins.add(origin)
+        origins |= registration_origins(platform)
+    origins.update(named)
     cache.update(at=time.monotonic(), origins=sorted(origins))
     return cache["origins"]
 

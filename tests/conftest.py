@@ -91,6 +91,8 @@ def app(tool_server, tmp_root):
             "SQLALCHEMY_DATABASE_URI": _database_url(tmp_root),
             "KEYS_DIR": str(tmp_root / "keys"),
             "LOG_LEVEL": "WARNING",
+            # The development platform and the fake ones listen on the loopback.
+            "REGISTRATION_ALLOW_PRIVATE_HOSTS": True,
         }
     )
     _fresh_schema(app)

@@ -7,6 +7,8 @@ import re
 import pytest
 import requests
 
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+
 
 def _get_rules(app):
     """Every GET URL of the tool; converters filled with a plausible id."""
@@ -84,17 +86,73 @@ def test_readyz_reports_an_unreachable_database(app):
     assert response.status_code == 503 and response.json["database"] == "unreachable"
 
 
-def test_the_page_that_sent_a_launch_may_frame_the_tool(app, driver, tool_server):
-    """Canvas pages live on the school's host, not the issuer's: learn it from launches."""
-    from lti_tool.headers import forget_origins
-
-    attempt = driver.authorize(driver.login(driver.user("Learner")["id"]))
-    driver.post_launch(attempt, headers={"Origin": "https://school.example.edu"})
-    assert attempt.launch_response.status_code == 303
-    with app.app_context():
-        forget_origins()
+def _ancestors(tool_server) -> list[str]:
     csp = requests.get(tool_server.url + "/healthz").headers["Content-Security-Policy"]
-    assert "https://school.example.edu" in csp.split("frame-ancestors", 1)[1]
+    return csp.split("frame-ancestors", 1)[1].split(";")[0].split()
+
+
+def test_an_origin_header_teaches_no_frame_origin(app, driver, tool_server):
+    """Replaying one's own valid launch with a forged Origin header must not let that site
+    frame the tool for everyone."""
+    attempt = driver.authorize(driver.login(driver.user("Learner")["id"]))
+    driver.post_launch(attempt, headers={"Origin": "https://attacker.example"})
+    assert attempt.launch_response.status_code == 303
+    assert "https://attacker.example" not in _ancestors(tool_server)
+
+
+def _naming(url_claim: str, url: str):
+    """A mutator: the platform's signed launch names `url` in `url_claim`."""
+    def mutate(claims, header):
+        if url_claim == "return_url":
+            claims[CLAIM + "launch_presentation"]["return_url"] = url
+        else:
+            claims[CLAIM + "tool_platform"]["url"] = url
+    return mutate
+
+
+@pytest.mark.parametrize("url_claim", ["return_url", "tool_platform_url"])
+def test_the_lms_host_a_signed_launch_names_may_frame_the_tool(app, driver, tool_server,
+                                                                url_claim):
+    """Canvas pages live on the school's host, not the issuer's: learn it from what the
+    platform signs (launch_presentation.return_url, tool_platform.url)."""
+    school = "https://school.example.edu"
+    attempt = driver.launch(driver.user("Learner")["id"],
+                            mutate=_naming(url_claim, school + "/courses/2/external_content"))
+    assert attempt.launch_response.status_code == 303
+    assert school in _ancestors(tool_server)
+    landing = driver.open(attempt)
+    assert school in landing.headers["Content-Security-Policy"].split("frame-ancestors")[1]
+
+
+def test_no_number_of_launches_crowds_out_a_school_host(app, driver, tool_server):
+    """The old list stopped at 20 origins, so junk could keep the real school out."""
+    learner = driver.user("Learner")["id"]
+    for n in range(20):
+        attempt = driver.authorize(driver.login(learner))
+        driver.post_launch(attempt, headers={"Origin": f"https://junk{n}.example"})
+        assert attempt.launch_response.status_code == 303
+    for n in range(2):
+        driver.launch(learner, mutate=_naming("return_url", f"https://school{n}.example.edu/c"))
+    ancestors = _ancestors(tool_server)
+    assert {f"https://school{n}.example.edu" for n in range(2)} <= set(ancestors)
+    assert not [origin for origin in ancestors if "junk" in origin]
+
+
+def test_the_registration_sites_may_frame_the_tool(app, tool_server, platform):
+    """The issuer and the endpoints the operator registered: login, token and keys."""
+    from sqlalchemy import select
+
+    from lti_tool.extensions import db
+    from lti_tool.identity.models import Platform
+
+    with app.app_context():
+        row = db.session.scalar(select(Platform))
+        row.auth_token_url = "https://sso.example.net/login/oauth2/token"
+        row.key_set_url = "https://keys.example.net/jwks"
+        db.session.commit()
+    app.extensions.pop("frame_origins", None)
+    assert {platform.issuer, "https://sso.example.net", "https://keys.example.net"} <= set(
+        _ancestors(tool_server))
 
 
 def test_a_refused_launch_teaches_no_origin(app, driver, tool_server):
@@ -107,5 +165,4 @@ def test_a_refused_launch_teaches_no_origin(app, driver, tool_server):
     assert "lti-storage-launch" in attempt.launch_response.text
     with app.app_context():
         forget_origins()
-    csp = requests.get(tool_server.url + "/healthz").headers["Content-Security-Policy"]
-    assert "evil.example" not in csp
+    assert not [origin for origin in _ancestors(tool_server) if "evil.example" in origin]

@@ -58,11 +58,12 @@ class Platform(db.Model):
     key_set_url: Mapped[str] = mapped_column(String(1024))
     #: The `aud` of our client assertions when the platform wants one other than the token URL.
     auth_audience: Mapped[str | None] = mapped_column(String(1024))
-    #: Origins that sent valid launches (the pages that frame the tool), for the CSP.
-    frame_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     deployments: Mapped[list[Deployment]] = relationship(
+        back_populates="platform", cascade="all, delete-orphan"
+    )
+    frame_origins: Mapped[list[FrameOrigin]] = relationship(
         back_populates="platform", cascade="all, delete-orphan"
     )
 
@@ -70,6 +71,23 @@ class Platform(db.Model):
     def label(self) -> str:
         """A name for people: the platform's name or its issuer."""
         return self.name or self.issuer
+
+
+class FrameOrigin(db.Model):
+    """An origin whose pages may frame the tool, named by the platform in a signed launch
+    (a Canvas school's own host, beside the issuer and endpoints it registered)."""
+
+    __tablename__ = "platform_frame_origin"
+    __table_args__ = (UniqueConstraint("platform_id", "origin"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(
+        ForeignKey("platform.id", ondelete="CASCADE"), index=True)
+    #: scheme://host[:port], from launch_presentation.return_url or tool_platform.url.
+    origin: Mapped[str] = mapped_column(String(255))
+    first_seen_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    platform: Mapped[Platform] = relationship(back_populates="frame_origins")
 
 
 class Deployment(db.Model):

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, select, update
+from sqlalchemy import JSON, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_tool.extensions import db
@@ -36,6 +37,12 @@ class RegistrationInvitation(db.Model):
     used_dt: Mapped[datetime | None]
     #: The issuer that registered with this invitation.
     used_by: Mapped[str | None] = mapped_column(String(255))
+    #: When the tool read a platform's configuration for this invitation: it does so once,
+    #: so a leaked invitation cannot make the tool fetch address after address.
+    fetched_dt: Mapped[datetime | None]
+    #: The openid_configuration address read then, and what it answered (None if it failed).
+    configuration_url: Mapped[str | None] = mapped_column(String(2048))
+    configuration: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class InvitationRefused(Exception):
@@ -112,6 +119,45 @@ def claim_invitation(code: str | None, issuer: str) -> None:
     if claimed.rowcount != 1:
         raise InvitationRefused(
             _l("This invitation was used a moment ago by another registration."))
+
+
+def claim_fetch(code: str | None, url: str) -> dict[str, Any] | None:
+    """The configuration this invitation already read from `url`, or None after marking the
+    invitation as fetching it now (the caller commits, then fetches once).
+
+    InvitationRefused when it read another address, or its one fetch failed. One UPDATE
+    with the condition in its WHERE clause: of two requests racing, one fetches.
+    """
+    row = check_invitation(code)
+    if row.fetched_dt is not None:
+        if row.configuration_url == url and row.configuration is not None:
+            return row.configuration
+        raise InvitationRefused(_l(
+            "This invitation already read a platform's configuration (%(url)s); each one "
+            "reads one configuration once. Ask the tool's administrator for a new invitation "
+            "(`flask platforms invite`) and start the registration again from your LMS.",
+            url=row.configuration_url,
+        ))
+    claimed = db.session.execute(
+        update(RegistrationInvitation)
+        .where(RegistrationInvitation.id == row.id, RegistrationInvitation.fetched_dt.is_(None))
+        .values(fetched_dt=utcnow(), configuration_url=url[:2048])
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise InvitationRefused(
+            _l("This invitation was used a moment ago by another registration."))
+    return None
+
+
+def keep_configuration(code: str, configuration: dict[str, Any]) -> None:
+    """Remember what the invitation's one fetch answered, for the page and the registration."""
+    db.session.execute(
+        update(RegistrationInvitation)
+        .where(RegistrationInvitation.code_hash == _hash(code))
+        .values(configuration=configuration)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def release_invitation(code: str) -> None:

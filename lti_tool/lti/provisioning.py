@@ -8,9 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lti_tool.extensions import db
+from lti_tool.headers import origin_of, registration_origins
 from lti_tool.identity.models import (
     Course,
     Deployment,
+    FrameOrigin,
     Membership,
     Person,
     Platform,
@@ -107,17 +109,32 @@ def provision(
     return person, course, link, role
 
 
-#: How many framing origins one platform may accumulate (a school has one or two).
-MAX_FRAME_ORIGINS = 20
+def framing_origins(claims: dict[str, Any]) -> set[str]:
+    """The LMS origins a signed launch names as its own pages: where launch_presentation's
+    return_url sends the person back, and tool_platform's url. Canvas serves course pages
+    (and so the frame around the tool) from the school's host, which these name; the
+    issuer and endpoints do not."""
+    presentation = claims.get(CLAIM + "launch_presentation")
+    tool_platform = claims.get(CLAIM + "tool_platform")
+    urls = [
+        presentation.get("return_url") if isinstance(presentation, dict) else None,
+        tool_platform.get("url") if isinstance(tool_platform, dict) else None,
+    ]
+    origins = {origin_of(url) for url in urls if isinstance(url, str)}
+    return {origin for origin in origins if origin and len(origin) <= 255}
 
 
-def remember_frame_origin(platform: Platform, origin: str | None) -> bool:
-    """Note the origin of a valid launch's form POST: the LMS page that frames the tool.
-    True when it is new (the caller drops its cached frame-ancestors)."""
-    if not origin or origin == "null" or not origin.startswith(("https://", "http://")):
-        return False
-    origins = list(platform.frame_origins or [])
-    if origin not in origins and len(origins) < MAX_FRAME_ORIGINS:
-        platform.frame_origins = [*origins, origin[:255]]
-        return True
-    return False
+def remember_frame_origins(platform: Platform, claims: dict[str, Any]) -> bool:
+    """Record the framing origins a validated launch's claims name; True when one is new
+    (the caller drops its cached frame-ancestors).
+
+    Only what the platform signed counts, never the request's Origin header or a form
+    field: a learner replaying their own launch could set those to any site. So there is
+    no cap for junk to fill: a platform names only its own hosts.
+    """
+    known = {row.origin for row in platform.frame_origins}
+    new = framing_origins(claims) - known - registration_origins(platform)
+    for origin in sorted(new):
+        # Two first launches from a new school host can race; the loser reads the winner's.
+        get_or_create(FrameOrigin, {"platform_id": platform.id, "origin": origin})
+    return bool(new)

@@ -10,7 +10,9 @@ Deployment. Every request has a timeout and follows no redirect.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +38,8 @@ CANVAS = "https://canvas.instructure.com/lti/"
 REQUIRED_ENDPOINTS = (
     "issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint",
 )
+#: Configuration entries the tool never fetches itself (a name, and the browser's endpoint).
+BROWSER_ONLY = ("issuer", "authorization_endpoint")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -81,6 +85,8 @@ class PlatformConfiguration:
     product: str = ""
     version: str = ""
     account_name: str = ""
+    #: The configuration as the platform sent it (what the registration is posted against).
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -157,8 +163,13 @@ def vouched_for(issuer: str, endpoint: str, url: str) -> bool:
     return same_site(endpoint, url) and any(same_site(url, listed) for listed in sites)
 
 
-def check_url(url: str | None, what: object) -> str:
-    """An absolute http(s) URL without fragment (https only in production), or refuse."""
+def check_url(url: str | None, what: object, *, fetched: bool = True) -> str:
+    """An absolute http(s) URL without fragment (https only in production), or refuse.
+
+    A URL the tool will fetch must also be on a public address (unless
+    REGISTRATION_ALLOW_PRIVATE_HOSTS); the issuer is a name and the authorization endpoint
+    only the browser visits.
+    """
     if not url or site(url) is None or urlsplit(url).fragment:
         raise BadRegistrationRequest(_l(
             "The %(what)s %(url)s is not an http(s) address. Start the registration again "
@@ -167,7 +178,49 @@ def check_url(url: str | None, what: object) -> str:
     if current_app.config["ENV"] == "production" and not url.startswith("https://"):
         raise BadRegistrationRequest(_l("The %(what)s %(url)s must use https.", what=what,
                                         url=url))
+    if fetched and not current_app.config["REGISTRATION_ALLOW_PRIVATE_HOSTS"]:
+        _check_public_host(url, what)
     return url
+
+
+def _internal(address: str) -> bool:
+    """True for an address no LMS on the internet has: loopback, private, link-local,
+    unspecified, multicast, reserved, shared (carrier NAT) and the like."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return (not ip.is_global or ip.is_private or ip.is_loopback or ip.is_link_local
+            or ip.is_unspecified or ip.is_multicast or ip.is_reserved)
+
+
+def _check_public_host(url: str, what: object) -> None:
+    """Refuse a URL whose host is, or resolves to, an internal address.
+
+    A registration URL comes from whoever holds the registration address (an invitation,
+    or anyone in "open" mode): without this the tool could be made to send requests into
+    its own network. Every address the name resolves to must be public. A name can resolve
+    differently a moment later (DNS rebinding); a firewall that keeps the tool from its
+    internal network is the complete defence, this the first one.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        answers = socket.getaddrinfo(host, parts.port or DEFAULT_PORTS[parts.scheme],
+                                     proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError) as exc:
+        raise BadRegistrationRequest(
+            _l("The %(what)s %(url)s names a host that could not be resolved.", what=what,
+               url=url),
+            detail=f"unresolvable host {host!r}: {exc}",
+        ) from exc
+    addresses = sorted({answer[4][0] for answer in answers})
+    internal = [address for address in addresses if _internal(address)]
+    if internal or not addresses:
+        raise BadRegistrationRequest(
+            _l("The %(what)s %(url)s is not a public address, so the tool does not contact "
+               "it. Register from the LMS's public address.", what=what, url=url),
+            detail=f"internal address refused: {url} -> {', '.join(internal or addresses)}",
+        )
 
 
 def issuer_allowed(issuer: str, allowed: list[str]) -> bool:
@@ -187,10 +240,10 @@ class ToolRegistration(DynamicRegistration):
     grant_types = ["implicit", "client_credentials"]
 
     def __init__(self, configuration_url: str, registration_token: str | None, *,
-                 expected_issuer: str | None = None) -> None:
+                 known: PlatformConfiguration | None = None) -> None:
         self._configuration_url = configuration_url
         self._registration_token = registration_token or None
-        self._expected_issuer = expected_issuer
+        self._known = known
         self.configuration: PlatformConfiguration | None = None
         self.timeout = current_app.config["HTTP_TIMEOUT_SECONDS"]
 
@@ -263,7 +316,11 @@ class ToolRegistration(DynamicRegistration):
 
     # -- the platform's configuration -------------------------------------------------
     def get_openid_configuration(self) -> dict[str, Any]:
-        """Fetch the configuration (with the token, as Canvas and Moodle want) and check it."""
+        """Fetch the configuration (with the token, as Canvas and Moodle want) and check it;
+        a configuration read already (the one the administrator saw) is not read again."""
+        if self._known is not None:
+            self.configuration = self._known
+            return self._known.raw
         url = self._configuration_url
         headers = {"Accept": "application/json"}
         if self._registration_token:
@@ -300,12 +357,6 @@ class ToolRegistration(DynamicRegistration):
                 detail=f"not JSON: {response.text[:200]!r}",
             )
         self.configuration = parse_configuration(url, raw)
-        if self._expected_issuer and self.configuration.issuer != self._expected_issuer:
-            raise BadRegistrationRequest(_l(
-                "The platform's configuration changed during the registration "
-                "(issuer %(before)s became %(after)s).", before=self._expected_issuer,
-                after=self.configuration.issuer,
-            ))
         return raw
 
     # -- after the platform said yes ------------------------------------------------
@@ -354,7 +405,8 @@ def parse_configuration(url: str, raw: dict[str, Any]) -> PlatformConfiguration:
             "it lacks %(missing)s.", url=url, missing=", ".join(missing),
         ))
     for key in REQUIRED_ENDPOINTS:
-        check_url(_text(raw, key), _l("platform's %(key)s", key=key))
+        check_url(_text(raw, key), _l("platform's %(key)s", key=key),
+                  fetched=key not in BROWSER_ONLY)
     issuer = _text(raw, "issuer").rstrip("/")
     endpoint = _text(raw, "registration_endpoint")
     if not same_site(issuer, endpoint, url) and not vouched_for(issuer, endpoint, url):
@@ -380,6 +432,7 @@ def parse_configuration(url: str, raw: dict[str, Any]) -> PlatformConfiguration:
         product=_text(lti, "product_family_code"),
         version=_text(lti, "version"),
         account_name=_text(lti, CANVAS + "account_name"),
+        raw=raw,
     )
 
 
@@ -398,7 +451,7 @@ def registration_request() -> dict[str, Any]:
 
 def register(configuration: PlatformConfiguration, token: str | None) -> RegistrationOutcome:
     """Post the tool's registration and store the result; the caller commits."""
-    flow = ToolRegistration(configuration.url, token, expected_issuer=configuration.issuer)
+    flow = ToolRegistration(configuration.url, token, known=configuration)
     try:
         return flow.register()
     except LtiServiceException as exc:

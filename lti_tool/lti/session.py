@@ -5,6 +5,18 @@ partitioned, so pages after the launch never depend on them: the token travels i
 (`?lt=`), forms (a hidden `lt` field) and fetch calls (the `X-Launch-Token` header). A
 POST must carry it in the body or header, never only in the URL; since a third party
 cannot know it, it also protects forms against CSRF.
+
+There are two kinds of token, both the session id signed with the time of signing:
+- a *link token* goes in URLs (links, the landing redirect, GET forms), where it can end up
+  in a log, a browser history or a copied address; it works for URL_TOKEN_MINUTES, wherever
+  it is then presented;
+- a *page token* goes only in page bodies (POST forms, the `launch-token` meta tag that
+  fetch calls read) and works for as long as the session (LAUNCH_SESSION_MINUTES). In a
+  URL it is refused.
+Every page is rendered with tokens signed now, and the page renews its link token
+(static/js/launch_token.js posts the page token, in the header, to /lti/session/renew)
+and rewrites its links, so a page left open keeps working while an address copied out of
+it soon stops, and cannot be renewed by whoever copied it.
 """
 
 from __future__ import annotations
@@ -50,6 +62,9 @@ class LaunchContext:
     claims: dict[str, Any]
     #: For a mentor: lead, assistant or site administrator (None for everyone else).
     mentor_kind: MentorKind | None = None
+    #: The token for URLs (links, GET forms); `token` is the page token for POST forms and
+    #: headers.
+    link_token: str = ""
 
     @property
     def is_mentor(self) -> bool:
@@ -64,8 +79,23 @@ class LaunchContext:
         return observed_users(self.claims)
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="launch-session")
+#: Salts of the two kinds of token: a signature of one kind is no signature of the other.
+PAGE_SALT = "launch-session"
+LINK_SALT = "launch-link"
+
+
+def _serializer(salt: str = PAGE_SALT) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def sign_link_token(session_id: str) -> str:
+    """A token for URLs of this launch session, signed now (short-lived)."""
+    return _serializer(LINK_SALT).dumps(session_id)
+
+
+def sign_page_token(session_id: str) -> str:
+    """A token for the bodies of this session's pages and their fetch calls, signed now."""
+    return _serializer(PAGE_SALT).dumps(session_id)
 
 
 def start_session(
@@ -77,7 +107,8 @@ def start_session(
     message_type: str,
     claims: dict[str, Any],
 ) -> str:
-    """Create a LaunchSession for a validated launch and return its token."""
+    """Create a LaunchSession for a validated launch and return its link token (for the
+    landing page's address)."""
     minutes = current_app.config["LAUNCH_SESSION_MINUTES"]
     presentation = claims.get("https://purl.imsglobal.org/spec/lti/claim/launch_presentation")
     kept = {
@@ -106,7 +137,7 @@ def start_session(
     )
     db.session.add(row)
     db.session.flush()
-    return _serializer().dumps(row.id)
+    return sign_link_token(row.id)
 
 
 def _kind(role: Role, claims: dict[str, Any]) -> MentorKind | None:
@@ -121,29 +152,58 @@ class SessionProblem(Exception):
     """The request's launch token is missing, forged or expired."""
 
 
-def _token_from_request() -> str | None:
+class LinkExpired(SessionProblem):
+    """A token in a URL older than URL_TOKEN_MINUTES: the address was copied, bookmarked or
+    left open without its page renewing it."""
+
+
+def _token_from_request() -> tuple[str | None, bool]:
+    """The request's token and whether it came in the URL (the header wins over both)."""
+    header = request.headers.get(TOKEN_HEADER)
+    if header:
+        return header, False
     if request.method in ("GET", "HEAD"):
-        return request.args.get(TOKEN_PARAM) or request.headers.get(TOKEN_HEADER)
-    return request.form.get(TOKEN_PARAM) or request.headers.get(TOKEN_HEADER)
+        return request.args.get(TOKEN_PARAM), True
+    return request.form.get(TOKEN_PARAM), False
 
 
-def load_context(token: str | None) -> LaunchContext:
-    """The LaunchContext behind a token, or SessionProblem."""
+def load_context(token: str | None, *, in_url: bool = False,
+                 page_token_only: bool = False) -> LaunchContext:
+    """The LaunchContext behind a token, or SessionProblem.
+
+    In a URL only a link token younger than URL_TOKEN_MINUTES counts (LinkExpired for an
+    older one, or for a page token that found its way into an address). In a form or header
+    a page token counts for the session's life, and a link token as long as in a URL, unless
+    `page_token_only`. The context carries fresh tokens of both kinds for the page.
+    """
     if not token:
         raise SessionProblem("no launch token")
-    max_age = current_app.config["LAUNCH_SESSION_MINUTES"] * 60
-    try:
-        session_id = _serializer().loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise SessionProblem("launch token expired") from exc
-    except BadSignature as exc:
-        raise SessionProblem("launch token forged or damaged") from exc
+    session_seconds = current_app.config["LAUNCH_SESSION_MINUTES"] * 60
+    url_seconds = min(current_app.config["URL_TOKEN_MINUTES"] * 60, session_seconds)
+    link = _read(LINK_SALT, token, url_seconds)
+    page = _read(PAGE_SALT, token, session_seconds)
+    if page is EXPIRED:
+        raise SessionProblem("launch token expired")
+    if in_url and (link is EXPIRED or page is not FORGED):
+        raise LinkExpired(f"launch token in the URL (link token {link}, page token {page}); "
+                          f"links work for {url_seconds // 60} minutes")
+    if not in_url and page is not FORGED:
+        session_id = page
+    elif page_token_only:
+        raise SessionProblem("not a page token")
+    elif link is EXPIRED:
+        raise LinkExpired(f"link token older than {url_seconds // 60} minutes")
+    elif link is FORGED:
+        raise SessionProblem("launch token forged or damaged")
+    else:
+        session_id = link
     row = db.session.get(LaunchSession, session_id)
     if row is None or row.expires_dt <= utcnow():
         raise SessionProblem("launch session ended")
     return LaunchContext(
         session_id=row.id,
-        token=token,
+        token=sign_page_token(row.id),
+        link_token=sign_link_token(row.id),
         person_id=row.person_id,
         platform_id=row.person.platform_id,
         deployment_id=row.deployment_id,
@@ -159,19 +219,40 @@ def load_context(token: str | None) -> LaunchContext:
     )
 
 
+class _Unread(str):
+    """Why a token does not sign a session id (compared by identity)."""
+
+
+EXPIRED = _Unread("expired")
+FORGED = _Unread("forged")
+
+
+def _read(salt: str, token: str, max_age: int) -> str:
+    """The session id a token of this kind signs, or EXPIRED or FORGED."""
+    try:
+        return _serializer(salt).loads(token, max_age=max_age)
+    except SignatureExpired:
+        return EXPIRED
+    except BadSignature:
+        return FORGED
+
+
 def launch_required(view: Callable) -> Callable:
     """Let the view run only with a valid launch token; `g.launch` is its context."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token, in_url = _token_from_request()
         try:
-            g.launch = load_context(_token_from_request())
+            g.launch = load_context(token, in_url=in_url)
         except SessionProblem as exc:
             log.info("launch session refused on %s: %s", request.path, exc)
             wants_json = request.accept_mimetypes.best == "application/json" or request.is_json
             if wants_json:
                 return {"error": "session", "message": str(exc)}, 401
-            return render_template("lti/session_expired.html", reason=str(exc)), 401
+            template = ("lti/link_expired.html" if isinstance(exc, LinkExpired)
+                        else "lti/session_expired.html")
+            return render_template(template, reason=str(exc)), 401
         return view(*args, **kwargs)
 
     return wrapper
@@ -200,5 +281,5 @@ def launch_url_for(endpoint: str, **values: Any) -> str:
     """url_for that carries the current launch token (for links inside the tool)."""
     launch = g.get("launch")
     if launch is not None:
-        values.setdefault(TOKEN_PARAM, launch.token)
+        values.setdefault(TOKEN_PARAM, launch.link_token or launch.token)
     return url_for(endpoint, **values)

@@ -22,8 +22,15 @@ from lti_tool.i18n import in_launch_language
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Role
 from lti_tool.lti import invitations, keys, registration, tool_profile
-from lti_tool.lti.provisioning import provision, remember_frame_origin
-from lti_tool.lti.session import TOKEN_PARAM, role_required, start_session
+from lti_tool.lti.provisioning import provision, remember_frame_origins
+from lti_tool.lti.session import (
+    TOKEN_HEADER,
+    TOKEN_PARAM,
+    SessionProblem,
+    load_context,
+    role_required,
+    start_session,
+)
 from lti_tool.lti.validation import (
     CLAIM,
     LaunchError,
@@ -56,7 +63,7 @@ def _interstitial(template: str, **context):
     sent the request.
 
     Canvas serves course pages from the school's own host, which the tool learns only from a
-    valid launch (remember_frame_origin); until then the usual frame-ancestors would hide
+    valid launch (remember_frame_origins); until then the usual frame-ancestors would hide
     these pages inside it. They hold nothing a framing page could read and talk to the
     platform only by postMessage to its auth endpoint origin, so the sender may frame them.
     """
@@ -115,17 +122,13 @@ def launch():
         return _without_state_cookie(missing)
     except LaunchError as exc:
         return _refuse(exc, "launch")
-    return _open_framed(lti_launch, request.headers.get("Origin"))
+    return _open_framed(lti_launch)
 
 
-def _open_framed(lti_launch: ToolLaunch, origin: str | None):
-    """_open, after noting the LMS page that sent the launch as one that may frame the tool.
-
-    For a launch read back from Platform Storage that is the Origin of the platform's own
-    post to /lti/launch, carried by the tool's page: the one that follows comes from the
-    tool itself. Trusting it is no wider than trusting the Origin header of a valid launch.
-    """
-    new_origin = remember_frame_origin(lti_launch.platform, origin)
+def _open_framed(lti_launch: ToolLaunch):
+    """_open, after noting the LMS pages the signed launch names as ones that may frame the
+    tool (a Canvas school's own host; see remember_frame_origins)."""
+    new_origin = remember_frame_origins(lti_launch.platform, lti_launch.claims)
     response = _open(lti_launch)
     if new_origin:
         # A Canvas school's own host, met for the first time (and now committed): the landing
@@ -147,7 +150,6 @@ def _without_state_cookie(missing: StateProofMissing):
         return _interstitial(
             "lti/platform_storage_launch.html", missing=missing,
             id_token=request.form.get("id_token", ""),
-            launch_origin=request.headers.get("Origin", ""),
         )
     log.warning("launch without state cookie or platform storage: new window offered")
     return _interstitial("lti/new_window.html", new_window_url=missing.new_window_url)
@@ -162,7 +164,7 @@ def launch_with_platform_storage():
         lti_launch = ToolLaunch(storage_proof=request.form.get("lti_storage_value", "")).validate()
     except LaunchError as exc:
         return _refuse(exc, "launch")
-    return _open_framed(lti_launch, request.form.get("launch_origin"))
+    return _open_framed(lti_launch)
 
 
 def _open(lti_launch: ToolLaunch):
@@ -185,6 +187,22 @@ def _open(lti_launch: ToolLaunch):
             ), 403
     endpoint = _landing(role, message_type, course is not None)
     return redirect(url_for(endpoint, **{TOKEN_PARAM: token}), code=303)
+
+
+@bp.post("/session/renew")
+def renew_session():
+    """A fresh link token for the page that holds a page token (see session.py).
+
+    Only a page token, only from the header: a token read out of an address (a log, a
+    history, a copied link) cannot be turned into a fresh one.
+    """
+    try:
+        launch = load_context(request.headers.get(TOKEN_HEADER), page_token_only=True)
+    except SessionProblem as exc:
+        log.info("launch token renewal refused: %s", exc)
+        return _no_store(jsonify(error="session", message=str(exc))), 401
+    return _no_store(jsonify(
+        token=launch.link_token, url_seconds=current_app.config["URL_TOKEN_MINUTES"] * 60))
 
 
 @bp.get("/no-course")
@@ -270,6 +288,22 @@ def _check_allowed_site(configuration_url: str, invite: str | None) -> None:
         ))
 
 
+def _read_configuration(url: str, token: str | None, invite: str | None):
+    """The platform's configuration; with an invitation, read once and kept with it, so the
+    page opened again and the Register button use what was read the first time."""
+    if current_app.config["REGISTRATION_MODE"] != "invitation":
+        return registration.read_configuration(url, token)
+    known = invitations.claim_fetch(invite, url)
+    if known is not None:
+        return registration.parse_configuration(url, known)
+    # Committed before the fetch: a fetch that fails has used the invitation's one fetch too.
+    db.session.commit()
+    configuration = registration.read_configuration(url, token)
+    invitations.keep_configuration(invite or "", configuration.raw)
+    db.session.commit()
+    return configuration
+
+
 def _check_allowed_issuer(issuer: str) -> None:
     config = current_app.config
     if config["REGISTRATION_MODE"] == "allowlist" and not registration.issuer_allowed(
@@ -313,7 +347,7 @@ def register():
     try:
         registration.check_url(configuration_url, _l("openid_configuration address"))
         _check_allowed_site(configuration_url, invite)
-        configuration = registration.read_configuration(configuration_url, token)
+        configuration = _read_configuration(configuration_url, token, invite)
         frame_urls.append(configuration.issuer)
         _check_allowed_issuer(configuration.issuer)
         if request.method == "GET":

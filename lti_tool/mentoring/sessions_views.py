@@ -71,12 +71,14 @@ def _index(clock: Clock, status: int = 200, **extra):
     )
 
 
-@bp.get("/mentor/sessions/new")
+@bp.route("/mentor/sessions/new", methods=["GET", "POST"])
 @role_required(Role.MENTOR)
 def new():
-    """The booking form; the agenda starts from the learner's areas to develop."""
+    """The booking form; the agenda starts from the learner's areas to develop. Its "fill it
+    in" button posts the chosen learner back here (a POST, so that the page token in the
+    form stays out of the address)."""
     clock = viewer_clock()
-    learner_id = request.args.get("learner_id", type=int)
+    learner_id = request.values.get("learner_id", type=int)
     form = {"minutes": str(current_app.config["MENTORING_SESSION_MINUTES"]),
             "mode": MeetingMode.IN_PERSON.value, "learner_id": learner_id or ""}
     if learner_id is not None:

@@ -176,10 +176,14 @@ class FakePlatform:
         self.delay = 0.0
         self.registration_status = 200
         self.posts: list[dict] = []
+        #: How many times the tool asked for the configuration.
+        self.config_fetches = 0
         app = Flask("fake_platform")
 
         @app.get("/config")
+        @app.get("/config2")
         def config():
+            self.config_fetches += 1
             time.sleep(self.delay)
             if self.config_body is not None:
                 return self.config_body, self.config_status
@@ -422,3 +426,122 @@ def test_same_site_is_scheme_and_registrable_domain(first, second, same):
     from lti_tool.lti.registration import same_site
 
     assert same_site(first, second) is same
+
+
+def test_one_invitation_fetches_the_configuration_once(app, tool_server, fake_platform):
+    """Opening the page again shows what was read the first time; registering posts without
+    reading the configuration again."""
+    start = fake_platform.start_url(invite(app))
+    first = open_registration(start)
+    assert first.status_code == 200, first.text
+    again = open_registration(start)
+    assert again.status_code == 200 and "Fake at" in again.text
+    assert fake_platform.config_fetches == 1
+    assert confirm(tool_server.url, again).status_code == 200
+    assert fake_platform.config_fetches == 1 and len(fake_platform.posts) == 1
+    assert len(platforms(app)) == 1
+
+
+def test_an_invitation_that_read_one_configuration_reads_no_other(app, fake_platform,
+                                                                   registration_log):
+    invite_url = invite(app)
+    assert open_registration(fake_platform.start_url(invite_url)).status_code == 200
+    probe = open_registration(
+        f"{invite_url}&openid_configuration={fake_platform.url}/config2&registration_token=t")
+    assert probe.status_code == 403
+    assert "already read" in probe.text and "flask platforms invite" in probe.text
+    assert fake_platform.config_fetches == 1
+    assert "dynamic registration refused (403)" in registration_log.text
+
+
+def test_a_failed_fetch_uses_up_the_invitations_one_fetch(app, fake_platform):
+    fake_platform.config_status = 500
+    start = fake_platform.start_url(invite(app))
+    assert open_registration(start).status_code == 502
+    fake_platform.config_status = 200
+    page = open_registration(start)
+    assert page.status_code == 403 and "already read" in page.text
+    assert fake_platform.config_fetches == 1
+
+
+@pytest.fixture
+def public_internet(app, monkeypatch):
+    """Production's rule (no private hosts), and names that resolve as the test says."""
+    import socket
+
+    monkeypatch.setitem(app.config, "REGISTRATION_ALLOW_PRIVATE_HOSTS", False)
+    answers = {"lms.example.edu": "93.184.216.34", "intranet.example.edu": "10.0.0.5",
+               "rebind.example.edu": "169.254.169.254", "v6.example.edu": "fd00::1"}
+    real = socket.getaddrinfo
+
+    def resolve(host, port, *args, **kwargs):
+        if host in answers:
+            family = socket.AF_INET6 if ":" in answers[host] else socket.AF_INET
+            return [(family, socket.SOCK_STREAM, 6, "", (answers[host], port or 0))]
+        if host == "nowhere.example.edu":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    return answers
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8080/config", "http://localhost/config", "http://school.localhost:5001/c",
+    "http://10.1.2.3/config", "http://172.16.0.1/config", "http://192.168.1.1/config",
+    "http://169.254.169.254/latest/meta-data/", "http://[::1]/config", "http://[fe80::1]/c",
+    "http://[::ffff:127.0.0.1]/config", "http://0.0.0.0/config", "http://224.0.0.1/config",
+    "http://240.0.0.1/config", "http://100.64.0.1/config",
+    "https://intranet.example.edu/config", "https://rebind.example.edu/config",
+    "https://v6.example.edu/config",
+])
+def test_an_internal_address_is_refused(app, public_internet, url):
+    with app.test_request_context():
+        with pytest.raises(registration.BadRegistrationRequest) as refused:
+            registration.check_url(url, "openid_configuration address")
+    assert "not a public address" in str(refused.value.message)
+
+
+def test_a_name_that_does_not_resolve_is_refused(app, public_internet):
+    with app.test_request_context():
+        with pytest.raises(registration.BadRegistrationRequest) as refused:
+            registration.check_url("https://nowhere.example.edu/c", "openid_configuration address")
+    assert "could not be resolved" in str(refused.value.message)
+
+
+def test_a_public_address_is_accepted(app, public_internet):
+    with app.test_request_context():
+        url = "https://lms.example.edu/config"
+        assert registration.check_url(url, "openid_configuration address") == url
+
+
+def test_production_refuses_to_fetch_an_internal_configuration(app, tool_server, fake_platform,
+                                                               public_internet):
+    page = open_registration(fake_platform.start_url(invite(app)))
+    assert page.status_code == 400 and "not a public address" in page.text
+    assert fake_platform.config_fetches == 0
+
+
+def test_a_configuration_naming_internal_endpoints_is_refused(app, fake_platform,
+                                                              public_internet):
+    """The tool later fetches the platform's keys and tokens: they must be public too."""
+    fake_platform.configuration["jwks_uri"] = "http://169.254.169.254/latest/meta-data/"
+    with app.test_request_context():
+        with pytest.raises(registration.BadRegistrationRequest) as refused:
+            registration.parse_configuration("https://lms.example.edu/config", {
+                **fake_platform.configuration, "issuer": "https://lms.example.edu",
+                "registration_endpoint": "https://lms.example.edu/register",
+                "token_endpoint": "https://lms.example.edu/token",
+                "authorization_endpoint": "https://lms.example.edu/auth"})
+    assert "jwks_uri" in str(refused.value.message)
+
+
+def test_private_hosts_are_allowed_only_outside_production(app):
+    from lti_tool.config import load_config
+
+    base = {"SECRET_KEY": "k" * 40, "TOOL_URL": "https://dmd.example.edu"}
+    assert load_config({**base, "ENV": "production"})["REGISTRATION_ALLOW_PRIVATE_HOSTS"] is False
+    assert load_config({**base, "ENV": "development"})["REGISTRATION_ALLOW_PRIVATE_HOSTS"] is True
+    assert load_config({**base, "ENV": "production", "REGISTRATION_ALLOW_PRIVATE_HOSTS": True})[
+        "REGISTRATION_ALLOW_PRIVATE_HOSTS"] is True
+    assert app.config["REGISTRATION_ALLOW_PRIVATE_HOSTS"] is True

@@ -172,7 +172,7 @@ def test_without_the_cookie_the_state_is_read_back_from_platform_storage(
     action, fields = parse_form(response.text)
     assert action == "/lti/launch/storage"
     assert fields == {"id_token": attempt.id_token, "state": attempt.state,
-                      "lti_storage_value": "", "launch_origin": ""}
+                      "lti_storage_value": ""}
     assert _nobody(app)
 
     accepted = _post_proof(tool_server, attempt, origin=tool_server.url)
@@ -181,21 +181,32 @@ def test_without_the_cookie_the_state_is_read_back_from_platform_storage(
     assert _count(app, Person) == 1 and _count(app, LaunchSession) == 1
 
 
-def test_the_page_that_sent_a_storage_launch_may_frame_the_landing_page(
+def test_a_storage_launch_learns_the_school_host_from_the_signed_launch_only(
     driver, learner, tool_server
 ):
-    # Canvas's course page lives on the school's host, which the tool learns from the launch:
-    # the landing page after a Platform Storage launch must be framable there at once.
+    """Canvas's course page lives on the school's host: the landing page after a Platform
+    Storage launch must be framable there at once, learnt from the return_url the platform
+    signed, never from the Origin header of the post or a field of the form."""
     school = "http://school.localhost:5999"
     attempt = driver.authorize(driver.login(learner))
-    driver.post_launch(attempt, cookies={}, headers={"Origin": school})
+    id_token = driver.forge(attempt.id_token, lambda claims, header: claims[
+        "https://purl.imsglobal.org/spec/lti/claim/launch_presentation"].update(
+        return_url=school + "/courses/2/external_content/success/external_tool_redirect"))
+    driver.post_launch(attempt, id_token=id_token, cookies={},
+                       headers={"Origin": "https://attacker.example"})
     _, fields = parse_form(attempt.launch_response.text)
-    assert fields["launch_origin"] == school
+    assert "attacker" not in str(fields)
 
-    accepted = _post_proof(tool_server, attempt, origin=tool_server.url)
+    accepted = requests.post(
+        tool_server.url + "/lti/launch/storage",
+        data={**fields, "lti_storage_value": attempt.state,
+              "launch_origin": "https://attacker.example"},
+        headers={"Origin": tool_server.url}, allow_redirects=False)
+    assert accepted.status_code == 303, accepted.text[:2000]
     landing = requests.get(tool_server.url + accepted.headers["Location"])
     assert landing.status_code == 200
-    assert school in landing.headers["Content-Security-Policy"].split("frame-ancestors")[1]
+    ancestors = landing.headers["Content-Security-Policy"].split("frame-ancestors")[1]
+    assert school in ancestors and "attacker" not in ancestors
 
 
 @pytest.mark.parametrize("origin", ["https://evil.example", "null", None])

@@ -94,6 +94,22 @@ def test_the_booking_form_starts_the_agenda_from_the_areas_to_develop(client, co
     assert names and all(f"Area to develop: {name}" in page for name in names)
 
 
+def test_fill_it_in_posts_the_learner_back_without_a_token_in_the_address(client, course,
+                                                                          take):
+    """The button re-renders the form for the chosen learner; it posts, so the page's
+    long-lived token stays in the body and out of the address (and the logs)."""
+    take(course.activity, course.learner, answers=leaning_answers(low="optimism"))
+    html = get(client, "/mentor/sessions/new", course.mentor_token).get_data(as_text=True)
+    button = re.search(r'<button[^>]*name="refill"[^>]*>', html).group(0)
+    assert "formmethod" not in button
+    page_token = re.search(r'name="lt" value="([^"]+)"', html).group(1)
+    filled = client.post(re.search(r'formaction="([^"]+)"', button).group(1),
+                         data={"lt": page_token, "learner_id": course.learner.id,
+                               "refill": "1"})
+    assert filled.status_code == 200
+    assert f"Area to develop: {default_name('optimism')}" in text_of(filled)
+
+
 def default_name(dimension_id: str) -> str:
     from lti_tool.questionnaire.versions import current_instrument
 

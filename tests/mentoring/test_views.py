@@ -69,12 +69,15 @@ def test_the_cohort_page_forms_and_links_carry_the_launch_token(client, course):
 
     assert page.status_code == 200
     form = re.search(r'<form class="cohort-filter" method="get".*?</form>', html, re.S).group(0)
-    assert f'name="lt" value="{course.token}"' in form
+    # The page's token, signed as the page was made: the same in the form and every link,
+    # and it opens this mentor's session.
+    page_token = re.search(r'name="lt" value="([^"]+)"', form).group(1)
     for field in ('name="q"', 'name="status"', 'name="dimension"', 'name="min"', 'name="max"',
                   'name="sort"', 'name="dir"'):
         assert field in form
     links = re.findall(r'href="(/mentor/[^"]*)"', html)
-    assert links and all(f"lt={course.token}" in unescape(link) for link in links)
+    assert links and all(f"lt={page_token}" in unescape(link) for link in links)
+    assert get(client, "/mentor/", page_token).status_code == 200
     assert "Lena Learner" in html
     # Columns a later issue fills: shown as a dash, with a footnote saying so.
     assert "Next session" in html and 'id="later-columns"' in html
@@ -200,7 +203,7 @@ def test_the_mentor_can_allow_a_retake_from_the_learner_page(client, course, tak
     html = get(client, f"/mentor/learners/{course.learner.id}", course.token).get_data(
         as_text=True)
     form = re.search(r'<form class="retake" method="post" action="([^"]+)">.*?</form>', html, re.S)
-    assert form and f'value="{course.token}"' in form.group(0)
+    assert form and 'name="lt" value="' in form.group(0)
 
     response = client.post(form.group(1), data={"lt": course.token,
                                                 "person_id": course.learner.id})

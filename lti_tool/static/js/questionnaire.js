@@ -44,7 +44,9 @@
   function Autosave(form) {
     var url = form.dataset.autosaveUrl;
     var page = Number(form.dataset.page);
-    var token = form.querySelector("input[name=lt]").value;
+    var tokenField = form.querySelector("input[name=lt]");
+    // Read at each call: launch_token.js renews the field while the page is open.
+    function token() { return tokenField.value; }
     var status = document.querySelector("[data-save-status]");
     var countOut = document.querySelector("[data-answered-count]");
     // The page's language comes with the page: data-saving, data-saved, data-retrying,
@@ -100,7 +102,7 @@
       fetch(url, {
         method: "POST",
         credentials: "omit",
-        headers: { "Content-Type": "application/json", "X-Launch-Token": token },
+        headers: { "Content-Type": "application/json", "X-Launch-Token": token() },
         body: JSON.stringify(payload)
       }).then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (body) {
@@ -170,7 +172,7 @@
           method: "POST",
           credentials: "omit",
           keepalive: true,
-          headers: { "Content-Type": "application/json", "X-Launch-Token": token },
+          headers: { "Content-Type": "application/json", "X-Launch-Token": token() },
           body: JSON.stringify(payload)
         }).catch(function () {});
       });
