@@ -57,6 +57,8 @@ run: install config
 	$(FLASK) grades worker & \
 	$(FLASK) run --host 127.0.0.1 --port $(TOOL_PORT)
 
+# SQLite in a temporary folder; TEST_DATABASE_URL=postgresql+psycopg://.../test for PostgreSQL
+# (its schema is dropped: the name must contain "test"). DATABASE_URL is never used here.
 test: install
 	$(PY) -m pytest -q
 
