@@ -1,0 +1,1 @@
+"""Data protection: the audit log of mentors' access, export, erasure and retention."""

@@ -1,0 +1,1 @@
+"""Grades: the score outbox and its delivery to the LMS."""

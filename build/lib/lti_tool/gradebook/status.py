@@ -1,0 +1,155 @@
+"""What mentors see and do: each learner's score on its way to the LMS, retries, the grade mode.
+
+Everything is scoped by the launch's course and activity (resource link): a record of another
+course looks exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from lti_tool.extensions import db
+from lti_tool.gradebook.lineitems import static_problem
+from lti_tool.gradebook.models import GradeMode, GradeSettings, ScoreRecord, ScoreStatus
+from lti_tool.gradebook.settings import grade_settings
+from lti_tool.gradebook.sync import add_record
+from lti_tool.i18n import lazy_gettext as _l
+from lti_tool.identity.models import Person, ResourceLink, utcnow
+
+
+class RecordNotFound(Exception):
+    """No such score in the launch's course and activity."""
+
+
+class NotRetryable(Exception):
+    """Only the newest score of a learner, once failed, can be tried again."""
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """A learner's newest score in an activity and how far it got."""
+
+    record_id: int
+    status: ScoreStatus
+    grade_mode: GradeMode
+    score_given: float
+    score_maximum: float
+    score_dt: datetime
+    attempts: int
+    next_try_dt: datetime
+    sent_dt: datetime | None
+    last_error: str | None
+
+    @classmethod
+    def of(cls, record: ScoreRecord) -> SyncState:
+        """The state of one record."""
+        return cls(
+            record_id=record.id, status=record.status, grade_mode=record.grade_mode,
+            score_given=record.score_given, score_maximum=record.score_maximum,
+            score_dt=record.score_dt, attempts=record.attempts, next_try_dt=record.next_try_dt,
+            sent_dt=record.sent_dt, last_error=record.last_error,
+        )
+
+
+def _newest_records(course_id: int | None, resource_link_id: int):
+    """Each person's newest record in the activity, if the activity is in the course."""
+    newest = (
+        select(func.max(ScoreRecord.id))
+        .where(ScoreRecord.resource_link_id == resource_link_id)
+        .group_by(ScoreRecord.person_id)
+    )
+    return (
+        select(ScoreRecord, Person)
+        .join(Person, Person.id == ScoreRecord.person_id)
+        .join(ResourceLink, ResourceLink.id == ScoreRecord.resource_link_id)
+        .where(ScoreRecord.id.in_(newest), ResourceLink.course_id == course_id)
+    )
+
+
+def sync_states(course_id: int | None, resource_link_id: int) -> dict[int, SyncState]:
+    """Person id → the sync state of their newest score in the activity (one query)."""
+    rows = db.session.execute(_newest_records(course_id, resource_link_id))
+    return {person.id: SyncState.of(record) for record, person in rows}
+
+
+def sync_rows(course_id: int | None, resource_link_id: int) -> list[tuple[Person, SyncState]]:
+    """The learners with a score in the activity and its state, failed first, then by name."""
+    rows = db.session.execute(_newest_records(course_id, resource_link_id)).all()
+    order = {ScoreStatus.FAILED: 0, ScoreStatus.PENDING: 1}
+    return sorted(
+        ((person, SyncState.of(record)) for record, person in rows),
+        key=lambda row: (order.get(row[1].status, 2), row[0].display_name.casefold()),
+    )
+
+
+def retry(course_id: int | None, resource_link_id: int, record_id: int,
+          now: datetime | None = None) -> ScoreRecord:
+    """Send a failed score again: pending from now, with a fresh retry period."""
+    rows = db.session.execute(
+        _newest_records(course_id, resource_link_id).where(ScoreRecord.id == record_id)
+    ).first()
+    if rows is None:
+        older = db.session.get(ScoreRecord, record_id)
+        if older is not None and older.resource_link_id == resource_link_id and (
+            older.resource_link.course_id == course_id
+        ):
+            raise NotRetryable(_l("a newer score of this learner replaced this one"))
+        raise RecordNotFound(f"no score {record_id} in this activity")
+    record = rows[0]
+    if record.status is not ScoreStatus.FAILED:
+        raise NotRetryable(_l("this score is sent, not failed") if record.status is ScoreStatus.SENT
+                           else _l("this score is pending, not failed"))
+    now = now or utcnow()
+    record.status = ScoreStatus.PENDING
+    record.attempts = 0
+    record.next_try_dt = now
+    record.pending_since_dt = now
+    db.session.flush()
+    return record
+
+
+@dataclass(frozen=True)
+class SettingsOverview:
+    """The settings page: mode, line item, and why grades may not reach the LMS."""
+
+    settings: GradeSettings
+    link: ResourceLink
+    problem: str | None
+    #: "sent", "pending", "failed" → how many learners' newest scores are in that state.
+    counts: dict[str, int]
+
+
+def overview(resource_link_id: int, custom: dict | None = None) -> SettingsOverview:
+    """The activity's grade settings (made on first use) and its scores counted by state."""
+    settings = grade_settings(resource_link_id, custom)
+    link = settings.resource_link
+    newest = sync_states(link.course_id, link.id).values()
+    counts = {status.value: 0 for status in ScoreStatus if status is not ScoreStatus.SUPERSEDED}
+    for state in newest:
+        counts[state.status.value] += 1
+    return SettingsOverview(
+        settings, link, static_problem(link) or settings.lineitem_problem, counts
+    )
+
+
+def change_mode(resource_link_id: int, mode: GradeMode, custom: dict | None = None,
+                now: datetime | None = None) -> int:
+    """Set the activity's grade mode; learners' scores so far are sent again in it.
+
+    Returns how many scores were recorded anew.
+    """
+    settings = grade_settings(resource_link_id, custom)
+    if settings.grade_mode is mode:
+        return 0
+    settings.grade_mode = mode
+    link = settings.resource_link
+    again = 0
+    for state in sync_states(link.course_id, link.id).values():
+        record = db.session.get(ScoreRecord, state.record_id)
+        add_record(settings, record.person_id, record.result_id, record.overall, now)
+        again += 1
+    db.session.flush()
+    return again

@@ -1,0 +1,1 @@
+"""Who and where: platforms, deployments, courses, people and their memberships."""

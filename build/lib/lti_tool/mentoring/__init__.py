@@ -1,0 +1,1 @@
+"""Mentoring: the cohort, sessions, goals and action plans."""

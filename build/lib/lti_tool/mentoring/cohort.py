@@ -1,0 +1,310 @@
+"""The cohort of the launch's activity for its mentors: every learner with their state.
+
+The cohort is built with a constant number of SQL queries, however many learners there are:
+one for the learners and their memberships, one for each learner's latest attempt with its
+answer count and latest result (window functions, on SQLite and PostgreSQL alike), and the
+gradebook's own for grade sync states. Filtering, sorting and paging then happen in Python:
+a course has thousands of learners at most, and names shown to mentors (pseudonyms
+included) only exist in Python (see listing.py; export.py writes the CSV).
+
+Attempts count within the launch's activity (resource link), as the questionnaire,
+retakes and grades do; a launch without one counts the whole course.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import importlib.util
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from flask_babel import format_date
+from sqlalchemy import Text, case, cast, func, or_, select
+
+from lti_tool.extensions import db
+from lti_tool.i18n import lazy_gettext as _l
+from lti_tool.identity.models import Membership, Person, Role
+from lti_tool.lti.session import LaunchContext
+from lti_tool.questionnaire.instrument import Instrument, instrument_key
+from lti_tool.questionnaire.interpretation import Precision, read_scores
+from lti_tool.questionnaire.models import Answer, Attempt, Result
+from lti_tool.questionnaire.reference import precision_for
+from lti_tool.questionnaire.versions import current_instrument, get_instrument
+
+
+class Status(enum.StrEnum):
+    """Where a learner stands with the questionnaire in this activity."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    #: Completed, and the response quality checks flagged something.
+    FLAGGED = "flagged"
+
+    @property
+    def label(self) -> str:
+        """The status as mentors read it."""
+        return {
+            "not_started": _l("Not started"), "in_progress": _l("In progress"),
+            "completed": _l("Completed"), "flagged": _l("Flagged response quality"),
+        }[self.value]
+
+
+class NoCohort(Exception):
+    """The launch has no course, so there is no cohort to show."""
+
+
+@dataclass(frozen=True)
+class LearnerRow:
+    """One learner of the cohort, as the mentor's table, filters and export see them."""
+
+    person_id: int
+    name: str
+    email: str | None
+    #: False once the learner has left the course roster; their data stays.
+    active: bool
+    status: Status
+    #: Answers given in the latest attempt while it is in progress, and how many it has.
+    answered: int | None
+    total: int | None
+    latest_attempt_id: int | None
+    latest_number: int | None
+    retake_allowed: bool
+    #: The latest submitted attempt's result (a retake in progress keeps showing it).
+    result_attempt_id: int | None
+    submitted_dt: datetime | None
+    overall: float | None
+    quality: dict[str, list[Any]]
+    grade_state: Any = None
+    #: The instrument version of the latest result ("design_mindset@1"), None without one.
+    result_instrument: str | None = None
+    #: The result's dimension scores as stored (JSON text): decoding them for every learner
+    #: would cost more than the rest of the page, so it waits until asked.
+    scores_json: str | None = field(default=None, repr=False)
+
+    @cached_property
+    def scores(self) -> dict[str, float]:
+        """Dimension id → 1..10 score of the latest result (empty without one)."""
+        stored = json.loads(self.scores_json) if self.scores_json else {}
+        return {key: float(entry["score"]) for key, entry in stored.items()}
+
+    @property
+    def has_result(self) -> bool:
+        """Whether the learner has a submitted, scored attempt."""
+        return self.overall is not None
+
+    @property
+    def quality_reasons(self) -> tuple[str, ...]:
+        """Why the latest result's response quality was flagged (empty when it was not)."""
+        return tuple(self.quality.get("reasons") or ())
+
+    def status_text(self) -> str:
+        """The status in one phrase: "In progress: 12 of 46", "Completed on 2 Mar 2026"."""
+        if self.status is Status.IN_PROGRESS:
+            return _l("In progress: %(answered)s of %(total)s", answered=self.answered,
+                      total=self.total)
+        # The date as every other page writes it (i18n.DATE_FORMATS), in the page's language.
+        day = format_date(self.submitted_dt, "medium") if self.submitted_dt else ""
+        if self.status is Status.FLAGGED:
+            return _l("Completed on %(day)s, response quality flagged", day=day)
+        if self.status is Status.COMPLETED:
+            return _l("Completed on %(day)s", day=day)
+        return Status.NOT_STARTED.label
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Every learner of the launch's course with their state in its activity.
+
+    `instrument` is the current version: its dimensions name the filters and columns. Each
+    learner's result is read with the version it was answered with (`instruments`).
+    """
+
+    course_id: int
+    instrument: Instrument
+    rows: tuple[LearnerRow, ...]
+    #: False until the gradebook offers `sync_states`; the column then shows "—".
+    grades_available: bool
+    #: Every version the rows' results were answered with, by key, and its precision.
+    instruments: dict[str, Instrument] = field(default_factory=dict)
+    precisions: dict[str, Precision] = field(default_factory=dict)
+
+    def dimension_name(self, dimension_id: str, locale: str | None) -> str:
+        """A dimension's name in the launch locale (its id when the instrument lacks it)."""
+        try:
+            return self.instrument.dimension(dimension_id).name.get(locale)
+        except KeyError:
+            return dimension_id
+
+    def strengths(self, row: LearnerRow, locale: str | None) -> list[str]:
+        """The names of a learner's strengths by evidence (empty without a result)."""
+        if row.result_instrument is None or not row.scores:
+            return []
+        instrument = self.instruments[row.result_instrument]
+        reading = read_scores(instrument, row.scores, self.precisions[row.result_instrument])
+        return [instrument.dimension(entry.dimension_id).name.get(locale)
+                for entry in reading.strengths]
+
+
+def load_cohort(launch: LaunchContext) -> Cohort:
+    """The launch's cohort: learners of its course, their latest attempt and result."""
+    if launch.course_id is None:
+        raise NoCohort("this launch has no course")
+    learners = db.session.execute(
+        select(Person.id, Person.platform_id, Person.sub, Person.name, Person.given_name,
+               Person.family_name, Person.email, Membership.active)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.course_id == launch.course_id, Membership.role == Role.LEARNER)
+    ).all()
+    attempts = _latest_attempts(launch.course_id, launch.resource_link_id)
+    states = grade_states(launch.course_id, launch.resource_link_id)
+    rows = [_row(learner, attempts.get(learner.id, {}), states) for learner in learners]
+    keys = {row.result_instrument for row in rows if row.result_instrument}
+    instruments = {key: get_instrument(*_split_key(key)) for key in keys}
+    return Cohort(launch.course_id, current_instrument(), tuple(rows), states is not None,
+                  instruments=instruments,
+                  precisions={key: precision_for(found) for key, found in instruments.items()})
+
+
+def _split_key(key: str) -> tuple[str, int]:
+    instrument_id, version = key.rsplit("@", 1)
+    return instrument_id, int(version)
+
+
+class _Named:
+    """Just enough of a Person, from plain columns, for Person's own display name rules.
+
+    Loading 2,000 Person objects costs more than the rest of the page; borrowing the
+    properties keeps one definition of how a name (or the pseudonym) is chosen.
+    """
+
+    __slots__ = ("platform_id", "sub", "name", "given_name", "family_name")
+    pseudonym = Person.pseudonym
+    display_name = Person.display_name
+
+    def __init__(self, row: Any) -> None:
+        for column in self.__slots__:
+            setattr(self, column, getattr(row, column))
+
+
+def ranked_attempts(course_id: int, resource_link_id: int | None):
+    """A subquery of the activity's attempts ranked per person (window functions).
+
+    `latest_rank` 1 is each person's latest attempt; `result_rank` 1 is their latest
+    submitted one when they have any (submitted attempts rank before unsubmitted ones).
+    """
+    scope = [Attempt.course_id == course_id]
+    if resource_link_id is not None:
+        scope.append(Attempt.resource_link_id == resource_link_id)
+    return (
+        select(
+            Attempt.id, Attempt.person_id, Attempt.number, Attempt.submitted_dt,
+            Attempt.instrument_id, Attempt.instrument_version, Attempt.retake_allowed_dt,
+            func.row_number().over(
+                partition_by=Attempt.person_id, order_by=Attempt.number.desc()
+            ).label("latest_rank"),
+            func.row_number().over(
+                partition_by=Attempt.person_id,
+                order_by=(case((Attempt.submitted_dt.is_(None), 1), else_=0),
+                          Attempt.number.desc()),
+            ).label("result_rank"),
+        )
+        .where(*scope)
+        .subquery()
+    )
+
+
+def _latest_attempts(course_id: int, resource_link_id: int | None) -> dict[int, dict[str, Any]]:
+    """Person id → {"latest": row, "result": row}: one query, whatever the cohort's size."""
+    ranked = ranked_attempts(course_id, resource_link_id)
+    answered = (
+        select(func.count(Answer.id)).where(Answer.attempt_id == ranked.c.id).scalar_subquery()
+    )
+    query = (
+        select(
+            ranked,
+            # Counted only while in progress: a submitted attempt has every answer.
+            case((ranked.c.submitted_dt.is_(None), answered), else_=None).label("answered"),
+            Result.overall, Result.quality_flags,
+            # As text, decoded only when needed (see LearnerRow.scores).
+            cast(Result.dimension_scores, Text).label("scores_json"),
+        )
+        .outerjoin(Result, Result.attempt_id == ranked.c.id)
+        .where(or_(ranked.c.latest_rank == 1, ranked.c.result_rank == 1))
+    )
+    found: dict[int, dict[str, Any]] = {}
+    for row in db.session.execute(query):
+        entry = found.setdefault(row.person_id, {})
+        if row.latest_rank == 1:
+            entry["latest"] = row
+        if row.result_rank == 1 and row.submitted_dt is not None and row.overall is not None:
+            entry["result"] = row
+    return found
+
+
+#: Where the gradebook may offer `sync_states(course_id, resource_link_id)`, in order.
+GRADE_STATE_MODULES = ("lti_tool.gradebook.sync", "lti_tool.gradebook.status")
+
+
+def grade_states(course_id: int, resource_link_id: int | None) -> dict[int, Any] | None:
+    """Person id → grade sync state from the gradebook, or None while it offers none."""
+    if resource_link_id is None:
+        return None
+    for name in GRADE_STATE_MODULES:
+        # Imported here, and only if present: the gradebook is optional for this page.
+        if importlib.util.find_spec(name) is None:
+            continue
+        sync_states = getattr(importlib.import_module(name), "sync_states", None)
+        if sync_states is not None:
+            return sync_states(course_id, resource_link_id)
+    return None
+
+
+def grade_state_text(state: Any) -> str:
+    """A grade sync state for people: "Sent", "Pending", "Failed"; "—" when there is none."""
+    if state is None:
+        return "—"
+    value = str(getattr(getattr(state, "status", state), "value", state))
+    known = {"sent": _l("Sent"), "pending": _l("Pending"), "failed": _l("Failed"),
+             "superseded": _l("Superseded")}
+    return known.get(value) or value.replace("_", " ").capitalize()
+
+
+def grade_state_detail(state: Any) -> str | None:
+    """The platform's last answer for a score that could not be sent, when there is one."""
+    return getattr(state, "last_error", None) or None
+
+
+def _row(learner: Any, attempts: dict[str, Any], states: dict[int, Any] | None) -> LearnerRow:
+    latest, result = attempts.get("latest"), attempts.get("result")
+    status, answered, total = Status.NOT_STARTED, None, None
+    quality = dict(result.quality_flags or {}) if result is not None else {}
+    if latest is not None and latest.submitted_dt is None:
+        status, answered = Status.IN_PROGRESS, latest.answered or 0
+        total = len(get_instrument(latest.instrument_id, latest.instrument_version).items)
+    elif latest is not None:
+        status = Status.FLAGGED if quality.get("reasons") else Status.COMPLETED
+    return LearnerRow(
+        person_id=learner.id,
+        name=_Named(learner).display_name,
+        email=learner.email,
+        active=bool(learner.active),
+        status=status,
+        answered=answered,
+        total=total,
+        latest_attempt_id=latest.id if latest else None,
+        latest_number=latest.number if latest else None,
+        retake_allowed=bool(latest is not None and latest.retake_allowed_dt is not None),
+        result_attempt_id=result.id if result else None,
+        submitted_dt=result.submitted_dt if result else None,
+        overall=result.overall if result else None,
+        quality=quality,
+        grade_state=(states or {}).get(learner.id),
+        result_instrument=(instrument_key(result.instrument_id, result.instrument_version)
+                           if result else None),
+        scores_json=result.scores_json if result else None,
+    )

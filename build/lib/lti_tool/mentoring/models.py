@@ -1,0 +1,320 @@
+"""Mentoring records: sessions and the slots learners book them from, goals with their action
+plans, session notes, mentors' calendar feeds and each person's time zone.
+
+Every row names its course, so every page finds it through the launch's course, never by a
+bare id. Times are UTC in `*_dt` columns; dates that mean a day (a goal's target, an
+action's due date) are plain dates.
+
+No double booking is a database invariant on PostgreSQL: two exclusion constraints refuse a
+session whose time range overlaps another live session of the same mentor or of the same
+learner, whichever code writes it (see booking.py for the lock that makes the refusal name
+the clash, and for SQLite, which has no such constraint).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lti_tool.extensions import db
+from lti_tool.i18n import lazy_gettext as _l
+from lti_tool.identity.models import Course, Person, utcnow
+
+
+def _enum(kind: type[enum.Enum]):
+    """Enums are stored as their values in a plain string column, as identity's Role is."""
+    return db.Enum(kind, native_enum=False, length=16,
+                   values_callable=lambda members: [m.value for m in members])
+
+
+class SessionStatus(enum.StrEnum):
+    """Where a session stands: booked, then attended or missed; or cancelled."""
+
+    SCHEDULED = "scheduled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        """The status as people read it."""
+        return {"scheduled": _l("Scheduled"), "attended": _l("Attended"),
+                "no_show": _l("No-show"), "cancelled": _l("Cancelled")}[self.value]
+
+
+class MeetingMode(enum.StrEnum):
+    """Where a session takes place."""
+
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+
+    @property
+    def label(self) -> str:
+        """The mode as people read it."""
+        return _l("In person") if self is MeetingMode.IN_PERSON else _l("Online")
+
+
+class GoalStatus(enum.StrEnum):
+    """A goal is worked on, reached, or given up."""
+
+    ACTIVE = "active"
+    ACHIEVED = "achieved"
+    DROPPED = "dropped"
+
+    @property
+    def label(self) -> str:
+        """The status as people read it."""
+        return {"active": _l("Active"), "achieved": _l("Achieved"),
+                "dropped": _l("Dropped")}[self.value]
+
+
+class ActionOwner(enum.StrEnum):
+    """Who carries out an action item."""
+
+    LEARNER = "learner"
+    MENTOR = "mentor"
+
+
+class NoteVisibility(enum.StrEnum):
+    """Who reads a note besides its author: nobody, the course's mentors, or the learner too.
+
+    Before three levels existed, "private" meant "for the course's mentors" and "shared" meant
+    "with the learner"; the migration of 2026-12 renamed them to MENTORS and LEARNER.
+    """
+
+    #: The author alone: no other mentor, no learner, observer, export or calendar.
+    AUTHOR = "author"
+    #: The mentors of the course who may see the learner (see scope.py), not site admins.
+    MENTORS = "mentors"
+    #: The learner too (and their observers, who read what the learner reads).
+    LEARNER = "learner"
+
+    @property
+    def label(self) -> str:
+        """Who reads a note of this level, as its badge says."""
+        return {"author": _l("Private: only you"), "mentors": _l("Shared with the mentors"),
+                "learner": _l("Shared with the learner")}[self.value]
+
+
+#: Every status but cancelled holds a time in the mentor's and the learner's calendars.
+_NOT_CANCELLED = text("status <> 'cancelled'")
+
+
+class AvailabilitySlot(db.Model):
+    """A time a mentor offers; a learner books it, and it then holds that one session."""
+
+    __tablename__ = "mentoring_slot"
+    __table_args__ = (
+        CheckConstraint("end_dt > start_dt", name="slot_ends_after_start"),
+        Index("ix_mentoring_slot_course_start", "course_id", "start_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    start_dt: Mapped[datetime]
+    end_dt: Mapped[datetime]
+    mode: Mapped[MeetingMode] = mapped_column(_enum(MeetingMode))
+    location: Mapped[str] = mapped_column(String(255), default="")
+    meeting_url: Mapped[str] = mapped_column(String(1024), default="")
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Set when the mentor takes back an unbooked slot; it is then offered to nobody.
+    withdrawn_dt: Mapped[datetime | None]
+
+    course: Mapped[Course] = relationship()
+    mentor: Mapped[Person] = relationship()
+
+
+class MentoringSession(db.Model):
+    """One meeting of a mentor with a learner (90 minutes by default)."""
+
+    __tablename__ = "mentoring_session"
+    __table_args__ = (
+        CheckConstraint("end_dt > start_dt", name="ends_after_start"),
+        Index("ix_mentoring_session_mentor_start", "mentor_id", "start_dt"),
+        Index("ix_mentoring_session_learner_start", "learner_id", "start_dt"),
+        Index("ix_mentoring_session_course_start", "course_id", "start_dt"),
+        # [start, end) ranges: a session may start the minute the previous one ends.
+        ExcludeConstraint(
+            ("mentor_id", "="), (func.tsrange(text("start_dt"), text("end_dt")), "&&"),
+            name="ex_mentoring_session_mentor_overlap", using="gist", where=_NOT_CANCELLED,
+        ).ddl_if(dialect="postgresql"),
+        ExcludeConstraint(
+            ("learner_id", "="), (func.tsrange(text("start_dt"), text("end_dt")), "&&"),
+            name="ex_mentoring_session_learner_overlap", using="gist", where=_NOT_CANCELLED,
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The iCalendar UID: the same across reschedules, so calendars update the event.
+    uid: Mapped[str] = mapped_column(String(255), unique=True)
+    #: The iCalendar SEQUENCE: raised on every change a calendar must pick up.
+    sequence: Mapped[int] = mapped_column(default=0)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    #: The slot the learner booked it from; None when the mentor booked it directly.
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("mentoring_slot.id"), index=True)
+    start_dt: Mapped[datetime]
+    end_dt: Mapped[datetime]
+    mode: Mapped[MeetingMode] = mapped_column(_enum(MeetingMode))
+    location: Mapped[str] = mapped_column(String(255), default="")
+    meeting_url: Mapped[str] = mapped_column(String(1024), default="")
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    #: What the learner wants to ask, written before the session; the mentor reads it.
+    learner_questions: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus),
+                                                  default=SessionStatus.SCHEDULED)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    cancelled_dt: Mapped[datetime | None]
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    course: Mapped[Course] = relationship()
+    mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])
+    learner: Mapped[Person] = relationship(foreign_keys=[learner_id])
+    slot: Mapped[AvailabilitySlot | None] = relationship()
+    # No `notes` relationship on purpose: notes are read only through notes.py, which never
+    # hands a private note to a learner's page.
+
+    @property
+    def is_cancelled(self) -> bool:
+        """Whether the session was called off."""
+        return self.status is SessionStatus.CANCELLED
+
+    @property
+    def minutes(self) -> int:
+        """How long the session lasts."""
+        return int((self.end_dt - self.start_dt).total_seconds() // 60)
+
+    def is_upcoming(self, now: datetime) -> bool:
+        """Whether the session is still to come (scheduled and not yet ended)."""
+        return self.status is SessionStatus.SCHEDULED and self.end_dt > now
+
+
+class Goal(db.Model):
+    """A development goal of a learner against one or more dimensions, SMART."""
+
+    __tablename__ = "mentoring_goal"
+    __table_args__ = (
+        CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),
+        Index("ix_mentoring_goal_course_learner", "course_id", "learner_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    #: Ids of the instrument's dimensions the goal develops (at least one).
+    dimension_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    specific: Mapped[str] = mapped_column(Text, default="")
+    measurable: Mapped[str] = mapped_column(Text, default="")
+    achievable: Mapped[str] = mapped_column(Text, default="")
+    relevant: Mapped[str] = mapped_column(Text, default="")
+    #: The "time-bound" of SMART: the day the goal should be reached by.
+    target_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[GoalStatus] = mapped_column(_enum(GoalStatus), default=GoalStatus.ACTIVE)
+    #: 0..100. Worked out from the action plan while `progress_from_actions` is set.
+    progress: Mapped[int] = mapped_column(default=0)
+    progress_from_actions: Mapped[bool] = mapped_column(default=True)
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: When the goal was marked achieved or dropped.
+    closed_dt: Mapped[datetime | None]
+
+    learner: Mapped[Person] = relationship(foreign_keys=[learner_id])
+    actions: Mapped[list[ActionItem]] = relationship(
+        back_populates="goal", cascade="all, delete-orphan", order_by="ActionItem.id"
+    )
+
+
+class ActionItem(db.Model):
+    """One step of a goal's action plan, carried out by the learner or the mentor."""
+
+    __tablename__ = "mentoring_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("mentoring_goal.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    owner: Mapped[ActionOwner] = mapped_column(_enum(ActionOwner))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    done_dt: Mapped[datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    #: A few words from whoever ticked it off: what was done, what was learnt.
+    reflection: Mapped[str] = mapped_column(Text, default="")
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    goal: Mapped[Goal] = relationship(back_populates="actions")
+
+    @property
+    def is_done(self) -> bool:
+        """Whether the item is ticked off."""
+        return self.done_dt is not None
+
+    def is_overdue(self, today: date) -> bool:
+        """Not done and due before `today`."""
+        return self.done_dt is None and self.due_date is not None and self.due_date < today
+
+
+class Note(db.Model):
+    """A note on a session: for its author alone, for the course's mentors, or for the learner."""
+
+    __tablename__ = "mentoring_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("mentoring_session.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    #: Read only through notes.py, which selects by level in SQL: AUTHOR notes for their
+    #: author alone, MENTORS notes for mentors of the course; no learner page, export,
+    #: calendar or feed selects either.
+    visibility: Mapped[NoteVisibility] = mapped_column(_enum(NoteVisibility))
+    body: Mapped[str] = mapped_column(Text)
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    session: Mapped[MentoringSession] = relationship()
+    author: Mapped[Person] = relationship()
+
+
+class CalendarFeed(db.Model):
+    """A mentor's private calendar subscription for one course, found by a secret token."""
+
+    __tablename__ = "mentoring_calendar_feed"
+    __table_args__ = (Index("ix_mentoring_calendar_feed_mentor_course", "mentor_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    #: SHA-256 of the token in the feed URL; the token itself is shown once and not kept.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Set when the mentor revokes the URL (or makes a new one); it then answers 404.
+    revoked_dt: Mapped[datetime | None]
+    last_used_dt: Mapped[datetime | None]
+
+
+class TimezonePreference(db.Model):
+    """The time zone a person's browser reported, remembered across launches."""
+
+    __tablename__ = "person_timezone"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    #: An IANA zone name that zoneinfo knows, e.g. "Europe/Warsaw".
+    timezone: Mapped[str] = mapped_column(String(64))
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

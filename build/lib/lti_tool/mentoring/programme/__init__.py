@@ -1,0 +1,1 @@
+"""The course's mentoring programme: who mentors whom (caseloads), and what mentors may see."""

@@ -1,0 +1,177 @@
+"""Cohort statistics for mentors: per dimension mean, spread, distribution and reliability.
+
+The figures come from the raw answers of each active learner's latest submitted attempt in
+the activity, through scoring.cohort_statistics. Mentors see every learner anyway, so mean,
+standard deviation and distribution appear from 2 responses; Cronbach's alpha only from
+MIN_COHORT_SIZE, below which it says nothing reliable.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from lti_tool.extensions import db
+from lti_tool.figures import display
+from lti_tool.i18n import lazy_gettext as _l
+from lti_tool.identity.models import Membership, Role
+from lti_tool.mentoring.cohort import Cohort, LearnerRow, ranked_attempts
+from lti_tool.questionnaire.chart import histogram_svg
+from lti_tool.questionnaire.models import Answer
+from lti_tool.questionnaire.scoring import (
+    MIN_COHORT_SIZE,
+    NOT_ENOUGH_RESPONSES,
+    cohort_statistics,
+)
+
+#: A spread needs two responses; below that every figure is withheld.
+MIN_SPREAD = 2
+#: Why alpha is missing (scoring's words) as the page says it.
+ALPHA_REASONS = {
+    NOT_ENOUGH_RESPONSES: _l("not enough responses"),
+    "fewer than 2 responses": _l("fewer than 2 responses"),
+    "fewer than 2 items": _l("fewer than 2 items"),
+    "every response has the same total, so the variance is zero":
+        _l("every response has the same total, so the variance is zero"),
+}
+
+
+@dataclass(frozen=True)
+class DimensionFigures:
+    """One dimension's figures as the statistics page shows them."""
+
+    id: str
+    name: str
+    area: str
+    n: int
+    mean_text: str | None
+    sd_text: str | None
+    alpha_text: str | None
+    #: Why alpha is not shown ("not enough responses", zero variance ...), else None.
+    alpha_reason: str | None
+    chart_svg: Markup | None
+
+
+@dataclass(frozen=True)
+class QualitySummary:
+    """How many completed responses the quality checks flagged, and whose."""
+
+    completed: int
+    flagged: int
+    attention_checks: int
+    straight_lining: int
+    too_fast: int
+    learners: tuple[LearnerRow, ...]
+
+
+@dataclass(frozen=True)
+class StatisticsView:
+    """Everything the statistics page shows."""
+
+    instrument_title: str
+    responses: int
+    #: Submitted responses left out: another instrument version, or incomplete.
+    excluded: int
+    dimensions: tuple[DimensionFigures, ...]
+    quality: QualitySummary
+    min_alpha: int = MIN_COHORT_SIZE
+
+
+def statistics_view(cohort: Cohort, resource_link_id: int | None,
+                    locale: str | None) -> StatisticsView:
+    """Per-dimension statistics and the response-quality summary of the cohort."""
+    instrument = cohort.instrument
+    answer_sets, other_versions = _latest_answer_sets(cohort, resource_link_id)
+    stats = cohort_statistics(instrument, answer_sets.values(), min_n=MIN_SPREAD)
+    figures = []
+    for dimension in instrument.dimensions:
+        entry = stats.dimension(dimension.id)
+        name = dimension.name.get(locale)
+        alpha_reason = entry.alpha_reason
+        if stats.n < MIN_COHORT_SIZE:
+            alpha_reason = NOT_ENOUGH_RESPONSES
+        alpha_reason = ALPHA_REASONS.get(alpha_reason, alpha_reason)
+        chart = None
+        if entry.histogram is not None:
+            # The chart's words follow the page's language (Flask-Babel).
+            chart = Markup(histogram_svg(
+                entry.histogram, title=_("%(name)s: distribution of scores", name=name),
+                description=ngettext(
+                    "How many of the %(num)d learner scored each whole number from 1 to 10 on "
+                    "%(name)s.",
+                    "How many of the %(num)d learners scored each whole number from 1 to 10 on "
+                    "%(name)s.", entry.n, name=name),
+                chart_id=f"histogram-{dimension.id}",
+            ))
+        figures.append(DimensionFigures(
+            id=dimension.id,
+            name=name,
+            area=instrument.area(dimension.area_id).title.get(locale),
+            n=entry.n,
+            mean_text=display(entry.mean, locale) if entry.mean is not None else None,
+            sd_text=display(entry.sd, locale, digits=2) if entry.sd is not None else None,
+            alpha_text=(display(entry.alpha, locale, digits=2)
+                        if entry.alpha is not None and alpha_reason is None else None),
+            alpha_reason=alpha_reason,
+            chart_svg=chart,
+        ))
+    return StatisticsView(
+        instrument_title=instrument.title.get(locale),
+        responses=stats.n,
+        excluded=stats.excluded + other_versions,
+        dimensions=tuple(figures),
+        quality=quality_summary(cohort),
+    )
+
+
+def quality_summary(cohort: Cohort) -> QualitySummary:
+    """Counts of each quality flag over active learners' latest results."""
+    completed = [row for row in cohort.rows if row.active and row.has_result]
+    flagged = tuple(row for row in completed if row.quality_reasons)
+    return QualitySummary(
+        completed=len(completed),
+        flagged=len(flagged),
+        attention_checks=sum(1 for row in completed if row.quality.get("failed_attention_checks")),
+        straight_lining=sum(1 for row in completed if row.quality.get("straight_lined_pages")),
+        too_fast=sum(1 for row in completed if row.quality.get("too_fast_pages")),
+        learners=tuple(sorted(flagged, key=lambda row: row.name.casefold())),
+    )
+
+
+def _latest_answer_sets(
+    cohort: Cohort, resource_link_id: int | None
+) -> tuple[dict[int, dict[str, int]], int]:
+    """Attempt id → answers of each active learner's latest submitted attempt (one query).
+
+    Also returns how many of those attempts were answered with another instrument version
+    (a second query): their answers cannot be scored with this version's items.
+    """
+    instrument = cohort.instrument
+    ranked = ranked_attempts(cohort.course_id, resource_link_id)
+    same_version = (ranked.c.instrument_id == instrument.id) & (
+        ranked.c.instrument_version == instrument.version)
+    latest = [
+        ranked.c.result_rank == 1, ranked.c.submitted_dt.is_not(None),
+        Membership.role == Role.LEARNER, Membership.active.is_(True),
+    ]
+    in_course = (Membership.person_id == ranked.c.person_id) & (
+        Membership.course_id == cohort.course_id)
+    rows = db.session.execute(
+        select(Answer.attempt_id, Answer.item_id, Answer.value)
+        .join(ranked, Answer.attempt_id == ranked.c.id)
+        .join(Membership, in_course)
+        .where(*latest, same_version)
+    )
+    sets: dict[int, dict[str, int]] = defaultdict(dict)
+    for attempt_id, item_id, value in rows:
+        sets[attempt_id][item_id] = value
+    other = db.session.scalar(
+        select(func.count()).select_from(ranked).join(Membership, in_course)
+        .where(*latest, ~same_version)
+    )
+    return dict(sets), other or 0

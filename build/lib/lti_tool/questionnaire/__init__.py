@@ -1,0 +1,1 @@
+"""The questionnaire feature: versioned instruments, scoring into profiles, and charts."""

@@ -1,0 +1,154 @@
+"""A learner's attempts at the questionnaire, their answers, and the scored result.
+
+An attempt belongs to one person in one placement of the tool (resource link); answers are
+saved one by one as they are given, and the result is stored once, at submission, under the
+instrument version the attempt was started with.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lti_tool.extensions import db
+from lti_tool.identity.models import Course, Person, ResourceLink, utcnow
+from lti_tool.questionnaire.instrument import instrument_key
+from lti_tool.questionnaire.scoring import AreaScore, DimensionScore, Profile, QualityFlags
+
+
+class Attempt(db.Model):
+    """One run through the questionnaire by one person in one activity."""
+
+    __tablename__ = "attempt"
+    __table_args__ = (UniqueConstraint("person_id", "resource_link_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    #: The launch's course; None only for a launch without a context (no cohort then).
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id"), index=True)
+    resource_link_id: Mapped[int] = mapped_column(ForeignKey("resource_link.id"), index=True)
+    instrument_id: Mapped[str] = mapped_column(String(64))
+    #: Answers are only ever scored with this version, even after a newer one is published.
+    instrument_version: Mapped[int]
+    #: 1, 2, ... per person and resource link; a new one only when a mentor allows a retake.
+    number: Mapped[int]
+    started_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_dt: Mapped[datetime | None]
+    #: 0-based index of the page the learner last went to (Instrument.pages()).
+    current_page: Mapped[int] = mapped_column(default=0)
+    #: Seconds spent on each page, keyed by the 0-based page index as a string (JSON keys).
+    page_seconds: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    #: Set by a mentor on a submitted attempt: the learner may start one more.
+    retake_allowed_dt: Mapped[datetime | None]
+    retake_allowed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    course: Mapped[Course | None] = relationship()
+    resource_link: Mapped[ResourceLink] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="attempt", cascade="all, delete-orphan"
+    )
+    result: Mapped[Result | None] = relationship(
+        back_populates="attempt", cascade="all, delete-orphan"
+    )
+
+    @property
+    def instrument_key(self) -> str:
+        """The instrument and version the attempt is answered with, e.g. "design_mindset@1"."""
+        return instrument_key(self.instrument_id, self.instrument_version)
+
+    @property
+    def is_submitted(self) -> bool:
+        """Whether the attempt was submitted (and scored)."""
+        return self.submitted_dt is not None
+
+    @property
+    def retake_allowed(self) -> bool:
+        """Whether a mentor allowed another attempt after this submitted one."""
+        return self.retake_allowed_dt is not None
+
+    def seconds_by_page(self) -> dict[int, float]:
+        """The time spent per page, keyed by the 0-based page index."""
+        return {int(page): float(seconds) for page, seconds in (self.page_seconds or {}).items()}
+
+
+class Answer(db.Model):
+    """The latest answer to one item in an attempt, changed in place when the learner changes it."""
+
+    __tablename__ = "answer"
+    __table_args__ = (UniqueConstraint("attempt_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(64))
+    #: The raw point of the scale the learner chose, before any reverse keying.
+    value: Mapped[int]
+    answered_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    attempt: Mapped[Attempt] = relationship(back_populates="answers")
+
+
+class Result(db.Model):
+    """The profile scored from a submitted attempt, stored once and never rescored."""
+
+    __tablename__ = "result"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    #: The mean of the dimension scores, on 1..10.
+    overall: Mapped[float]
+    #: Dimension id → {"score": 1..10, "mean": mean keyed answer on the answer scale}.
+    dimension_scores: Mapped[dict[str, dict[str, float]]] = mapped_column(JSON)
+    #: Area id → 1..10 score. Strengths and areas for development are not stored: they are
+    #: read from the scores with the precision known when they are shown (interpretation.py).
+    area_scores: Mapped[dict[str, float]] = mapped_column(JSON)
+    #: scoring.QualityFlags as a dict: failed checks, flagged page indexes, readable reasons.
+    quality_flags: Mapped[dict[str, list[Any]]] = mapped_column(JSON)
+    scored_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    attempt: Mapped[Attempt] = relationship(back_populates="result")
+
+    @classmethod
+    def from_profile(cls, attempt: Attempt, profile: Profile) -> Result:
+        """A Result row holding everything in the profile."""
+        quality = profile.quality
+        return cls(
+            attempt=attempt,
+            overall=profile.overall,
+            dimension_scores={
+                entry.dimension_id: {"score": entry.score, "mean": entry.mean}
+                for entry in profile.dimensions
+            },
+            area_scores=profile.area_scores,
+            quality_flags={
+                "failed_attention_checks": list(quality.failed_attention_checks),
+                "straight_lined_pages": list(quality.straight_lined_pages),
+                "too_fast_pages": list(quality.too_fast_pages),
+                "reasons": list(quality.reasons),
+            },
+        )
+
+    def profile(self) -> Profile:
+        """The stored result as the Profile it was made from."""
+        flags = self.quality_flags or {}
+        return Profile(
+            instrument_key=self.attempt.instrument_key,
+            dimensions=tuple(
+                DimensionScore(dimension_id, float(entry["score"]), float(entry["mean"]))
+                for dimension_id, entry in self.dimension_scores.items()
+            ),
+            areas=tuple(
+                AreaScore(area_id, float(value)) for area_id, value in self.area_scores.items()
+            ),
+            overall=self.overall,
+            quality=QualityFlags(
+                failed_attention_checks=tuple(flags.get("failed_attention_checks", ())),
+                straight_lined_pages=tuple(flags.get("straight_lined_pages", ())),
+                too_fast_pages=tuple(flags.get("too_fast_pages", ())),
+                reasons=tuple(flags.get("reasons", ())),
+            ),
+        )
