@@ -1,1 +1,0 @@
-"""Data protection: the audit log of mentors' access, export, erasure and retention."""

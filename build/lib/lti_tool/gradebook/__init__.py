@@ -1,1 +1,0 @@
-"""Grades: the score outbox and its delivery to the LMS."""

@@ -1,1 +1,0 @@
-"""Who and where: platforms, deployments, courses, people and their memberships."""

@@ -1,1 +1,0 @@
-"""The protocol edge: the only package that imports pylti1p3."""

@@ -1,1 +1,0 @@
-"""Mentoring: the cohort, sessions, goals and action plans."""

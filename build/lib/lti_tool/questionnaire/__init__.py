@@ -1,1 +1,0 @@
-"""The questionnaire feature: versioned instruments, scoring into profiles, and charts."""
