@@ -233,8 +233,8 @@ def shown_answers(html: str) -> dict[str, int]:
     """The answers table of a learner page: item id → the value shown."""
     table = re.search(r'<table class="table table-sm answers">.*?<tbody>(.*?)</tbody>', html, re.S)
     assert table, "no answers table"
-    values = [int(v) for v in re.findall(r"<tr[^>]*>\s*<td class=\"number\">\d+</td>"
-                                         r".*?</td>.*?</td>\s*<td>\s*(\d+) ·", table.group(1), re.S)]
+    row = r"<tr[^>]*>\s*<td class=\"number\">\d+</td>.*?</td>.*?</td>\s*<td>\s*(\d+) ·"
+    values = [int(v) for v in re.findall(row, table.group(1), re.S)]
     assert len(values) == len(INSTRUMENT.items)
     return {item.id: value for item, value in zip(INSTRUMENT.items, values, strict=True)}
 
