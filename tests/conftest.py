@@ -10,6 +10,7 @@ environment so that no server the tests start can reach the database it names.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -21,6 +22,13 @@ from werkzeug.serving import make_server
 os.environ["LTI_TOOL_CONFIG"] = str(Path(tempfile.gettempdir()) / "dmd-no-config.toml")
 # Nor the application's database: the suite drops the schema of the one it uses.
 os.environ.pop("DATABASE_URL", None)
+
+if "mutmut" in sys.modules:
+    # `make mutation` runs the code through mutmut's trampolines: slower, which is no fault.
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("mutation", deadline=None, suppress_health_check=list(HealthCheck))
+    settings.load_profile("mutation")
 
 from lti_tool import create_app  # noqa: E402
 from lti_tool.devplatform import create_platform_app  # noqa: E402
