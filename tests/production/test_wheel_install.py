@@ -20,7 +20,11 @@ from tests.conftest import start_platform
 from tests.launch_driver import LaunchDriver
 from tests.processes import ROOT, free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+                       reason="the installed tool has its own SQLite: the SQLite pass runs it"),
+]
 
 
 def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
