@@ -14,7 +14,7 @@ DEVPLATFORM := $(PY) -m lti_tool.devplatform
 # Where the development platform keeps its key and store.
 DEVPLATFORM_DATA ?= instance/devplatform
 
-.PHONY: run test lint bench install config clean-dev messages
+.PHONY: run test lint bench install config clean-dev messages mutation
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,16 @@ run: install config
 # (its schema is dropped: the name must contain "test"). DATABASE_URL is never used here.
 test: install
 	$(PY) -m pytest -q
+
+# Mutation testing (not in CI: slow) over the modules named in pyproject's [tool.mutmut], with
+# the tests that exercise them; one test process at a time. Per-module figures at the end;
+# `.venv/bin/mutmut results` lists the survivors, `.venv/bin/mutmut show NAME` shows one.
+MUTMUT ?= mutmut==3.8.1
+mutation: install
+	$(VENV)/bin/pip install --quiet '$(MUTMUT)'
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children 1
+	$(VENV)/bin/mutmut results --all true | $(PY) tests/mutation_summary.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -168,11 +168,20 @@ def _empty_tables(app) -> None:
                     conn.execute(text(f"DELETE FROM {table}"))
 
 
+#: Fixtures that reach the tool; a test using none of them (pure functions) does not build it.
+_TOOL_FIXTURES = frozenset({"app", "tool_server"})
+
+
 @pytest.fixture(autouse=True)
-def _clean_database(app, _tool_key):
-    """Every test starts from empty tables holding only the tool's key."""
+def _clean_database(request):
+    """Every test that reaches the tool starts from empty tables holding only its key."""
+    if not _TOOL_FIXTURES.intersection(request.fixturenames):
+        yield
+        return
     from lti_tool.lti.models import KeyPair
 
+    app = request.getfixturevalue("app")
+    _tool_key = request.getfixturevalue("_tool_key")
     _empty_tables(app)
     app.extensions.pop("lti_store", None)
     app.extensions.pop("frame_origins", None)
