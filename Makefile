@@ -62,15 +62,14 @@ run: install config
 test: install
 	$(PY) -m pytest -q
 
-# Mutation testing (not in CI: slow) over the modules named in pyproject's [tool.mutmut], with
-# the tests that exercise them; one test process at a time. Per-module figures at the end;
-# `.venv/bin/mutmut results` lists the survivors, `.venv/bin/mutmut show NAME` shows one.
+# Mutation testing (not in CI: slow): mutmut over each module of pyproject's
+# [tool.dmd-mutation] with the tests named for it, one test process at a time, then figures.
+# `make mutation MODULES=lti_tool/lti/roles.py` runs one; survivors: README, "Tests".
 MUTMUT ?= mutmut==3.8.1
+MODULES ?=
 mutation: install
 	$(VENV)/bin/pip install --quiet '$(MUTMUT)'
-	rm -rf mutants
-	$(VENV)/bin/mutmut run --max-children 1
-	$(VENV)/bin/mutmut results --all true | $(PY) tests/mutation_summary.py
+	$(PY) tests/mutation.py $(MODULES)
 
 lint: install
 	$(VENV)/bin/ruff check .
