@@ -14,7 +14,7 @@ DEVPLATFORM := $(PY) -m lti_tool.devplatform
 # Where the development platform keeps its key and store.
 DEVPLATFORM_DATA ?= instance/devplatform
 
-.PHONY: run test lint bench install config clean-dev messages
+.PHONY: run test lint bench install config clean-dev messages mutation
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,8 +58,19 @@ run: install config
 	$(FLASK) grades worker & \
 	$(FLASK) run --host 127.0.0.1 --port $(TOOL_PORT)
 
+# SQLite in a temporary folder; TEST_DATABASE_URL=postgresql+psycopg://.../test for PostgreSQL
+# (its schema is dropped: the name must contain "test"). DATABASE_URL is never used here.
 test: install
 	$(PY) -m pytest -q
+
+# Mutation testing (not in CI: slow): mutmut over each module of pyproject's
+# [tool.dmd-mutation] with the tests named for it, one test process at a time, then figures.
+# `make mutation MODULES=lti_tool/lti/roles.py` runs one; survivors: README, "Tests".
+MUTMUT ?= mutmut==3.8.1
+MODULES ?=
+mutation: install
+	$(VENV)/bin/pip install --quiet '$(MUTMUT)'
+	$(PY) tests/mutation.py $(MODULES)
 
 lint: install
 	$(VENV)/bin/ruff check .

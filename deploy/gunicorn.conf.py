@@ -24,3 +24,10 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # The app trusts X-Forwarded-* itself (TRUSTED_PROXIES); gunicorn passes them through.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 25.1+ opens a control socket for `gunicornc`, by default in $XDG_RUNTIME_DIR or
+# ~/.gunicorn/, shared by every gunicorn the user runs. Ours lives in the unit's runtime
+# directory (RuntimeDirectory=dmd in dmd-web.service), readable by its user only;
+# GUNICORN_CONTROL_SOCKET="" turns it off.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "/run/dmd/gunicorn.ctl")
+control_socket_disable = not control_socket
+control_socket_mode = 0o600

@@ -7,7 +7,7 @@ Pages without a launch (errors, registration, session ended) follow the browser.
 The catalogs live in `lti_tool/translations/<lang>/LC_MESSAGES/messages.po`; their `.mo` files
 are not committed. `make install` compiles them (`pybabel compile`), and start-up compiles any
 that is missing or older than its `.po`, so a fresh clone or a plain `pip install -e .` works
-too. `make messages` extracts new strings into `messages.pot` and merges them into the `.po`.
+too; a built wheel carries them (setup.py compiles them into it), so a read-only install does. `make messages` extracts new strings into `messages.pot` and merges them into the `.po`.
 """
 
 from __future__ import annotations
@@ -130,5 +130,9 @@ def compile_catalogs(directory: Path) -> None:
                 write_mo(mo_file, catalog)
             os.replace(temporary, mo_path)
         except OSError as exc:
-            log.warning("could not compile %s (%s): its language falls back to English",
-                        po_path, exc)
+            if mo_path.exists():
+                # A read-only install: keep the catalog compiled when the wheel was built.
+                log.info("could not recompile %s (%s): using %s", po_path, exc, mo_path.name)
+            else:
+                log.warning("could not compile %s (%s): its language falls back to English",
+                            po_path, exc)

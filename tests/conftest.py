@@ -1,12 +1,16 @@
 """Fixtures: one database per test session, emptied before each test; live servers for the
 tool (127.0.0.1) and the development platform (localhost: another site, as a real LMS is).
 
-Set DATABASE_URL to run everything on PostgreSQL; otherwise a temporary SQLite file.
+The suite's database comes only from TEST_DATABASE_URL (PostgreSQL, its schema is dropped
+and rebuilt) and must name a database whose name contains "test"; otherwise a temporary
+SQLite file. The application's own DATABASE_URL is never read here, and is removed from the
+environment so that no server the tests start can reach the database it names.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -16,6 +20,15 @@ from werkzeug.serving import make_server
 
 # Never read a developer's instance/config.toml: every setting comes from the fixtures.
 os.environ["LTI_TOOL_CONFIG"] = str(Path(tempfile.gettempdir()) / "dmd-no-config.toml")
+# Nor the application's database: the suite drops the schema of the one it uses.
+os.environ.pop("DATABASE_URL", None)
+
+if "mutmut" in sys.modules:
+    # `make mutation` runs the code through mutmut's trampolines: slower, which is no fault.
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("mutation", deadline=None, suppress_health_check=list(HealthCheck))
+    settings.load_profile("mutation")
 
 from lti_tool import create_app  # noqa: E402
 from lti_tool.devplatform import create_platform_app  # noqa: E402
@@ -47,8 +60,38 @@ class LiveServer:
         self.server.shutdown()
 
 
+def database_refusal(url: str) -> str | None:
+    """Why the suite must not run on `url` (its schema is dropped), or None when it may."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return f"TEST_DATABASE_URL is not a database URL: {url!r}"
+    name = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite":
+        name = Path(name).name
+    if "test" not in name.lower():
+        return (
+            f"TEST_DATABASE_URL names the database {name or '(none)'!r}, whose name does not "
+            "contain 'test'. The suite drops and rebuilds its schema: point it at a "
+            "database kept for tests, e.g. postgresql+psycopg://postgres@127.0.0.1/test"
+        )
+    return None
+
+
+def pytest_configure(config):
+    """Refuse to start on a database that is not plainly a test database."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        refusal = database_refusal(url)
+        if refusal:
+            pytest.exit(refusal, returncode=4)
+
+
 def _database_url(tmp: Path) -> str:
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'test.sqlite3'}"
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'test.sqlite3'}"
 
 
 def _fresh_schema(app) -> None:
@@ -58,6 +101,9 @@ def _fresh_schema(app) -> None:
 
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
+            refusal = database_refusal(db.engine.url.render_as_string(hide_password=False))
+            if refusal:
+                raise RuntimeError(refusal)
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
@@ -124,11 +170,20 @@ def _empty_tables(app) -> None:
                     conn.execute(text(f"DELETE FROM {table}"))
 
 
+#: Fixtures that reach the tool; a test using none of them (pure functions) does not build it.
+_TOOL_FIXTURES = frozenset({"app", "tool_server"})
+
+
 @pytest.fixture(autouse=True)
-def _clean_database(app, _tool_key):
-    """Every test starts from empty tables holding only the tool's key."""
+def _clean_database(request):
+    """Every test that reaches the tool starts from empty tables holding only its key."""
+    if not _TOOL_FIXTURES.intersection(request.fixturenames):
+        yield
+        return
     from lti_tool.lti.models import KeyPair
 
+    app = request.getfixturevalue("app")
+    _tool_key = request.getfixturevalue("_tool_key")
     _empty_tables(app)
     app.extensions.pop("lti_store", None)
     app.extensions.pop("frame_origins", None)

@@ -44,7 +44,7 @@ class Gunicorn:
         self.process = subprocess.Popen(
             [gunicorn, "--workers", str(workers), "--threads", str(threads),
              "--bind", f"127.0.0.1:{self.port}",
-             "--log-level", "warning", "lti_tool:create_app()"],
+             "--log-level", "warning", "--no-control-socket", "lti_tool:create_app()"],
             cwd=ROOT, env=env,
         )
         self._wait_until_up()

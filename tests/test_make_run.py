@@ -29,7 +29,7 @@ def _wait_for(url: str, process: subprocess.Popen, seconds: float = 90) -> reque
 
 
 @pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+    os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
     reason="make run serves SQLite whatever the suite's database: the SQLite pass runs this",
 )
 def test_make_run_serves_both_on_the_ports_asked_for(tmp_path):

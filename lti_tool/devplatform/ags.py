@@ -23,6 +23,17 @@ from .tokens import revoke_access_token
 
 bp = Blueprint("devplatform_ags", __name__)
 
+
+@bp.after_request
+def _note_score_post(response: Response) -> Response:
+    """Log every score POST with the status answered (DevPlatform.score_posts)."""
+    if request.endpoint == "devplatform_ags.post_score" and request.view_args:
+        gradebook.note_score_post(
+            current_app.extensions["devplatform"].store, request.view_args["course_id"],
+            request.view_args["item_id"], request.get_json(silent=True), response.status_code,
+        )
+    return response
+
 LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
 CONTAINER_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"

@@ -50,6 +50,17 @@ from .store import iso_utc
 
 bp = Blueprint("devplatform_canvas_services", __name__)
 
+
+@bp.after_request
+def _note_score_post(response: Response) -> Response:
+    """Log every score POST with the status answered (DevPlatform.score_posts)."""
+    if request.endpoint == "devplatform_canvas_services.post_score" and request.view_args:
+        gradebook.note_score_post(
+            current_app.extensions["devplatform"].store, request.view_args["course_id"],
+            request.view_args["item_id"], request.get_json(silent=True), response.status_code,
+        )
+    return response
+
 BASE = "/api/lti/courses/<course_id>"
 SUBMISSION = "https://canvas.instructure.com/lti/submission"
 #: gradingProgress values whose scoreGiven Canvas keeps (Lti::Result::ACCEPT_GIVEN_SCORE_TYPES).

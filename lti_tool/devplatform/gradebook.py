@@ -302,6 +302,32 @@ def results(store: Store, course_id: str, item_id: str | int, user_id: str | Non
     return [_score_dict(row, item) for row in rows]
 
 
+def note_score_post(store: Store, course_id: str, item_id: str, body: object,
+                    status: int) -> None:
+    """Log one score POST as received, whatever the answer (`status`)."""
+    body = body if isinstance(body, dict) else {}
+    user_id, timestamp = body.get("userId"), body.get("timestamp")
+    with store.write() as conn:
+        conn.execute(
+            "INSERT INTO score_posts (course_id, line_item_id, user_id, timestamp, status,"
+            " received_dt) VALUES (?, ?, ?, ?, ?, ?)",
+            (str(course_id), str(item_id), None if user_id is None else str(user_id),
+             None if timestamp is None else str(timestamp), status, iso_utc()),
+        )
+
+
+def score_posts(store: Store, course_id: str) -> list[dict]:
+    """Every score POST received for a course's line items, oldest first, with the answer."""
+    with store.read() as conn:
+        rows = conn.execute(
+            "SELECT line_item_id, user_id, timestamp, status, received_dt FROM score_posts"
+            " WHERE course_id = ? ORDER BY id", (str(course_id),),
+        ).fetchall()
+    return [{"lineItemId": row["line_item_id"], "userId": row["user_id"],
+             "timestamp": row["timestamp"], "status": row["status"],
+             "received": row["received_dt"]} for row in rows]
+
+
 def gradebook(store: Store, course_id: str) -> list[dict]:
     """Every line item of a course with its current scores and the full score history."""
     items = line_items(store, course_id)

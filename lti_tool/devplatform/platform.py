@@ -7,7 +7,7 @@ import dataclasses
 from .canvas import CANVAS_ISSUER, CanvasHosts, build_canvas_claims
 from .claims import RESOURCE_LINK, build_launch_claims, launch_subject
 from .config import PROFILES, PlatformConfig, ToolRegistration, default_switches
-from .gradebook import gradebook
+from .gradebook import gradebook, score_posts
 from .keys import PlatformKey
 from .launches import start_launch
 from .registration import latest_registered_tool, registration_start_url
@@ -254,6 +254,11 @@ class DevPlatform:
         for item in items:
             item["url"] = self.lineitem_url(course_id, item["id"])
         return items
+
+    def score_posts(self, course_id: str = "2") -> list[dict]:
+        """Every score POST the course's line items received, oldest first, with the status
+        answered: repeated sends show here even when the gradebook refused them (409)."""
+        return score_posts(self.store, course_id)
 
     def issue_access_token(self, scopes: list[str]) -> str:
         """A service token as token.php would grant (tests use it to call services directly)."""

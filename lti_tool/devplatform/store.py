@@ -74,6 +74,17 @@ CREATE TABLE IF NOT EXISTS scores (
     received_dt TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ix_scores_item_user ON scores(line_item_id, user_id);
+-- Every score POST received, accepted or refused: what a tool sent, not what the gradebook
+-- kept (Moodle's 409 hides a repeated score; this log does not).
+CREATE TABLE IF NOT EXISTS score_posts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    course_id TEXT NOT NULL,
+    line_item_id TEXT NOT NULL,
+    user_id TEXT,
+    timestamp TEXT,
+    status INTEGER NOT NULL,
+    received_dt TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS grades (
     line_item_id INTEGER NOT NULL REFERENCES line_items(id) ON DELETE CASCADE,
     user_id TEXT NOT NULL,

@@ -14,8 +14,6 @@ retakes and grades do; a launch without one counts the whole course.
 from __future__ import annotations
 
 import enum
-import importlib
-import importlib.util
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +24,7 @@ from flask_babel import format_date
 from sqlalchemy import Text, case, cast, func, or_, select
 
 from lti_tool.extensions import db
+from lti_tool.gradebook.status import SyncState, sync_states
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Membership, Person, Role
 from lti_tool.lti.session import LaunchContext
@@ -127,7 +126,7 @@ class Cohort:
     course_id: int
     instrument: Instrument
     rows: tuple[LearnerRow, ...]
-    #: False until the gradebook offers `sync_states`; the column then shows "—".
+    #: False for a launch without an activity: no grade column then.
     grades_available: bool
     #: Every version the rows' results were answered with, by key, and its precision.
     instruments: dict[str, Instrument] = field(default_factory=dict)
@@ -246,22 +245,12 @@ def _latest_attempts(course_id: int, resource_link_id: int | None) -> dict[int, 
     return found
 
 
-#: Where the gradebook may offer `sync_states(course_id, resource_link_id)`, in order.
-GRADE_STATE_MODULES = ("lti_tool.gradebook.sync", "lti_tool.gradebook.status")
-
-
-def grade_states(course_id: int, resource_link_id: int | None) -> dict[int, Any] | None:
-    """Person id → grade sync state from the gradebook, or None while it offers none."""
+def grade_states(course_id: int, resource_link_id: int | None) -> dict[int, SyncState] | None:
+    """Person id → the gradebook's sync state of their newest score in the launch's activity;
+    None for a launch without an activity (the column is then left out)."""
     if resource_link_id is None:
         return None
-    for name in GRADE_STATE_MODULES:
-        # Imported here, and only if present: the gradebook is optional for this page.
-        if importlib.util.find_spec(name) is None:
-            continue
-        sync_states = getattr(importlib.import_module(name), "sync_states", None)
-        if sync_states is not None:
-            return sync_states(course_id, resource_link_id)
-    return None
+    return sync_states(course_id, resource_link_id)
 
 
 def grade_state_text(state: Any) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 
 from lti_tool.dataprotection import personal_data
 from lti_tool.extensions import db
+from lti_tool.gradebook.models import ScoreRecord
 from lti_tool.identity.audit import AuditEntry
 from lti_tool.identity.models import Person, utcnow
 from lti_tool.lti.session import load_context
@@ -25,7 +26,7 @@ from lti_tool.mentoring.models import (
     TimezonePreference,
 )
 from lti_tool.questionnaire import delivery
-from lti_tool.questionnaire.models import Attempt
+from lti_tool.questionnaire.models import Answer, Attempt, Result
 from lti_tool.questionnaire.versions import current_instrument
 
 
@@ -197,6 +198,42 @@ def test_retention_purges_old_attempts(app, rich):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
         assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "data.purge"))
+
+
+def test_retention_keeps_attempts_younger_than_the_limit(app, rich, driver):
+    """Two attempts either side of the limit: only the one started before it goes, with its
+    answers, result and grade delivery; the younger one keeps all of its own."""
+    other = driver.launch(driver.user("Learner", 2)["id"])
+    _submit_everything(app, other.token)
+    now = utcnow()
+    with app.app_context():
+        old_id, young_id = sorted(db.session.scalars(select(Attempt.id)))
+        db.session.execute(text("UPDATE attempt SET started_dt = :when WHERE id = :id"),
+                           {"when": now - timedelta(days=731), "id": old_id})
+        db.session.execute(text("UPDATE attempt SET started_dt = :when WHERE id = :id"),
+                           {"when": now - timedelta(days=729), "id": young_id})
+        db.session.commit()
+
+        def held(attempt_id: int) -> tuple[int, int, int]:
+            results = select(Result.id).where(Result.attempt_id == attempt_id)
+            return (
+                db.session.scalar(select(func.count()).select_from(Answer)
+                                  .where(Answer.attempt_id == attempt_id)),
+                db.session.scalar(select(func.count()).select_from(Result)
+                                  .where(Result.attempt_id == attempt_id)),
+                db.session.scalar(select(func.count()).select_from(ScoreRecord)
+                                  .where(ScoreRecord.result_id.in_(results))),
+            )
+
+        young_before = held(young_id)
+        assert all(young_before) and all(held(old_id))
+    result = app.test_cli_runner().invoke(args=["data", "purge", "--days", "730"])
+    assert result.exit_code == 0, result.output
+    assert "Purged 1 attempt" in result.output
+    with app.app_context():
+        assert list(db.session.scalars(select(Attempt.id))) == [young_id]
+        assert held(old_id) == (0, 0, 0)
+        assert held(young_id) == young_before
 
 
 def test_privacy_page_needs_no_launch(tool_server):

@@ -49,6 +49,24 @@ def test_a_fully_graded_score_is_stored_rescaled_with_an_empty_200(web, devplatf
     assert len(item["history"]) == 1
 
 
+def test_every_score_post_is_logged_with_its_answer_even_a_refused_one(web, devplatform):
+    """What the tool sent, not what the gradebook kept: a repeat refused with 409 is logged."""
+    first = score(when=datetime.now(UTC).replace(microsecond=100_000))
+    assert post_score(web, devplatform, first).status_code == 200
+    assert post_score(web, devplatform, first).status_code == 409
+    assert post_score(web, devplatform, score(user_id=TEACHER)).status_code == 400
+
+    posts = devplatform.score_posts()
+    assert [(p["userId"], p["timestamp"], p["status"]) for p in posts] == [
+        (LEARNER, first["timestamp"], 200), (LEARNER, first["timestamp"], 409),
+        (TEACHER, posts[2]["timestamp"], 400)]
+    assert {p["lineItemId"] for p in posts} == {"2"}
+    assert len(devplatform.gradebook()[0]["history"]) == 1
+    # Other requests are not scores.
+    web.get(RESULTS, headers=bearer(devplatform, SCOPE + "result.readonly"))
+    assert len(devplatform.score_posts()) == 3
+
+
 def test_a_timestamp_in_the_same_second_is_refused_with_409(web, devplatform):
     first = datetime.now(UTC).replace(microsecond=100_000)
     assert post_score(web, devplatform, score(when=first)).status_code == 200

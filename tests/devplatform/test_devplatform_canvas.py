@@ -121,6 +121,8 @@ def test_scores_follow_canvas_rules(canvas):
     assert _score(web, platform, timestamp=stamp.isoformat()).status_code == 200
     earlier = _score(web, platform, timestamp=(stamp - timedelta(seconds=1)).isoformat())
     assert earlier.status_code == 400 and "before last updated" in earlier.get_data(as_text=True)
+    # Every POST is logged with Canvas's answer, accepted or not.
+    assert [p["status"] for p in platform.score_posts()] == [200, 200, 400]
     # The teacher is not a student: 422; a scoreGiven without scoreMaximum: 422.
     assert _score(web, platform, userId=lti_id(TEACHER)).status_code == 422
     assert _score(web, platform, scoreMaximum=None).status_code == 422

@@ -412,14 +412,14 @@ def race_app(app):
     """Where two threads race: on PostgreSQL a database of this test's own, created and
     dropped here (never the shared one); on SQLite the test database, whose single writer
     lock is what booking.py relies on there."""
-    base = os.environ.get("DATABASE_URL", "")
+    base = os.environ.get("TEST_DATABASE_URL", "")
     if not base.startswith("postgresql"):
         yield app
         return
     from lti_tool import create_app
     from tests.conftest import _fresh_schema
 
-    name = f"dmd_booking_{os.getpid()}"
+    name = f"test_dmd_booking_{os.getpid()}"
     server = create_engine(make_url(base).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))

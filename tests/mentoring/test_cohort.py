@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import csv
-import importlib.machinery
+import dataclasses
 import io
-import sys
-import types
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Role
@@ -252,35 +250,37 @@ def test_csv_has_a_bom_a_header_and_one_line_per_learner(scored, world, make_per
     assert any(row[0].startswith("'=HYPERLINK") for row in rows)
 
 
-def test_grade_states_come_from_the_gradebook_when_it_offers_them(world, make_person, monkeypatch):
-    learner = make_person(world, given_name="Graded")
-    module = types.ModuleType("fake_gradebook_sync")
-    module.__spec__ = importlib.machinery.ModuleSpec("fake_gradebook_sync", None)
-    calls = []
+def test_the_grade_column_shows_the_gradebooks_own_states(world, make_person, take):
+    """The real gradebook, no stand-in: a score waiting, one the platform refused (with its
+    answer), and a learner with none."""
+    from lti_tool.gradebook.models import ScoreRecord, ScoreStatus
 
-    def sync_states(course_id, resource_link_id):
-        calls.append((course_id, resource_link_id))
-        return {learner.id: types.SimpleNamespace(status=types.SimpleNamespace(value="failed"),
-                                                  last_error="HTTP 500: down")}
-
-    module.sync_states = sync_states
-    monkeypatch.setitem(sys.modules, "fake_gradebook_sync", module)
-    monkeypatch.setattr(cohorts, "GRADE_STATE_MODULES", ("no_such_module", "fake_gradebook_sync"))
+    waiting = make_person(world, given_name="Waiting", family_name="Graded")
+    refused = make_person(world, given_name="Refused", family_name="Graded")
+    make_person(world, given_name="Without", family_name="Graded")
+    take(world, waiting)
+    take(world, refused)
+    record = db.session.scalar(select(ScoreRecord).where(ScoreRecord.person_id == refused.id))
+    record.status, record.last_error = ScoreStatus.FAILED, "HTTP 500: down"
+    db.session.commit()
 
     cohort = load_cohort(world.launch())
+    rows = {row.name: row for row in cohort.rows}
 
-    assert calls == [(world.course.id, world.link.id)] and cohort.grades_available
-    state = cohort.rows[0].grade_state
-    assert cohorts.grade_state_text(state) == "Failed"
-    assert cohorts.grade_state_detail(state) == "HTTP 500: down"
-
-
-def test_without_the_gradebook_the_grade_column_is_a_dash(world, make_person, monkeypatch):
-    make_person(world, given_name="Ungraded")
-    monkeypatch.setattr(cohorts, "GRADE_STATE_MODULES", ("no_such_module",))
-    cohort = load_cohort(world.launch())
-    assert not cohort.grades_available and cohort.rows[0].grade_state is None
+    assert cohort.grades_available
+    assert cohorts.grade_state_text(rows["Waiting Graded"].grade_state) == "Pending"
+    assert cohorts.grade_state_detail(rows["Waiting Graded"].grade_state) is None
+    assert cohorts.grade_state_text(rows["Refused Graded"].grade_state) == "Failed"
+    assert cohorts.grade_state_detail(rows["Refused Graded"].grade_state) == "HTTP 500: down"
+    assert rows["Without Graded"].grade_state is None
     assert cohorts.grade_state_text(None) == "—"
+
+
+def test_a_launch_without_an_activity_has_no_grade_column(world, make_person, take):
+    take(world, make_person(world, given_name="Graded"))
+    launch = dataclasses.replace(world.launch(), resource_link_id=None)
+    cohort = load_cohort(launch)
+    assert not cohort.grades_available and cohort.rows[0].grade_state is None
 
 
 def count_queries(app, client, token: str) -> int:

@@ -226,6 +226,20 @@ def test_an_earlier_attempt_can_be_opened(client, course, take, launch_of):
     url = f"/mentor/learners/{course.learner.id}/attempts/{first.id}"
     html = get(client, url, course.token).get_data(as_text=True)
     assert "Answers in attempt 1" in html and "Attempt 1, submitted" in html
+    # The table holds the first attempt's own answers, not the latest one's.
+    assert shown_answers(html) == careful_answers(2)
+    latest = get(client, f"/mentor/learners/{course.learner.id}", course.token)
+    assert shown_answers(latest.get_data(as_text=True)) == careful_answers(7)
+
+
+def shown_answers(html: str) -> dict[str, int]:
+    """The answers table of a learner page: item id → the value shown."""
+    table = re.search(r'<table class="table table-sm answers">.*?<tbody>(.*?)</tbody>', html, re.S)
+    assert table, "no answers table"
+    row = r"<tr[^>]*>\s*<td class=\"number\">\d+</td>.*?</td>.*?</td>\s*<td>\s*(\d+) ·"
+    values = [int(v) for v in re.findall(row, table.group(1), re.S)]
+    assert len(values) == len(INSTRUMENT.items)
+    return {item.id: value for item, value in zip(INSTRUMENT.items, values, strict=True)}
 
 
 def test_the_export_is_a_streamed_csv_with_a_bom_and_a_dated_name(client, course, take):

@@ -10,14 +10,17 @@ import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import redis
 import requests
 
+from lti_tool.devplatform import ags
 from lti_tool.questionnaire.versions import current_instrument
 from tests.conftest import TEST_SECRET
+from tests.gradebook.conftest import submit
 from tests.processes import ROOT, Gunicorn
 
 pytestmark = pytest.mark.slow
@@ -104,18 +107,79 @@ def test_two_servers_one_launch_one_score(app, driver, platform, tool_server, sh
         )
         assert submitted.status_code == 303, submitted.text[:2000]
 
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and len(_history(platform, learner["id"])) == len(before):
-            time.sleep(0.3)
-        time.sleep(2)  # give a second delivery every chance to happen, then check it did not
+        _wait_until_all_sent(app, 1)
+        # Stopped workers finish what they were sending: every POST they made has arrived.
+        _stop(workers)
+        posts = [p for p in platform.score_posts() if p["userId"] == learner["id"]]
+        assert len(posts) == 1, json.dumps(posts, indent=1)
+        assert posts[0]["status"] == 200
         added = _history(platform, learner["id"])[len(before):]
-        assert len(added) == 1, json.dumps(added, indent=1)
-        current = [s for item in platform.gradebook() for s in item["scores"]
-                   if s["userId"] == learner["id"]]
-        assert len(current) == 1 and current[0]["timestamp"] == added[0]["timestamp"]
+        assert [h["timestamp"] for h in added] == [posts[0]["timestamp"]]
     finally:
-        for process in workers:
-            process.terminate()
-            process.wait(10)
+        _stop(workers)
         first.stop()
         second.stop()
+
+
+def _stop(workers: list[subprocess.Popen]) -> None:
+    """SIGTERM: each worker ends its current delivery (the POST answered), then exits."""
+    for process in workers:
+        if process.poll() is None:
+            process.terminate()
+    for process in workers:
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+
+
+def _wait_until_all_sent(app, count: int, seconds: float = 60) -> None:
+    """Until the tool holds `count` score records, every one of them sent."""
+    from sqlalchemy import func, select
+
+    from lti_tool.extensions import db
+    from lti_tool.gradebook.models import ScoreRecord, ScoreStatus
+
+    deadline = time.monotonic() + seconds
+    while True:
+        with app.app_context():
+            states = db.session.execute(
+                select(ScoreRecord.status, func.count()).group_by(ScoreRecord.status)).all()
+            db.session.remove()
+        if dict(states) == {ScoreStatus.SENT: count}:
+            return
+        assert time.monotonic() < deadline, f"not all sent: {states}"
+        time.sleep(0.1)
+
+
+def test_several_grade_workers_send_each_score_exactly_once(app, driver, platform,
+                                                          shared_services, monkeypatch):
+    """Three workers on one outbox, the platform slow to answer: whichever worker claims a
+    score, it is POSTed once. The platform records every POST it receives, accepted or not,
+    so a second POST of the same score counts even though Moodle would refuse it with 409."""
+    with platform.store.write() as conn:
+        for table in ("score_posts", "grades", "scores"):
+            conn.execute(f"DELETE FROM {table}")
+    learners = [user for user in platform.users() if user["role"] == "Learner"]
+    count = 12
+    for learner in learners[:count]:
+        submit(driver, learner["id"])
+    real_failure = ags._simulated_failure
+
+    def slowly(platform):
+        time.sleep(0.3)  # every worker wakes while the first is still sending
+        real_failure(platform)
+
+    monkeypatch.setattr(ags, "_simulated_failure", slowly)
+    workers = [_worker(app, shared_services) for _ in range(3)]
+    try:
+        _wait_until_all_sent(app, count)
+        _stop(workers)
+    finally:
+        _stop(workers)
+    posts = platform.score_posts()
+    sent = Counter((p["userId"], p["timestamp"]) for p in posts)
+    assert len(sent) == count, json.dumps(posts, indent=1)
+    assert set(sent.values()) == {1}, json.dumps(posts, indent=1)
+    assert {p["status"] for p in posts} == {200}
