@@ -129,7 +129,7 @@ def test_the_installed_tool_migrates_serves_its_config_and_a_launch(installed, t
         while True:
             assert process.poll() is None, "gunicorn exited"
             try:
-                config = requests.get(tool_url + "/lti/config", timeout=5)
+                config = requests.get(tool_url + "/lti/config", timeout=60)
                 break
             except requests.ConnectionError:
                 assert time.monotonic() < deadline, "the installed tool did not start"
@@ -142,12 +142,12 @@ def test_the_installed_tool_migrates_serves_its_config_and_a_launch(installed, t
         landing = driver.open(attempt)
         assert landing.status_code == 200, landing.text[:1000]
         assert "Design Thinking" in landing.text
-        assert requests.get(tool_url + "/static/css/app.css", timeout=5).status_code == 200
+        assert requests.get(tool_url + "/static/css/app.css", timeout=60).status_code == 200
         # The catalog compiled into the wheel: Polish for a Polish browser.
         privacy = requests.get(tool_url + "/privacy", headers={"Accept-Language": "pl"},
-                               timeout=5)
+                               timeout=60)
         assert "Co jest przechowywane i dlaczego" in privacy.text
-        missing = requests.get(tool_url + "/no-such-page", timeout=5)
+        missing = requests.get(tool_url + "/no-such-page", timeout=60)
         assert missing.status_code == 404 and "<html" in missing.text
     finally:
         if process is not None:
