@@ -129,6 +129,7 @@ def _import_models() -> None:
     import lti_tool.lti.invitations  # noqa: F401
     import lti_tool.lti.models  # noqa: F401
     import lti_tool.mentoring.models  # noqa: F401
+    import lti_tool.mentoring.programme.models  # noqa: F401
     import lti_tool.questionnaire.activity  # noqa: F401
     import lti_tool.questionnaire.models  # noqa: F401
 

@@ -45,6 +45,7 @@ from lti_tool.mentoring.scope import (
     NotFound,
     course_of,
     learner_in_course,
+    learner_reach,
     require_mentor,
 )
 from lti_tool.mentoring.timezones import Clock
@@ -317,7 +318,8 @@ def _scoped(launch: LaunchContext):
 def session_for_mentor(launch: LaunchContext, session_id: int) -> MentoringSession:
     """A session of the launch's course, for one of its mentors; NotFound otherwise."""
     require_mentor(launch)
-    session = db.session.scalar(_scoped(launch).where(MentoringSession.id == session_id))
+    session = db.session.scalar(_scoped(launch).where(
+        MentoringSession.id == session_id, learner_reach(launch, MentoringSession.learner_id)))
     if session is None:
         raise NotFound(f"no session {session_id} in course {launch.course_id}")
     return session

@@ -24,9 +24,9 @@ from lti_tool.mentoring.models import MeetingMode, SessionStatus
 from lti_tool.mentoring.scope import (
     BadInput,
     NotFound,
-    course_learners,
     course_of,
     learner_in_course,
+    mentor_learners,
 )
 from lti_tool.mentoring.slots import SlotSeries
 from lti_tool.mentoring.timezones import Clock
@@ -88,7 +88,7 @@ def new():
 
 def _new_form(clock: Clock, form, error: str | None = None, status: int = 200):
     return page("mentoring/session_new.html", status, clock=clock, form=form, error=error,
-                learners=course_learners(course_of(g.launch)), modes=list(MeetingMode))
+                learners=mentor_learners(g.launch), modes=list(MeetingMode))
 
 
 @bp.post("/mentor/sessions/")

@@ -9,12 +9,14 @@ from lti_tool.extensions import db
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Role
 from lti_tool.lti.session import launch_url_for, role_required
-from lti_tool.mentoring.scope import NotFound, require_lead, require_mentor
+from lti_tool.mentoring.scope import NotFound, register_reach, require_lead, require_mentor
 from lti_tool.mentoring.viewer import answer_errors, page
 from lti_tool.questionnaire.activity import answers_shown_to_mentors, set_answers_shown
 
 bp = Blueprint("programme", __name__, url_prefix="/mentor/programme")
 answer_errors(bp)
+# Who sees whom is decided in scope.py; the floors below mentoring ask through the app.
+bp.record_once(lambda state: register_reach(state.app))
 DONE = {
     "privacy": _l("The activity's privacy setting is saved."),
 }
