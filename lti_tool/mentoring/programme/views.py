@@ -7,9 +7,9 @@ from flask import Blueprint, g, redirect, request
 
 from lti_tool.extensions import db
 from lti_tool.i18n import lazy_gettext as _l
-from lti_tool.identity.models import MentorKind, Role
+from lti_tool.identity.models import Course, MentorKind, Role, utcnow
 from lti_tool.lti.session import launch_url_for, role_required
-from lti_tool.mentoring.programme import caseloads
+from lti_tool.mentoring.programme import caseloads, evaluation
 from lti_tool.mentoring.programme.caseloads import CsvRejected
 from lti_tool.mentoring.scope import (
     BadInput,
@@ -21,7 +21,7 @@ from lti_tool.mentoring.scope import (
     require_lead,
     require_mentor,
 )
-from lti_tool.mentoring.viewer import answer_errors, page
+from lti_tool.mentoring.viewer import answer_errors, attachment, page
 from lti_tool.questionnaire.activity import answers_shown_to_mentors, set_answers_shown
 
 bp = Blueprint("programme", __name__, url_prefix="/mentor/programme")
@@ -143,3 +143,23 @@ def balance():
 
 def _done(done: str):
     return redirect(launch_url_for("programme.index", done=done, _anchor="caseloads"), code=303)
+
+
+@bp.get("/evaluation")
+@role_required(Role.MENTOR)
+def evaluation_page():
+    """The programme's figures for the lead mentor; small groups are suppressed."""
+    return page("programme/evaluation.html", view=evaluation.evaluate(g.launch),
+                min_people=evaluation.MIN_PEOPLE)
+
+
+@bp.get("/evaluation.csv")
+@role_required(Role.MENTOR)
+def evaluation_csv():
+    """The same figures as CSV (UTF-8 with a BOM), suppressed ones as on the page."""
+    view = evaluation.evaluate(g.launch)
+    course = db.session.get(Course, g.launch.course_id)
+    body = "".join(evaluation.csv_lines(view, g.launch.locale)).encode()
+    name = f"{course.label or course.context_id}-programme-{utcnow():%Y-%m-%d}.csv"
+    return attachment(body, "text/csv", "".join(c if c.isalnum() or c in "._-" else "_"
+                                                for c in name))
