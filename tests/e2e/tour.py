@@ -201,6 +201,9 @@ class Tour:
         page.goto(self.url("programme.index", lt=token))
         expect(page.get_by_role("heading", level=1)).to_have_text("Mentoring programme")
         yield "programme"
+        page.get_by_role("link", name=re.compile("^Programme evaluation")).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Programme evaluation")
+        yield "programme-evaluation"
 
     # --- the learner's plan ---------------------------------------------------------------
 
@@ -257,7 +260,8 @@ def _token(url: str) -> str:
 PAGES = (
     "learner-start", "questionnaire-page", "questionnaire-missing", "results",
     "cohort", "statistics", "learner", "attempt", "sessions", "session-new", "session",
-    "goal-new", "learner-plan", "grades", "grade-settings", "programme", "plan", "plan-slots",
+    "goal-new", "learner-plan", "grades", "grade-settings", "programme", "programme-evaluation",
+    "plan", "plan-slots",
     "deep-link",
     "registration", "register-info", "register-problem", "not-found", "session-expired",
     "launch-error", "no-role", "platform-storage", "new-window", "privacy",
