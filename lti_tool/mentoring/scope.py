@@ -86,6 +86,19 @@ def learner_reach(launch: LaunchContext, learner_column) -> ColumnElement[bool]:
     return learner_column.in_(caseload_ids(launch.course_id, launch.person_id))
 
 
+def bookable_mentors(launch: LaunchContext, mentor_column) -> ColumnElement[bool]:
+    """A condition on a mentor id column: whose free slots the launch's learner may book.
+
+    Where mentors are assigned, only their own mentors': a session with anyone else would be
+    one that mentor could not open.
+    """
+    if programme_settings(course_of(launch)).mode is not CaseloadMode.ASSIGNED:
+        return true()
+    return mentor_column.in_(select(MentorAssignment.mentor_id).where(
+        MentorAssignment.course_id == launch.course_id,
+        MentorAssignment.learner_id == launch.person_id))
+
+
 def register_reach(app: Flask) -> None:
     """Offer `learner_reach` to the floors below mentoring (the questionnaire's retake, the
     gradebook's score pages), which may not import it."""

@@ -20,11 +20,13 @@ from lti_tool.identity.models import MentorKind, Person, Role, utcnow
 from lti_tool.mentoring.models import (
     ActionItem,
     ActionOwner,
+    AvailabilitySlot,
     Goal,
     MeetingMode,
     MentoringSession,
     Note,
     NoteVisibility,
+    SessionStatus,
 )
 from lti_tool.mentoring.programme.models import (
     AssignmentSource,
@@ -342,3 +344,49 @@ def test_a_site_administrator_gets_no_answers_in_an_assigned_course(client, prog
     assert client.post("/mentor/programme/assignments", data={
         "lt": token, "learner_id": course.learners[2].id,
         "mentor_id": admin.id}).status_code == 403
+
+
+def test_the_lead_assigns_from_the_learner_page(client, programme):
+    course = programme.course
+    third = course.learners[2]
+    page = text_of(get(client, f"/mentor/learners/{third.id}", course.mentor_token))
+    assert "Assigned mentors No mentor is assigned yet." in page
+    response = client.post("/mentor/programme/assignments", data={
+        "lt": course.mentor_token, "learner_id": third.id, "mentor_id": programme.assistant.id,
+        "back": "learner"})
+    assert response.status_code == 303
+    assert f"/mentor/learners/{third.id}" in response.headers["Location"]
+    page = text_of(get(client, f"/mentor/learners/{third.id}", course.mentor_token))
+    assert "Assigned mentors Adam Assistant" in page
+    # The assistant reads who mentors the learner, without the form.
+    assistant_view = get(client, f"/mentor/learners/{third.id}", programme.assistant_token)
+    assert "Assigned mentors Adam Assistant" in text_of(assistant_view)
+    assert "Assign a mentor" not in text_of(assistant_view)
+
+
+def test_learners_book_only_their_own_mentors_slots_where_mentors_are_assigned(client,
+                                                                              programme):
+    course = programme.course
+    # No upcoming session of their own stands in the way of booking one.
+    for session in db.session.query(MentoringSession):
+        session.status = SessionStatus.CANCELLED
+    start = in_days(10, 9)
+    offered = {}
+    for mentor in (course.mentor, programme.assistant):
+        slot = AvailabilitySlot(course_id=course.activity.course.id, mentor_id=mentor.id,
+                                start_dt=start, end_dt=start + timedelta(minutes=60),
+                                mode=MeetingMode.ONLINE)
+        db.session.add(slot)
+        db.session.flush()
+        offered[mentor.id] = slot.id
+        start += timedelta(hours=2)
+    db.session.commit()
+    mine, lead_slot = offered[programme.assistant.id], offered[course.mentor.id]
+    slots_page = get(client, "/plan/slots", course.learner_token).get_data(as_text=True)
+    assert f"/plan/slots/{mine}/book" in slots_page
+    assert f"/plan/slots/{lead_slot}/book" not in slots_page
+    refused = client.post(f"/plan/slots/{lead_slot}/book", data={"lt": course.learner_token})
+    assert refused.status_code == 404
+    # A learner without a mentor in an assigned course is offered nothing to book.
+    nothing = get(client, "/plan/slots", course.learner_tokens[2]).get_data(as_text=True)
+    assert "/book" not in nothing

@@ -11,6 +11,7 @@ from lti_tool.identity.models import Course, MentorKind, Role, utcnow
 from lti_tool.lti.session import launch_url_for, role_required
 from lti_tool.mentoring.programme import caseloads, evaluation
 from lti_tool.mentoring.programme.caseloads import CsvRejected
+from lti_tool.mentoring.programme.models import CaseloadMode
 from lti_tool.mentoring.scope import (
     BadInput,
     NotFound,
@@ -34,6 +35,21 @@ DONE = {
     "assigned": _l("The mentor is assigned."),
     "unassigned": _l("The assignment is removed."),
 }
+
+
+@bp.app_context_processor
+def _caseload_of_learner():
+    """`learner_mentors(person_id)` for the mentor's learner page: the learner's assigned
+    mentors, and for the lead the mentors they may assign."""
+
+    def learner_mentors(person_id: int) -> dict:
+        course_id = g.launch.course_id
+        lead = g.launch.mentor_kind is MentorKind.LEAD
+        return {"assigned": programme_settings(course_id).mode is CaseloadMode.ASSIGNED,
+                "mentors": caseloads.mentors_of(course_id, person_id),
+                "choices": caseloads.course_mentors(course_id) if lead else []}
+
+    return {"learner_mentors": learner_mentors}
 
 
 @bp.get("/")
@@ -93,9 +109,12 @@ def settings():
 @role_required(Role.MENTOR)
 def assign():
     """Assign one mentor to one learner by hand."""
-    caseloads.assign(g.launch, request.form.get("learner_id", type=int),
-                     request.form.get("mentor_id", type=int))
+    learner_id = request.form.get("learner_id", type=int)
+    caseloads.assign(g.launch, learner_id, request.form.get("mentor_id", type=int))
     db.session.commit()
+    if request.form.get("back") == "learner":
+        return redirect(launch_url_for("mentoring.learner_page", person_id=learner_id,
+                                       _anchor="mentors"), code=303)
     return _done("assigned")
 
 
