@@ -337,8 +337,9 @@ def session_for_learner(launch: LaunchContext, session_id: int) -> MentoringSess
 
 
 def course_sessions(course_id: int, *, mentor_id: int | None = None,
-                    learner_id: int | None = None) -> list[MentoringSession]:
-    """A course's sessions (of one mentor or one learner), earliest first."""
+                    learner_id: int | None = None, reach=None) -> list[MentoringSession]:
+    """A course's sessions (of one mentor or one learner; with learners `reach` holds for),
+    earliest first."""
     query = (
         select(MentoringSession)
         .options(joinedload(MentoringSession.mentor), joinedload(MentoringSession.learner))
@@ -349,6 +350,8 @@ def course_sessions(course_id: int, *, mentor_id: int | None = None,
         query = query.where(MentoringSession.mentor_id == mentor_id)
     if learner_id is not None:
         query = query.where(MentoringSession.learner_id == learner_id)
+    if reach is not None:
+        query = query.where(reach)
     return list(db.session.scalars(query))
 
 

@@ -390,3 +390,14 @@ def test_learners_book_only_their_own_mentors_slots_where_mentors_are_assigned(c
     # A learner without a mentor in an assigned course is offered nothing to book.
     nothing = get(client, "/plan/slots", course.learner_tokens[2]).get_data(as_text=True)
     assert "/book" not in nothing
+
+
+def test_the_mentors_session_list_leaves_out_learners_outside_the_caseload(client, programme):
+    course = programme.course
+    # The assistant met both learners before the course assigned mentors.
+    for session in db.session.query(MentoringSession):
+        session.mentor_id = programme.assistant.id
+    db.session.commit()
+    sessions = text_of(get(client, "/mentor/sessions/", programme.assistant_token))
+    assert course.learners[0].display_name in sessions
+    assert course.learners[1].display_name not in sessions
