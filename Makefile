@@ -24,6 +24,7 @@ $(VENV)/.installed: pyproject.toml
 
 # The Polish catalog's .mo is not committed: compiled here, and at start-up when missing.
 install: $(VENV)/.installed
+	@deploy/system-packages
 	$(VENV)/bin/pybabel -q compile -d lti_tool/translations
 
 # After changing user-facing text: collect the strings, merge them into each language's .po.

@@ -50,6 +50,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from lti_tool.mentoring.sessions_views import bp as sessions_bp
     from lti_tool.mentoring.views import bp as mentoring_bp
     from lti_tool.questionnaire.views import bp as questionnaire_bp
+    from lti_tool.report.views import bp as report_bp
 
     app.register_blueprint(lti_bp)
     app.register_blueprint(well_known)
@@ -62,6 +63,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(observer_bp)
     app.register_blueprint(programme_bp)
     app.register_blueprint(ratings_bp)
+    app.register_blueprint(report_bp)
 
     from lti_tool.lti.session import launch_url_for
 

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 #: Blueprints whose mentor pages show or change learners' data.
 AUDITED_BLUEPRINTS = frozenset(
     {"mentoring", "gradebook", "sessions", "goals", "plan", "questionnaire", "dataprotection",
-     "observer", "programme"}
+     "observer", "programme", "report"}
 )
 #: Request values that name the learner concerned.
 SUBJECT_KEYS = ("person_id", "learner_id")

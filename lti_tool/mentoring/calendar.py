@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -29,6 +30,7 @@ from lti_tool.extensions import db
 from lti_tool.identity.models import Course, Person, utcnow
 from lti_tool.lti.session import LaunchContext
 from lti_tool.mentoring.models import (
+    ActionItem,
     CalendarFeed,
     MeetingMode,
     MentoringSession,
@@ -56,6 +58,36 @@ def feed_ics(sessions: list[MentoringSession], name: str, now: datetime | None =
     for session in sessions:
         calendar.add_component(_event(session, ZoneInfo("UTC"), for_learner=False, now=now))
     return calendar.to_ical()
+
+
+def plan_ics(sessions: list[MentoringSession], actions: list[ActionItem], zone: ZoneInfo,
+             name: str, now: datetime | None = None) -> bytes:
+    """A learner's plan for their calendar: their sessions (with the same UIDs as the
+    single-session downloads) and an all-day event on each open action's due date."""
+    calendar = _calendar()
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", name)
+    for session in sessions:
+        calendar.add_component(_event(session, zone, for_learner=True, now=now))
+    for action in actions:
+        calendar.add_component(_due_event(action, now))
+    if sessions:
+        _add_zones(calendar, sessions)
+    return calendar.to_ical()
+
+
+def _due_event(action: ActionItem, now: datetime | None) -> Event:
+    # All-day events rather than VTODO: most calendar apps show events and ignore to-dos.
+    event = Event()
+    host = urlsplit(current_app.config["TOOL_URL"]).hostname or "localhost"
+    event.add("uid", f"action-{action.id}@{host}")
+    event.add("dtstamp", _aware(now or utcnow(), UTC))
+    event.add("dtstart", action.due_date)
+    event.add("dtend", action.due_date + timedelta(days=1))
+    event.add("summary", f"Due: {action.title}")
+    event.add("description", f"Goal: {action.goal.title}")
+    event.add("transp", "TRANSPARENT")
+    return event
 
 
 def _calendar() -> Calendar:

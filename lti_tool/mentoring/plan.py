@@ -166,6 +166,12 @@ def mentor_plan(launch: LaunchContext, learner_id: int, now: datetime | None = N
     return _plan(launch, learner, now or utcnow(), private=True)
 
 
+def handover_plan(launch: LaunchContext, learner_id: int, now: datetime | None = None) -> Plan:
+    """A learner's plan as a mentor of the course hands it over: learner-level notes only."""
+    learner = learner_in_course(launch, learner_id)
+    return _plan(launch, learner, now or utcnow(), private=False)
+
+
 def observer_plan(launch: LaunchContext, learner_id: int, now: datetime | None = None) -> Plan:
     """An observed learner's plan as the observer may read it: what the learner sees."""
     learner = observed_learner(launch, learner_id)

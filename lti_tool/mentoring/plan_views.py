@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, g, redirect, request
+from flask_babel import gettext as _
 
 from lti_tool.extensions import db
 from lti_tool.i18n import lazy_gettext as _l
@@ -101,6 +102,20 @@ def session_ics(session_id: int):
     body = calendar.session_ics(session, viewer_clock().zone, for_learner=True)
     db.session.commit()
     return attachment(body, "text/calendar", f"mentoring-session-{session.id}.ics")
+
+
+@bp.get("/plan.ics")
+@role_required(Role.LEARNER)
+def plan_ics():
+    """The learner's sessions and open actions' due dates for their calendar."""
+    plan = learner_plan(g.launch)
+    sessions = [entry.session for entry in plan.upcoming + plan.past
+                if not entry.session.is_cancelled]
+    actions = [action for goal in plan.goals for action in goal.actions
+               if action.due_date is not None and not action.is_done]
+    body = calendar.plan_ics(sessions, actions, viewer_clock().zone, _("My development plan"))
+    db.session.commit()
+    return attachment(body, "text/calendar", "my-development-plan.ics")
 
 
 @bp.get("/slots")

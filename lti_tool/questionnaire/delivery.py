@@ -189,6 +189,15 @@ def open_attempt(launch: LaunchContext) -> Attempt:
     return attempt
 
 
+def unanswered_on_page(attempt: Attempt, page: int) -> list[str]:
+    """The ids of the page's statements the attempt has no answer for yet."""
+    pages = instrument_for(attempt).pages()
+    if not 0 <= page < len(pages):
+        return []
+    answered = answers_of(attempt)
+    return [item.id for item in pages[page] if item.id not in answered]
+
+
 def answers_of(attempt: Attempt) -> dict[str, int]:
     """Item id → raw answer, for every item answered so far."""
     rows = db.session.execute(

@@ -76,7 +76,7 @@ def page(attempt_id: int, page: int):
         return redirect(_results_url(attempt), code=303)
     if page >= len(delivery.instrument_for(attempt).pages()):
         abort(404)
-    return _render_page(attempt, page)
+    return _render_page(attempt, page, skipped_page=request.args.get("skipped", type=int))
 
 
 @bp.post("/attempts/<int:attempt_id>/pages/<int:page>")
@@ -113,6 +113,10 @@ def save_page(attempt_id: int, page: int):
     db.session.commit()
     if go == "submit":
         return redirect(_results_url(attempt), code=303)
+    if go == "next" and delivery.unanswered_on_page(attempt, page):
+        # Moving on past unanswered statements is allowed, but never without a word.
+        return redirect(launch_url_for("questionnaire.page", attempt_id=attempt.id,
+                                       page=attempt.current_page, skipped=page), code=303)
     return redirect(_page_url(attempt, attempt.current_page), code=303)
 
 
@@ -192,6 +196,7 @@ def _render_page(
     posted: dict[str, str] | None = None,
     error: str | None = None,
     missing: MissingAnswers | None = None,
+    skipped_page: int | None = None,
     status: int = 200,
 ):
     instrument = delivery.instrument_for(attempt)
@@ -200,6 +205,9 @@ def _render_page(
         return _notice(_("Bad request"), error or _("There is no page %(page)d.", page=page), 400,
                        attempt=attempt)
     answers = delivery.answers_of(attempt)
+    skipped = ()
+    if skipped_page is not None and 0 <= skipped_page < len(pages) and skipped_page != page:
+        skipped = tuple(item for item in pages[skipped_page] if item.id not in answers)
     # Re-show what was just posted, so that a refused form loses nothing the learner chose.
     checked = {**{k: str(v) for k, v in answers.items()}, **(posted or {})}
     return render_template(
@@ -218,6 +226,8 @@ def _render_page(
         answered=len(answers),
         error=error,
         missing=missing,
+        skipped=skipped,
+        skipped_page=skipped_page,
         shown_at=int(time.time()),
         field_prefix=FIELD_PREFIX,
     ), status

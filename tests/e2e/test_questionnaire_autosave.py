@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_console_launch import _launch_as, _user
+from tests.e2e.test_console_launch import COURSE_ID, _launch_as, _user
 
 pytestmark = pytest.mark.e2e
 
@@ -41,3 +41,23 @@ def test_answers_survive_a_reload(page, platform, tool_server):
     content.get_by_role("link", name="Resume").click()
     for item_id, value in chosen.items():
         expect(content.locator(f"#q-{item_id} input[type=radio][value='{value}']")).to_be_checked()
+
+
+def test_the_submit_errors_heading_shows_below_the_sticky_progress_bar(page, platform):
+    learner = [u for u in platform.users(COURSE_ID) if u["role"] == "Learner"][1]
+    page.set_viewport_size({"width": 360, "height": 640})
+    _launch_as(page, platform, learner["name"])
+    content = page.frame_locator("#contentframe")
+    content.get_by_role("button", name="Start").click()
+    # Straight to the last page and submit with nothing answered.
+    while content.get_by_role("button", name="Submit").count() == 0:
+        content.get_by_role("button", name="Next").click()
+        expect(content.locator(".skipped-note")).to_be_visible()
+    content.get_by_role("button", name="Submit").click()
+
+    heading = content.locator(".missing-summary h2")
+    expect(heading).to_be_visible()
+    expect(content.locator(".missing-summary")).to_be_focused()
+    bar = content.locator(".progress-block").bounding_box()
+    box = heading.bounding_box()
+    assert box["y"] >= bar["y"] + bar["height"] - 1, (box, bar)

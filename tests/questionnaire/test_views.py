@@ -464,3 +464,29 @@ def test_answers_and_submissions_arriving_at_once_are_stored_once(app, learner):
     assert {r.status_code for r in submits} == {303}
     assert len({r.headers["Location"] for r in submits}) == 1
     assert count(app, Result) == 1
+
+
+def test_next_past_unanswered_statements_says_so_on_the_next_page(learner):
+    answers = careful_answers()
+    learner.begin()
+    left = PAGES[0][2]
+
+    moved = learner.post_page(0, {i.id: answers[i.id] for i in PAGES[0] if i is not left})
+
+    assert moved.status_code == 303 and "skipped=0" in moved.headers["Location"]
+    page = learner.get(urlsplit(moved.headers["Location"]).path, skipped="0")
+    assert "You left 1 statement on page 1 unanswered." in page.text
+    assert f'#q-{left.id}"' in page.text
+    # A complete page moves on without a word.
+    complete = learner.post_page(1, {i.id: answers[i.id] for i in PAGES[1]})
+    assert "skipped" not in complete.headers["Location"]
+    assert "unanswered" not in learner.get(learner.page_path(2)).text
+
+
+def test_an_open_attempt_with_no_answers_offers_start_not_resume(learner):
+    learner.begin()
+
+    start = learner.relaunch()
+
+    assert ">Start<" in start.text and "Resume" not in start.text
+    assert "You have answered" not in start.text

@@ -1,0 +1,1 @@
+"""Documents to keep: the learner's profile and development plan as PDF files."""
