@@ -61,7 +61,8 @@ def reaches_whole_course(launch: LaunchContext) -> bool:
     """
     if launch.role is not Role.MENTOR or launch.course_id is None:
         return False
-    if launch.mentor_kind is not MentorKind.ASSISTANT:
+    # Anything but a known lead or site administrator counts as an assistant (the narrowest).
+    if launch.mentor_kind in (MentorKind.LEAD, MentorKind.SITE_ADMIN):
         return True
     settings = programme_settings(launch.course_id)
     return settings.mode is CaseloadMode.EVERYONE or settings.assistants_see_course
