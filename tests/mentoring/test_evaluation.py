@@ -7,6 +7,7 @@ import csv
 import io
 
 import pytest
+from sqlalchemy import event
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import MentorKind, Role, utcnow
@@ -176,3 +177,30 @@ def test_attempts_only_count_when_submitted(course, take):
         take(course.activity, learner, answers=careful_answers(6), submit=False)
     assert db.session.query(Attempt).count() == 10
     assert evaluation.evaluate(course.mentor_launch).changed_people == 0
+
+
+def _queries(work) -> int:
+    seen = []
+
+    def listener(*args):
+        seen.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        work()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return len(seen)
+
+
+def test_the_evaluation_takes_the_same_queries_for_6_and_30_learners(course, make_person,
+                                                                     take):
+    launch = course.mentor_launch
+    counts = {}
+    for size in (6, 30):
+        learners = [make_person(course.activity) for _ in range(size)]
+        seed_programme(course.activity.course.id, course.mentor.id,
+                       [p.id for p in learners], utcnow().date())
+        _twice(take, course, learners[:2])
+        counts[size] = _queries(lambda: evaluation.evaluate(launch))
+    assert counts[6] == counts[30] <= 8, counts
