@@ -49,6 +49,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from lti_tool.mentoring.goals_views import bp as goals_bp
     from lti_tool.mentoring.observer_views import bp as observer_bp
     from lti_tool.mentoring.plan_views import bp as plan_bp
+    from lti_tool.mentoring.programme.learner_views import bp as ratings_bp
     from lti_tool.mentoring.programme.views import bp as programme_bp
     from lti_tool.mentoring.sessions_views import bp as sessions_bp
     from lti_tool.mentoring.views import bp as mentoring_bp
@@ -65,6 +66,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(plan_bp)
     app.register_blueprint(observer_bp)
     app.register_blueprint(programme_bp)
+    app.register_blueprint(ratings_bp)
     app.register_blueprint(report_bp)
 
     from lti_tool.lti.session import launch_url_for
@@ -139,6 +141,7 @@ def _import_models() -> None:
     import lti_tool.lti.invitations  # noqa: F401
     import lti_tool.lti.models  # noqa: F401
     import lti_tool.mentoring.models  # noqa: F401
+    import lti_tool.mentoring.programme.models  # noqa: F401
     import lti_tool.questionnaire.activity  # noqa: F401
     import lti_tool.questionnaire.models  # noqa: F401
 

@@ -343,11 +343,23 @@ def test_a_polish_learner_and_mentor_meet_no_english(app, driver):
     check(mentor.follow(mentor.post("/gradebook/settings", grade_mode="score")))
     check(mentor.get("/mentor/programme/"))
     check(mentor.follow(mentor.post("/mentor/programme/privacy", answers_to_mentors="0")))
+    # Caseloads: mentors assigned, the lead takes the learner, the cohort opens on the caseload.
+    check(mentor.follow(mentor.post("/mentor/programme/settings", mode="assigned")))
+    with app.app_context():
+        mentor_id = db.session.scalar(select(Person.id).where(
+            Person.sub == str(mentor.user["id"])))
+    check(mentor.post("/mentor/programme/assignments/balance"), status=400)
+    check(mentor.follow(mentor.post("/mentor/programme/assignments", learner_id=str(learner_id),
+                                    mentor_id=str(mentor_id))))
+    assert "Pokazani są uczestnicy przydzieleni tobie" in check(mentor.get("/mentor/"))
+    check(mentor.get("/mentor/", view="course"))
+    check(mentor.get("/mentor/programme/evaluation"))
 
     # The learner's plan, with the goal, the session and slots to book; the learner's own
     # page of free slots, and what the learner may not open.
     plan = check(learner.get("/plan/"))
     assert "Mój plan rozwoju" in plan and "Trzy rozmowy" in plan
+    assert "Twój mentor:" in plan
     check(learner.get("/plan/slots"))
     check(learner.get(f"/questionnaire/attempts/{attempt_id}/results"))
     check(learner.get("/mentor/"), status=403)

@@ -32,6 +32,7 @@ from lti_tool.mentoring.models import (
     NoteVisibility,
     TimezonePreference,
 )
+from lti_tool.mentoring.programme.models import MentorAssignment, SessionRating
 from lti_tool.questionnaire.models import Answer, Attempt, Result
 
 #: The `sub` prefix of the placeholders that take over an erased person's authorship.
@@ -105,6 +106,10 @@ def export_person(person_id: int, *, for_learner: bool = False) -> dict[str, Any
             for s in sessions
         ],
         "goals": [{**_plain(g), "actions": [_plain(a) for a in g.actions]} for g in goals],
+        "session_ratings": [_plain(r) for r in db.session.scalars(
+            select(SessionRating).where(SessionRating.learner_id == person_id))],
+        "assigned_mentors": [_plain(a) for a in db.session.scalars(
+            select(MentorAssignment).where(MentorAssignment.learner_id == person_id))],
         "launches": [_plain(s, skip=("claims",)) for s in db.session.scalars(
             select(LaunchSession).where(LaunchSession.person_id == person_id))],
     }
@@ -165,6 +170,12 @@ def erase_person(person_id: int, *, operator: str = "") -> dict[str, int]:
         Attempt.retake_allowed_by_id == person_id).values(retake_allowed_by_id=None))
 
     own_sessions = select(MentoringSession.id).where(MentoringSession.learner_id == person_id)
+    run("session_ratings", delete(SessionRating).where(or_(
+        SessionRating.learner_id == person_id, SessionRating.session_id.in_(own_sessions))))
+    run("mentor_assignments", delete(MentorAssignment).where(or_(
+        MentorAssignment.learner_id == person_id, MentorAssignment.mentor_id == person_id)))
+    run("authorship_reassigned", update(MentorAssignment).where(
+        MentorAssignment.assigned_by_id == person_id).values(assigned_by_id=None))
     run("notes", delete(Note).where(Note.session_id.in_(own_sessions)))
     run("mentoring_sessions", delete(MentoringSession).where(
         MentoringSession.learner_id == person_id))

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from lti_tool.extensions import db
 from lti_tool.gradebook.lineitems import static_problem
@@ -54,8 +55,9 @@ class SyncState:
         )
 
 
-def _newest_records(course_id: int | None, resource_link_id: int):
-    """Each person's newest record in the activity, if the activity is in the course."""
+def _newest_records(course_id: int | None, resource_link_id: int, reach: Any = None):
+    """Each person's newest record in the activity, if the activity is in the course (and its
+    learner is one the mentor reaches, when `reach` says whom)."""
     newest = (
         select(func.max(ScoreRecord.id))
         .where(ScoreRecord.resource_link_id == resource_link_id)
@@ -65,7 +67,8 @@ def _newest_records(course_id: int | None, resource_link_id: int):
         select(ScoreRecord, Person)
         .join(Person, Person.id == ScoreRecord.person_id)
         .join(ResourceLink, ResourceLink.id == ScoreRecord.resource_link_id)
-        .where(ScoreRecord.id.in_(newest), ResourceLink.course_id == course_id)
+        .where(ScoreRecord.id.in_(newest), ResourceLink.course_id == course_id,
+               true() if reach is None else reach)
     )
 
 
@@ -75,9 +78,10 @@ def sync_states(course_id: int | None, resource_link_id: int) -> dict[int, SyncS
     return {person.id: SyncState.of(record) for record, person in rows}
 
 
-def sync_rows(course_id: int | None, resource_link_id: int) -> list[tuple[Person, SyncState]]:
+def sync_rows(course_id: int | None, resource_link_id: int,
+              reach: Any = None) -> list[tuple[Person, SyncState]]:
     """The learners with a score in the activity and its state, failed first, then by name."""
-    rows = db.session.execute(_newest_records(course_id, resource_link_id)).all()
+    rows = db.session.execute(_newest_records(course_id, resource_link_id, reach)).all()
     order = {ScoreStatus.FAILED: 0, ScoreStatus.PENDING: 1}
     return sorted(
         ((person, SyncState.of(record)) for record, person in rows),
@@ -86,11 +90,14 @@ def sync_rows(course_id: int | None, resource_link_id: int) -> list[tuple[Person
 
 
 def retry(course_id: int | None, resource_link_id: int, record_id: int,
-          now: datetime | None = None) -> ScoreRecord:
+          now: datetime | None = None, reach: Any = None) -> ScoreRecord:
     """Send a failed score again: pending from now, with a fresh retry period."""
     rows = db.session.execute(
-        _newest_records(course_id, resource_link_id).where(ScoreRecord.id == record_id)
+        _newest_records(course_id, resource_link_id, reach).where(ScoreRecord.id == record_id)
     ).first()
+    if rows is None and reach is not None and db.session.scalar(
+            select(ScoreRecord.id).where(ScoreRecord.id == record_id, reach)) is None:
+        raise RecordNotFound(f"score {record_id} is not of a learner this mentor reaches")
     if rows is None:
         older = db.session.get(ScoreRecord, record_id)
         if older is not None and older.resource_link_id == resource_link_id and (

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from lti_tool.extensions import db
 from lti_tool.gradebook import status
+from lti_tool.gradebook.models import ScoreRecord
 from lti_tool.gradebook.settings import (
     DEFAULT_MAXIMUM,
     DEFAULT_TITLE,
@@ -20,7 +21,7 @@ from lti_tool.gradebook.settings import (
 )
 from lti_tool.identity.models import Role
 from lti_tool.lti import deep_linking
-from lti_tool.lti.session import launch_url_for, role_required
+from lti_tool.lti.session import launch_url_for, learner_reach, role_required
 
 log = logging.getLogger(__name__)
 bp = Blueprint("gradebook", __name__, url_prefix="/gradebook")
@@ -48,7 +49,8 @@ def sync_status():
     if g.launch.resource_link_id is None:
         return _no_activity()
     view = status.overview(g.launch.resource_link_id, launch_custom(g.launch.claims))
-    rows = status.sync_rows(g.launch.course_id, g.launch.resource_link_id)
+    rows = status.sync_rows(g.launch.course_id, g.launch.resource_link_id,
+                            learner_reach(g.launch, ScoreRecord.person_id))
     db.session.commit()  # the settings row, when this is its first use
     return render_template(
         "gradebook/sync_status.html", launch=g.launch, view=view, rows=rows,
@@ -63,7 +65,8 @@ def retry(record_id: int):
     if g.launch.resource_link_id is None:
         return _no_activity()
     try:
-        status.retry(g.launch.course_id, g.launch.resource_link_id, record_id)
+        status.retry(g.launch.course_id, g.launch.resource_link_id, record_id,
+                     reach=learner_reach(g.launch, ScoreRecord.person_id))
     except status.RecordNotFound:
         db.session.rollback()
         return _notice(_("No such score"), _("There is no such score in this activity."), 404)

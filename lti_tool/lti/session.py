@@ -31,6 +31,7 @@ from typing import Any
 
 from flask import abort, current_app, g, render_template, request, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import true
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Course, MentorKind, Person, ResourceLink, Role, utcnow
@@ -283,3 +284,14 @@ def launch_url_for(endpoint: str, **values: Any) -> str:
     if launch is not None:
         values.setdefault(TOKEN_PARAM, launch.link_token or launch.token)
     return url_for(endpoint, **values)
+
+
+def learner_reach(launch: LaunchContext, learner_column: Any) -> Any:
+    """A condition on a learner id column: the learners the launch's mentor may see.
+
+    The rule is mentoring's (mentoring/scope.py registers it on the app at start-up); this is
+    how the floors below mentoring (a retake, a score's page) follow it without importing it.
+    An app without mentoring has no caseloads: every learner of the course.
+    """
+    rule = current_app.extensions.get("learner_reach")
+    return true() if rule is None else rule(launch, learner_column)

@@ -45,6 +45,7 @@ from lti_tool.mentoring.scope import (
     NotFound,
     course_of,
     learner_in_course,
+    learner_reach,
     require_mentor,
 )
 from lti_tool.mentoring.timezones import Clock
@@ -317,7 +318,8 @@ def _scoped(launch: LaunchContext):
 def session_for_mentor(launch: LaunchContext, session_id: int) -> MentoringSession:
     """A session of the launch's course, for one of its mentors; NotFound otherwise."""
     require_mentor(launch)
-    session = db.session.scalar(_scoped(launch).where(MentoringSession.id == session_id))
+    session = db.session.scalar(_scoped(launch).where(
+        MentoringSession.id == session_id, learner_reach(launch, MentoringSession.learner_id)))
     if session is None:
         raise NotFound(f"no session {session_id} in course {launch.course_id}")
     return session
@@ -335,8 +337,9 @@ def session_for_learner(launch: LaunchContext, session_id: int) -> MentoringSess
 
 
 def course_sessions(course_id: int, *, mentor_id: int | None = None,
-                    learner_id: int | None = None) -> list[MentoringSession]:
-    """A course's sessions (of one mentor or one learner), earliest first."""
+                    learner_id: int | None = None, reach=None) -> list[MentoringSession]:
+    """A course's sessions (of one mentor or one learner; with learners `reach` holds for),
+    earliest first."""
     query = (
         select(MentoringSession)
         .options(joinedload(MentoringSession.mentor), joinedload(MentoringSession.learner))
@@ -347,6 +350,8 @@ def course_sessions(course_id: int, *, mentor_id: int | None = None,
         query = query.where(MentoringSession.mentor_id == mentor_id)
     if learner_id is not None:
         query = query.where(MentoringSession.learner_id == learner_id)
+    if reach is not None:
+        query = query.where(reach)
     return list(db.session.scalars(query))
 
 

@@ -28,6 +28,7 @@ from lti_tool.gradebook.status import SyncState, sync_states
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Membership, Person, Role
 from lti_tool.lti.session import LaunchContext
+from lti_tool.mentoring.scope import caseload_ids, learner_reach
 from lti_tool.questionnaire.instrument import Instrument, instrument_key
 from lti_tool.questionnaire.interpretation import Precision, read_scores
 from lti_tool.questionnaire.models import Answer, Attempt, Result
@@ -149,16 +150,21 @@ class Cohort:
                 for entry in reading.strengths]
 
 
-def load_cohort(launch: LaunchContext) -> Cohort:
-    """The launch's cohort: learners of its course, their latest attempt and result."""
+def load_cohort(launch: LaunchContext, caseload_only: bool = False) -> Cohort:
+    """The launch's cohort: the learners of its course whom its mentor reaches (see scope.py),
+    or only their caseload, with their latest attempt and result."""
     if launch.course_id is None:
         raise NoCohort("this launch has no course")
-    learners = db.session.execute(
+    query = (
         select(Person.id, Person.platform_id, Person.sub, Person.name, Person.given_name,
                Person.family_name, Person.email, Membership.active)
         .join(Membership, Membership.person_id == Person.id)
-        .where(Membership.course_id == launch.course_id, Membership.role == Role.LEARNER)
-    ).all()
+        .where(Membership.course_id == launch.course_id, Membership.role == Role.LEARNER,
+               learner_reach(launch, Person.id))
+    )
+    if caseload_only:
+        query = query.where(Person.id.in_(caseload_ids(launch.course_id, launch.person_id)))
+    learners = db.session.execute(query).all()
     attempts = _latest_attempts(launch.course_id, launch.resource_link_id)
     states = grade_states(launch.course_id, launch.resource_link_id)
     rows = [_row(learner, attempts.get(learner.id, {}), states) for learner in learners]

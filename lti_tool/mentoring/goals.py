@@ -26,6 +26,7 @@ from lti_tool.mentoring.scope import (
     NotFound,
     course_of,
     learner_in_course,
+    learner_reach,
     require_mentor,
 )
 from lti_tool.mentoring.timezones import BadTime, parse_day
@@ -186,7 +187,8 @@ def goal_for_mentor(launch: LaunchContext, goal_id: int) -> Goal:
     require_mentor(launch)
     goal = db.session.scalar(
         select(Goal).options(selectinload(Goal.actions))
-        .where(Goal.id == goal_id, Goal.course_id == course_of(launch))
+        .where(Goal.id == goal_id, Goal.course_id == course_of(launch),
+               learner_reach(launch, Goal.learner_id))
     )
     if goal is None:
         raise NotFound(f"no goal {goal_id} in course {launch.course_id}")
@@ -269,6 +271,8 @@ def _action(launch: LaunchContext, action_id: int, learner_id: int | None) -> Ac
     )
     if learner_id is not None:
         query = query.where(Goal.learner_id == learner_id)
+    else:
+        query = query.where(learner_reach(launch, Goal.learner_id))
     action = db.session.scalar(query)
     if action is None:
         raise NotFound(f"no action {action_id} reachable by person {launch.person_id}")

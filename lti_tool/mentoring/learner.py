@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from lti_tool.extensions import db
 from lti_tool.identity.models import Membership, Role
 from lti_tool.lti.session import LaunchContext
-from lti_tool.mentoring.scope import sees_answers
+from lti_tool.mentoring.scope import learner_reach, sees_answers
 from lti_tool.questionnaire import delivery
 from lti_tool.questionnaire.activity import answers_shown_to_mentors
 from lti_tool.questionnaire.models import Answer, Attempt
@@ -89,7 +89,7 @@ def learner_detail(
             select(Membership)
             .options(joinedload(Membership.person))
             .where(Membership.course_id == launch.course_id, Membership.person_id == person_id,
-                   Membership.role == Role.LEARNER)
+                   Membership.role == Role.LEARNER, learner_reach(launch, Membership.person_id))
         )
     if membership is None:
         raise LearnerNotFound(f"person {person_id} is not a learner in course {launch.course_id}")

@@ -32,6 +32,8 @@ class CohortFilter:
     descending: bool = False
     page: int = 1
     include_left: bool = False
+    #: Where mentors are assigned: "caseload" or "course" (empty: the page's default).
+    view: str = ""
 
     @classmethod
     def from_args(cls, args: Mapping[str, str], dimension_ids: Sequence[str]) -> CohortFilter:
@@ -49,6 +51,7 @@ class CohortFilter:
             descending=args.get("dir") == "desc",
             page=_positive(args.get("page")),
             include_left=args.get("left") == "1",
+            view=args.get("view") if args.get("view") in ("caseload", "course") else "",
         )
 
     @property
@@ -68,6 +71,7 @@ class CohortFilter:
             "dir": "desc" if chosen.descending else "",
             "page": str(chosen.page) if chosen.page > 1 else "",
             "left": "1" if chosen.include_left else "",
+            "view": chosen.view,
         }
         return {key: value for key, value in args.items() if value}
 

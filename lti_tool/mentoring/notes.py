@@ -26,6 +26,7 @@ from lti_tool.mentoring.scope import (
     NotAllowed,
     NotFound,
     course_of,
+    learner_reach,
     require_mentor,
     sees_mentor_notes,
 )
@@ -58,7 +59,8 @@ def delete_note(launch: LaunchContext, note_id: int) -> MentoringSession:
     require_mentor(launch)
     note = db.session.scalar(
         select(Note).join(Note.session)
-        .where(Note.id == note_id, MentoringSession.course_id == course_of(launch))
+        .where(Note.id == note_id, MentoringSession.course_id == course_of(launch),
+               learner_reach(launch, MentoringSession.learner_id))
     )
     if note is None or not _readable(launch, note):
         raise NotFound(f"no note {note_id} for person {launch.person_id} in course "

@@ -2,16 +2,22 @@
 
 A learner is found only through a learner membership in the launch's course, so an id from
 another course or platform finds nothing, exactly like an id that does not exist.
+
+Which learners a mentor reaches is decided here, once, by `learner_reach`: every query that
+serves a mentor a learner, their attempts, sessions, goals, actions or notes adds its
+condition, so a learner outside an assistant's caseload looks like nobody (404) on every page.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from flask import Flask
+from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import joinedload
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Membership, MentorKind, Person, Role
 from lti_tool.lti.session import LaunchContext
+from lti_tool.mentoring.programme.models import CaseloadMode, MentorAssignment, ProgrammeSettings
 
 
 class MentoringError(Exception):
@@ -37,16 +43,82 @@ def course_of(launch: LaunchContext) -> int:
     return launch.course_id
 
 
+def programme_settings(course_id: int) -> ProgrammeSettings:
+    """The course's programme settings (unsaved defaults when it has none)."""
+    found = db.session.scalar(select(ProgrammeSettings).where(
+        ProgrammeSettings.course_id == course_id))
+    return found or ProgrammeSettings(course_id=course_id, mode=CaseloadMode.EVERYONE,
+                                      assistants_see_course=False)
+
+
+def reaches_whole_course(launch: LaunchContext) -> bool:
+    """Whether the launch's mentor may see every learner of the course.
+
+    Yes for the lead mentor and a site administrator (who still gets no answers or mentors'
+    notes), and for everyone while the course runs "every mentor sees everyone"; in
+    "assigned" mode an assistant only where the course lets assistants switch to the whole
+    course.
+    """
+    if launch.role is not Role.MENTOR or launch.course_id is None:
+        return False
+    # Anything but a known lead or site administrator counts as an assistant (the narrowest).
+    if launch.mentor_kind in (MentorKind.LEAD, MentorKind.SITE_ADMIN):
+        return True
+    settings = programme_settings(launch.course_id)
+    return settings.mode is CaseloadMode.EVERYONE or settings.assistants_see_course
+
+
+def caseload_ids(course_id: int, mentor_id: int):
+    """A subquery: the ids of the learners assigned to a mentor in a course."""
+    return select(MentorAssignment.learner_id).where(MentorAssignment.course_id == course_id,
+                                                     MentorAssignment.mentor_id == mentor_id)
+
+
+def learner_reach(launch: LaunchContext, learner_column) -> ColumnElement[bool]:
+    """THE rule of who sees whom: a condition on a learner id column that holds for the learners
+    the launch's mentor may see (everyone, or their caseload); false for anyone not a mentor.
+
+    Every query serving a mentor a learner's data adds it, so this is the one place to change.
+    """
+    if launch.role is not Role.MENTOR or launch.course_id is None:
+        return false()
+    if reaches_whole_course(launch):
+        return true()
+    return learner_column.in_(caseload_ids(launch.course_id, launch.person_id))
+
+
+def bookable_mentors(launch: LaunchContext, mentor_column) -> ColumnElement[bool]:
+    """A condition on a mentor id column: whose free slots the launch's learner may book.
+
+    Where mentors are assigned, only their own mentors': a session with anyone else would be
+    one that mentor could not open.
+    """
+    if programme_settings(course_of(launch)).mode is not CaseloadMode.ASSIGNED:
+        return true()
+    return mentor_column.in_(select(MentorAssignment.mentor_id).where(
+        MentorAssignment.course_id == launch.course_id,
+        MentorAssignment.learner_id == launch.person_id))
+
+
+def register_reach(app: Flask) -> None:
+    """Offer `learner_reach` to the floors below mentoring (the questionnaire's retake, the
+    gradebook's score pages), which may not import it."""
+    app.extensions["learner_reach"] = learner_reach
+
+
 def learner_in_course(launch: LaunchContext, person_id: int | None) -> Person:
-    """A learner of the launch's course; NotFound for anyone else."""
+    """A learner of the launch's course (for a mentor: one they reach); NotFound otherwise."""
     person = None
     if person_id is not None:
-        person = db.session.scalar(
+        query = (
             select(Person)
             .join(Membership, Membership.person_id == Person.id)
             .where(Membership.course_id == course_of(launch), Membership.person_id == person_id,
                    Membership.role == Role.LEARNER)
         )
+        if launch.role is Role.MENTOR:
+            query = query.where(learner_reach(launch, Person.id))
+        person = db.session.scalar(query)
     if person is None:
         raise NotFound(f"person {person_id} is not a learner in course {launch.course_id}")
     return person
@@ -54,11 +126,20 @@ def learner_in_course(launch: LaunchContext, person_id: int | None) -> Person:
 
 def course_learners(course_id: int) -> list[Person]:
     """The course's learners still on its roster, by name."""
+    return _learners(course_id, true())
+
+
+def mentor_learners(launch: LaunchContext) -> list[Person]:
+    """The learners on the course's roster whom the launch's mentor reaches, by name."""
+    return _learners(course_of(launch), learner_reach(launch, Membership.person_id))
+
+
+def _learners(course_id: int, reach: ColumnElement[bool]) -> list[Person]:
     memberships = db.session.scalars(
         select(Membership)
         .options(joinedload(Membership.person))
         .where(Membership.course_id == course_id, Membership.role == Role.LEARNER,
-               Membership.active.is_(True))
+               Membership.active.is_(True), reach)
     ).all()
     people = [membership.person for membership in memberships]
     return sorted(people, key=lambda person: (person.display_name.casefold(), person.id))

@@ -20,13 +20,14 @@ from lti_tool.mentoring import booking, calendar, notes, slots
 from lti_tool.mentoring.areas import default_agenda
 from lti_tool.mentoring.booking import BookingConflict, BookingRefused
 from lti_tool.mentoring.drafts import SessionDraft
-from lti_tool.mentoring.models import MeetingMode, SessionStatus
+from lti_tool.mentoring.models import MeetingMode, MentoringSession, SessionStatus
 from lti_tool.mentoring.scope import (
     BadInput,
     NotFound,
-    course_learners,
     course_of,
     learner_in_course,
+    learner_reach,
+    mentor_learners,
 )
 from lti_tool.mentoring.slots import SlotSeries
 from lti_tool.mentoring.timezones import Clock
@@ -59,7 +60,9 @@ def index():
 def _index(clock: Clock, status: int = 200, **extra):
     now = utcnow()
     upcoming, past = booking.split_upcoming(
-        booking.course_sessions(course_of(g.launch), mentor_id=g.launch.person_id), now)
+        booking.course_sessions(course_of(g.launch), mentor_id=g.launch.person_id,
+                                reach=learner_reach(g.launch, MentoringSession.learner_id)),
+        now)
     defaults = {"first_day": clock.today(now).isoformat(), "days": "5", "times": "09:00, 11:00",
                 "minutes": str(current_app.config["MENTORING_SESSION_MINUTES"]),
                 "weekdays_only": "1", "mode": MeetingMode.IN_PERSON.value}
@@ -90,7 +93,7 @@ def new():
 
 def _new_form(clock: Clock, form, error: str | None = None, status: int = 200):
     return page("mentoring/session_new.html", status, clock=clock, form=form, error=error,
-                learners=course_learners(course_of(g.launch)), modes=list(MeetingMode))
+                learners=mentor_learners(g.launch), modes=list(MeetingMode))
 
 
 @bp.post("/mentor/sessions/")

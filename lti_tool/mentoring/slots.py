@@ -41,6 +41,7 @@ from lti_tool.mentoring.models import (
 from lti_tool.mentoring.scope import (
     BadInput,
     NotFound,
+    bookable_mentors,
     course_of,
     require_learner,
     require_mentor,
@@ -195,6 +196,7 @@ def open_slots(launch: LaunchContext, now: datetime | None = None,
         .where(AvailabilitySlot.course_id == course_of(launch),
                AvailabilitySlot.withdrawn_dt.is_(None),
                AvailabilitySlot.start_dt >= earliest,
+               bookable_mentors(launch, AvailabilitySlot.mentor_id),
                _mentor_free())
         .order_by(AvailabilitySlot.start_dt, AvailabilitySlot.id)
     ))
@@ -257,7 +259,8 @@ def book_slot(launch: LaunchContext, slot_id: int, now: datetime | None = None,
     slot = db.session.scalar(
         select(AvailabilitySlot).where(AvailabilitySlot.id == slot_id,
                                        AvailabilitySlot.course_id == course_of(launch),
-                                       AvailabilitySlot.withdrawn_dt.is_(None))
+                                       AvailabilitySlot.withdrawn_dt.is_(None),
+                                       bookable_mentors(launch, AvailabilitySlot.mentor_id))
     )
     if slot is None:
         raise NotFound(f"no open slot {slot_id} in course {launch.course_id}")

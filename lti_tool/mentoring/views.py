@@ -34,6 +34,7 @@ from lti_tool.mentoring.export import csv_lines
 from lti_tool.mentoring.learner import LearnerNotFound, learner_detail
 from lti_tool.mentoring.listing import CohortFilter, filtered, select_page
 from lti_tool.mentoring.plan import plan_summaries
+from lti_tool.mentoring.programme.caseloads import cohort_scope
 from lti_tool.mentoring.statistics import statistics_view
 from lti_tool.mentoring.viewer import viewer_clock
 
@@ -79,6 +80,7 @@ def cohort_page():
         grade_state_text=cohorts.grade_state_text,
         grade_state_detail=cohorts.grade_state_detail,
         plans=plan_summaries(cohort.course_id),
+        scope=cohort_scope(g.launch, request.args.get("view")),
         clock=viewer_clock(),
     )
 
@@ -141,7 +143,8 @@ def export_csv():
 
 def _cohort() -> cohorts.Cohort:
     try:
-        return cohorts.load_cohort(g.launch)
+        scope = cohort_scope(g.launch, request.args.get("view"))
+        return cohorts.load_cohort(g.launch, caseload_only=scope.caseload_only)
     except NoCohort as exc:
         # A launch without a course (only reachable with a hand-made URL): nothing to show.
         log.info("mentor %s: %s", g.launch.person_id, exc)

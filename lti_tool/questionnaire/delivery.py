@@ -21,7 +21,7 @@ from lti_tool.extensions import db
 from lti_tool.gradebook.sync import record_score
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import utcnow
-from lti_tool.lti.session import LaunchContext
+from lti_tool.lti.session import LaunchContext, learner_reach
 from lti_tool.questionnaire.instrument import Instrument, Item
 from lti_tool.questionnaire.models import Answer, Attempt, Result
 from lti_tool.questionnaire.scoring import score
@@ -332,7 +332,10 @@ def allow_retake(launch: LaunchContext, person_id: int) -> Attempt:
     """
     if not launch.is_mentor:
         raise NotAllowed(_l("only a mentor of this course may allow another attempt"))
-    latest = _latest(person_id, launch)
+    # A learner outside the mentor's caseload looks like one without an attempt.
+    latest = db.session.scalar(_attempts(person_id, launch)
+                               .where(learner_reach(launch, Attempt.person_id))
+                               .order_by(Attempt.number.desc()).limit(1))
     if latest is None:
         raise AttemptNotFound(f"person {person_id} has no attempt in this activity")
     if not latest.is_submitted:

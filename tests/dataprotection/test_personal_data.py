@@ -25,6 +25,11 @@ from lti_tool.mentoring.models import (
     NoteVisibility,
     TimezonePreference,
 )
+from lti_tool.mentoring.programme.models import (
+    AssignmentSource,
+    MentorAssignment,
+    SessionRating,
+)
 from lti_tool.questionnaire import delivery
 from lti_tool.questionnaire.models import Answer, Attempt, Result
 from lti_tool.questionnaire.versions import current_instrument
@@ -69,6 +74,11 @@ def _mentoring(app, learner_id: int, mentor_id: int, course_id: int, *, start_da
         db.session.flush()
         db.session.add(ActionItem(goal_id=goal.id, title="Interview a user",
                                   owner=ActionOwner.LEARNER))
+        db.session.add(SessionRating(session_id=session.id, learner_id=learner_id, rating=4,
+                                     helped="WHAT-HELPED-TEXT drawing it out"))
+        db.session.add(MentorAssignment(course_id=course_id, learner_id=learner_id,
+                                        mentor_id=mentor_id, assigned_by_id=mentor_id,
+                                        source=AssignmentSource.HAND))
         db.session.commit()
 
 
@@ -119,6 +129,8 @@ def test_export_holds_everything(app, rich):
     assert {n["visibility"] for n in session["notes"]} == {"learner", "mentors"}
     assert "AUTHOR-ONLY-TEXT" not in result.output
     assert document["goals"][0]["actions"][0]["title"] == "Interview a user"
+    assert document["session_ratings"][0]["helped"] == "WHAT-HELPED-TEXT drawing it out"
+    assert document["assigned_mentors"][0]["mentor_id"] == rich["mentor_id"]
     assert any(e["action"] == "GET mentoring.learner_page" for e in document["audit_entries"])
 
 
@@ -160,7 +172,8 @@ def test_erase_leaves_no_trace_but_the_audit_entry(app, rich):
                 traces.append((table.name, column.key))
         text_of_row = json.dumps(row, default=str)
         for secret in (user["email"], user["name"], user["family_name"], "How do I start?",
-                       "PRIVATE-NOTE-TEXT", "AUTHOR-ONLY-TEXT", "Listen more", "Europe/Warsaw"):
+                       "PRIVATE-NOTE-TEXT", "AUTHOR-ONLY-TEXT", "Listen more", "Europe/Warsaw",
+                       "WHAT-HELPED-TEXT"):
             if secret in text_of_row:
                 traces.append((table.name, secret))
     assert traces == []

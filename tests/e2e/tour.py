@@ -201,12 +201,28 @@ class Tour:
         page.goto(self.url("programme.index", lt=token))
         expect(page.get_by_role("heading", level=1)).to_have_text("Mentoring programme")
         yield "programme"
+        page.get_by_role("link", name=re.compile("^Programme evaluation")).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Programme evaluation")
+        yield "programme-evaluation"
+        # The course assigns mentors; the lead takes the learner, and the cohort opens on them.
+        page.goto(self.url("programme.index", lt=token))
+        page.get_by_role("radio", name=re.compile("^mentors are assigned")).check()
+        page.locator("#caseloads form").first.get_by_role("button", name="Save").click()
+        expect(page.get_by_role("status")).to_have_text("The caseload setting is saved.")
+        page.get_by_label("Learner", exact=True).select_option(label=self.learner["name"])
+        page.get_by_label("Mentor", exact=True).select_option(label=self.mentor["name"])
+        page.get_by_role("button", name="Assign", exact=True).click()
+        expect(page.get_by_role("status")).to_have_text("The mentor is assigned.")
+        page.goto(self.url("mentoring.cohort_page", lt=token))
+        expect(page.locator(".caseload-switch")).to_contain_text("Showing your caseload")
+        yield "cohort-caseload"
 
     # --- the learner's plan ---------------------------------------------------------------
 
     def _learner_plan(self, page: Page) -> Iterator[str]:
         page.goto(self.url("plan.index", lt=self.learner_token))
         expect(page.locator("article.goal")).to_be_visible()
+        expect(page.locator(".my-mentors")).to_contain_text(self.mentor["name"])
         yield "plan"
         page.goto(self.url("plan.slots_page", lt=self.learner_token))
         yield "plan-slots"
@@ -257,7 +273,8 @@ def _token(url: str) -> str:
 PAGES = (
     "learner-start", "questionnaire-page", "questionnaire-missing", "results",
     "cohort", "statistics", "learner", "attempt", "sessions", "session-new", "session",
-    "goal-new", "learner-plan", "grades", "grade-settings", "programme", "plan", "plan-slots",
+    "goal-new", "learner-plan", "grades", "grade-settings", "programme", "programme-evaluation",
+    "cohort-caseload", "plan", "plan-slots",
     "deep-link",
     "registration", "register-info", "register-problem", "not-found", "session-expired",
     "launch-error", "no-role", "platform-storage", "new-window", "privacy",
