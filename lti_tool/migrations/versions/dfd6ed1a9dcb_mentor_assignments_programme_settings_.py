@@ -4,7 +4,7 @@ New tables only: every existing course keeps running "every mentor sees every le
 mentoring_programme row means the defaults), so nothing is migrated.
 
 Revision ID: dfd6ed1a9dcb
-Revises: 1a0d5b776169
+Revises: 6b5368bc1271
 Create Date: 2026-12-03 07:54:28.598349
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'dfd6ed1a9dcb'
-down_revision = '1a0d5b776169'
+down_revision = '6b5368bc1271'
 branch_labels = None
 depends_on = None
 
