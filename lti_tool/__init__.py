@@ -60,6 +60,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(plan_bp)
     app.register_blueprint(observer_bp)
     app.register_blueprint(programme_bp)
+    from lti_tool.notifications.views import bp as notifications_bp
+
+    app.register_blueprint(notifications_bp)
 
     from lti_tool.lti.session import launch_url_for
 
@@ -129,6 +132,7 @@ def _import_models() -> None:
     import lti_tool.lti.invitations  # noqa: F401
     import lti_tool.lti.models  # noqa: F401
     import lti_tool.mentoring.models  # noqa: F401
+    import lti_tool.notifications.models  # noqa: F401
     import lti_tool.questionnaire.activity  # noqa: F401
     import lti_tool.questionnaire.models  # noqa: F401
 
