@@ -35,6 +35,7 @@ import ssl
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email import policy
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -101,6 +102,7 @@ class Mailer:
             if self.smtp is None:
                 self.smtp = self._open()
             smtp = self.smtp
+            smtp.ehlo_or_helo_if_needed()
             code, answer = smtp.mail(sender)
             if code != 250:
                 raise smtplib.SMTPSenderRefused(code, answer, sender)
@@ -225,7 +227,8 @@ def send_next(mailer: Mailer, now: datetime | None = None, *,
         return notification.id, MailStatus.SKIPPED
     address = person.email.strip()
     try:
-        payload = build_message(notification, address).as_bytes()
+        # CRLF line ends, as SMTP wants them (smtplib sends bytes as given).
+        payload = build_message(notification, address).as_bytes(policy=policy.SMTP)
         smtp = mailer.prepare(current_app.config["MAIL_FROM"], address)
     except Retry as exc:
         return notification.id, _retry(notification, str(exc), moment)
