@@ -92,7 +92,6 @@ def build_message(notification: Notification, address: str) -> EmailMessage:
     message["To"] = formataddr((notification.recipient.display_name, address))
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = notification.message_id
-    message["Content-Language"] = language
     message["Auto-Submitted"] = "auto-generated"
     message["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -100,6 +99,8 @@ def build_message(notification: Notification, address: str) -> EmailMessage:
     message.add_alternative(html, subtype="html")
     for attachment in notification.attachments:
         _attach(message, attachment)
+    # After the parts: setting content clears every Content-* header.
+    message["Content-Language"] = language
     return message
 
 
