@@ -26,6 +26,8 @@ class Catcher:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.data_calls = 0
+        #: Every message whose data arrived, accepted or not (a dead client's too).
+        self.received: list[bytes] = []
         self.hold_rcpt: threading.Event | None = None
         self.hold_data: threading.Event | None = None
         self.at_rcpt = threading.Event()
@@ -43,6 +45,7 @@ class Catcher:
 
     async def handle_DATA(self, server, session, envelope):
         self.data_calls += 1
+        self.received.append(envelope.content)
         self.at_data.set()
         if self.hold_data is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.hold_data.wait, 30)
