@@ -1,4 +1,4 @@
-"""Which e-mails a person gets (a page inside a launch) and the unsubscribe link (no launch).
+"""Which e-mails a person gets (a page inside a learner's or mentor's launch) and the unsubscribe link (no launch).
 
 The unsubscribe URL carries a signed token (unsubscribe.py), so it works from any mail
 program without signing in. A GET shows one button; only a POST turns the kind off, because
@@ -16,8 +16,8 @@ from flask_babel import force_locale
 
 from lti_tool.extensions import db
 from lti_tool.i18n import lazy_gettext as _l
-from lti_tool.identity.models import Person
-from lti_tool.lti.session import launch_required, launch_url_for
+from lti_tool.identity.models import Person, Role
+from lti_tool.lti.session import launch_url_for, role_required
 from lti_tool.notifications import preferences
 from lti_tool.notifications.compose import recipient_language
 from lti_tool.notifications.kinds import KINDS, Kind
@@ -30,7 +30,7 @@ DONE = {"saved": _l("Your e-mail settings are saved.")}
 
 
 @bp.get("/mail/settings")
-@launch_required
+@role_required(Role.LEARNER, Role.MENTOR)
 def settings():
     """The kinds of e-mail the tool sends, each with a box to keep or stop it."""
     person = db.session.get(Person, g.launch.person_id)
@@ -39,13 +39,12 @@ def settings():
         "notifications/settings.html", launch=g.launch, person=person, kinds=KINDS,
         wanted={kind for kind in Kind if kind not in off}, can_email=can_email(person),
         mail_enabled=mail_enabled(), done=DONE.get(request.args.get("done", "")),
-        back=_back_endpoint(),
     )
     return html
 
 
 @bp.post("/mail/settings")
-@launch_required
+@role_required(Role.LEARNER, Role.MENTOR)
 def save_settings():
     """Keep the ticked kinds, stop the others."""
     person = db.session.get(Person, g.launch.person_id)
@@ -54,10 +53,6 @@ def save_settings():
     db.session.commit()
     log.info("person %s keeps e-mails %s", person.id, sorted(k.value for k in wanted))
     return redirect(launch_url_for("notifications.settings", done="saved"), code=303)
-
-
-def _back_endpoint() -> str:
-    return "mentoring.cohort_page" if g.launch.is_mentor else "plan.index"
 
 
 @bp.route("/mail/unsubscribe/<token>", methods=["GET", "POST"])
