@@ -1,4 +1,4 @@
-"""Which e-mails a person gets (a page inside a learner's or mentor's launch) and the unsubscribe link (no launch).
+"""Which e-mails a person gets (a page in a learner's or mentor's launch), and unsubscribing.
 
 The unsubscribe URL carries a signed token (unsubscribe.py), so it works from any mail
 program without signing in. A GET shows one button; only a POST turns the kind off, because
