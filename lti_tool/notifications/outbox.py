@@ -76,10 +76,11 @@ def enqueue(kind: Kind, recipient: Person, context: dict[str, Any], key: str,
     }
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = db.session.execute(
+    # RETURNING says whether a row went in (an ORM insert's rowcount is not reliable).
+    added = db.session.execute(
         insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    )
-    added = bool(result.rowcount)
+        .returning(Notification.id)
+    ).scalar() is not None
     if added:
         log.info("e-mail %s for person %s enqueued (%s)", kind.value, recipient.id, key)
     return added
