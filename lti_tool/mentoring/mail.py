@@ -89,6 +89,24 @@ def session_changed(session: MentoringSession, kind: Kind, actor_id: int | None)
     return queued
 
 
+def summary_published(session: MentoringSession, actor_id: int) -> int:
+    """Tell the learner their session's summary is published (for the summary feature)."""
+    learner = session.learner
+    if not mail_enabled() or learner.id == actor_id:
+        return 0
+    return int(enqueue(Kind.SUMMARY_PUBLISHED, learner, session_context(session, learner),
+                       f"{session.uid}:summary"))
+
+
+def reflection_due(session: MentoringSession) -> int:
+    """Ask the learner for their pre-session reflection (for the reflection feature's scan)."""
+    learner = session.learner
+    if not mail_enabled():
+        return 0
+    return int(enqueue(Kind.REFLECTION_DUE, learner, session_context(session, learner),
+                       f"{session.uid}:{session.start_dt.isoformat()}"))
+
+
 @dataclass
 class ScanReport:
     """How many messages one scan enqueued, by kind."""
