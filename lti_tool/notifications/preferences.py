@@ -7,15 +7,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Person
-from lti_tool.notifications.kinds import Kind
+from lti_tool.notifications.kinds import Kind, kind_named
 from lti_tool.notifications.models import MailPreference
 
 
 def turned_off(person_id: int) -> set[Kind]:
     """The kinds this person does not get."""
-    return {Kind(k) for k in db.session.scalars(
+    names = db.session.scalars(
         select(MailPreference.kind).where(MailPreference.person_id == person_id))
-        if k in Kind.__members__.values()}
+    # A kind no longer sent leaves a harmless row behind.
+    return {kind for kind in map(kind_named, names) if kind is not None}
 
 
 def turn_off(person_id: int, kind: Kind, source: str = "page") -> None:

@@ -81,6 +81,8 @@ def test_the_settings_page_is_linked_from_the_plan_and_the_mentor_menu(client, c
     assert "/mail/settings?lt=" in plan
     cohort = get(client, "/mentor/", course.mentor_token).get_data(as_text=True)
     assert "/mail/settings?lt=" in cohort
+    mentor = get(client, "/mail/settings", course.mentor_token)
+    assert mentor.status_code == 200 and 'aria-current="page">E-mail settings' in mentor.text
     assert client.get("/mail/settings").status_code == 401
 
 
