@@ -37,7 +37,7 @@ def settings():
     off = preferences.turned_off(person.id)
     html = render_template(
         "notifications/settings.html", launch=g.launch, person=person, kinds=KINDS,
-        wanted={kind for kind in Kind if kind not in off}, can_email=can_email(person),
+        chosen={kind for kind in Kind if kind not in off}, can_email=can_email(person),
         mail_enabled=mail_enabled(), done=DONE.get(request.args.get("done", "")),
     )
     return html
