@@ -8,6 +8,8 @@ TOOL_PORT ?= 5000
 PLATFORM_PORT ?= 5001
 # The LMS the development platform plays at start: moodle or canvas (its console switches).
 PROFILE ?= moodle
+# The development platform's SMTP sink: the tool's e-mails land on its Mail page.
+MAIL_PORT ?= 1025
 TOOL_URL := http://127.0.0.1:$(TOOL_PORT)
 PLATFORM_URL := http://localhost:$(PLATFORM_PORT)
 DEVPLATFORM := $(PY) -m lti_tool.devplatform
@@ -39,11 +41,15 @@ instance/config.toml: | $(VENV)/.installed
 config: instance/config.toml
 
 # Serve the tool on 127.0.0.1:$(TOOL_PORT) and the development platform on
-# localhost:$(PLATFORM_PORT): two different sites, so the tool runs in a cross-site iframe as
+# localhost:$(PLATFORM_PORT) (with an SMTP sink on 127.0.0.1:$(MAIL_PORT)): two different sites, so the tool runs in a cross-site iframe as
 # in a real LMS. The tool's URL comes from the ports (LTI_TOOL_TOOL_URL overrides the one
 # instance/config.toml was written with), and both of the platform's profiles are registered.
 run: export LTI_TOOL_TOOL_URL = $(TOOL_URL)
 run: export LTI_TOOL_DEV_PLATFORM_URL = $(PLATFORM_URL)
+run: export LTI_TOOL_MAIL_HOST = 127.0.0.1
+run: export LTI_TOOL_MAIL_PORT = $(MAIL_PORT)
+run: export LTI_TOOL_MAIL_SECURITY = none
+run: export LTI_TOOL_MAIL_FROM = Design Mindset Detector <dmd@localhost>
 run: install config
 	$(FLASK) db upgrade
 	$(FLASK) keys generate --if-missing
@@ -51,11 +57,12 @@ run: install config
 	$(FLASK) platforms add --if-missing --name "Development platform (Canvas)" $$($(DEVPLATFORM) registration --profile canvas --issuer $(PLATFORM_URL) --format args)
 	@echo
 	@echo "  Open $(PLATFORM_URL)/ and launch as a learner or as the instructor."
-	@echo "  The grades worker sends scores to the platform's gradebook (Ctrl-C stops all three)."
+	@echo "  The worker sends scores to the platform's gradebook and e-mails to its Mail page,"
+	@echo "  $(PLATFORM_URL)/mail (Ctrl-C stops all three)."
 	@echo
 	@trap 'kill 0' INT TERM EXIT; \
-	$(DEVPLATFORM) --host localhost --port $(PLATFORM_PORT) --profile $(PROFILE) --tool-url $(TOOL_URL) --data-dir $(DEVPLATFORM_DATA) & \
-	$(FLASK) grades worker & \
+	$(DEVPLATFORM) --host localhost --port $(PLATFORM_PORT) --profile $(PROFILE) --tool-url $(TOOL_URL) --data-dir $(DEVPLATFORM_DATA) --mail-port $(MAIL_PORT) & \
+	$(FLASK) worker & \
 	$(FLASK) run --host 127.0.0.1 --port $(TOOL_PORT)
 
 # SQLite in a temporary folder; TEST_DATABASE_URL=postgresql+psycopg://.../test for PostgreSQL

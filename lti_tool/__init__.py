@@ -53,6 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from lti_tool.mentoring.programme.views import bp as programme_bp
     from lti_tool.mentoring.sessions_views import bp as sessions_bp
     from lti_tool.mentoring.views import bp as mentoring_bp
+    from lti_tool.notifications.views import bp as notifications_bp
     from lti_tool.questionnaire.views import bp as questionnaire_bp
     from lti_tool.report.views import bp as report_bp
 
@@ -68,6 +69,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(programme_bp)
     app.register_blueprint(ratings_bp)
     app.register_blueprint(report_bp)
+    app.register_blueprint(notifications_bp)
 
     from lti_tool.lti.session import launch_url_for
 
@@ -142,6 +144,7 @@ def _import_models() -> None:
     import lti_tool.lti.models  # noqa: F401
     import lti_tool.mentoring.models  # noqa: F401
     import lti_tool.mentoring.programme.models  # noqa: F401
+    import lti_tool.notifications.models  # noqa: F401
     import lti_tool.questionnaire.activity  # noqa: F401
     import lti_tool.questionnaire.models  # noqa: F401
 

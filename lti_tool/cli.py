@@ -23,6 +23,11 @@ def register_cli(app: Flask) -> None:
     from lti_tool.dataprotection.cli import data_cli
 
     app.cli.add_command(data_cli)
+    from lti_tool.notifications.cli import notifications_cli
+    from lti_tool.worker import worker_command
+
+    app.cli.add_command(notifications_cli)
+    app.cli.add_command(worker_command)
 
 
 @click.group("keys")

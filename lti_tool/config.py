@@ -12,6 +12,7 @@ import secrets
 import sys
 import tomllib
 import zoneinfo
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,6 +65,17 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 256 * 1024,
     #: Where `make run` serves the development platform; linked from "/" in development.
     "DEV_PLATFORM_URL": "",
+    #: E-mail notifications (see config.example.toml); an empty MAIL_HOST sends nothing.
+    "MAIL_HOST": "",
+    "MAIL_PORT": 587,
+    "MAIL_SECURITY": "starttls",
+    "MAIL_USER": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_FROM": "",
+    "MAIL_TIMEOUT_SECONDS": 30,
+    "MAIL_RETRY_HOURS": 48,
+    "MAIL_REMINDER_HOURS": 24,
+    "MAIL_SCAN_MINUTES": 5,
 }
 
 #: Keys that must be present and valid before the application may start.
@@ -72,6 +84,9 @@ REQUIRED = ("SECRET_KEY", "TOOL_URL")
 REGISTRATION_MODES = ("invitation", "open", "allowlist")
 #: What a launch from a deployment the tool does not know yet gets.
 UNKNOWN_DEPLOYMENT_POLICIES = ("refuse", "accept")
+#: How the tool talks to the mail server: STARTTLS on 587, TLS from the start on 465, or
+#: plain (a server on the same machine only).
+MAIL_SECURITIES = ("starttls", "ssl", "none")
 
 
 class ConfigError(RuntimeError):
@@ -170,6 +185,7 @@ def check_config(config: dict[str, Any], source: str) -> None:
             raise ConfigError(f"{source}: {key} must be a number above 0 (got {value!r})")
     _check_registration(config, source)
     _check_mentoring(config, source)
+    _check_mail(config, source)
 
 
 def _check_registration(config: dict[str, Any], source: str) -> None:
@@ -243,6 +259,31 @@ def _check_mentoring(config: dict[str, Any], source: str) -> None:
             raise ConfigError(
                 f"{source}: {key} must be a whole number from {low} to {high} (got {value!r})"
             )
+
+
+def _check_mail(config: dict[str, Any], source: str) -> None:
+    """The mail server keys: checked only when MAIL_HOST names a server."""
+    if not config.get("MAIL_HOST"):
+        return
+    if config.get("MAIL_SECURITY") not in MAIL_SECURITIES:
+        raise ConfigError(f"{source}: MAIL_SECURITY must be one of {', '.join(MAIL_SECURITIES)} "
+                          f"(got {config.get('MAIL_SECURITY')!r})")
+    for key, low, high in (("MAIL_PORT", 1, 65535), ("MAIL_TIMEOUT_SECONDS", 1, 600),
+                           ("MAIL_RETRY_HOURS", 1, 720), ("MAIL_REMINDER_HOURS", 1, 336),
+                           ("MAIL_SCAN_MINUTES", 1, 1440)):
+        value = config.get(key)
+        if not _whole(value) or not low <= value <= high:
+            raise ConfigError(
+                f"{source}: {key} must be a whole number from {low} to {high} (got {value!r})")
+    sender = str(config.get("MAIL_FROM") or "")
+    if "@" not in parseaddr(sender)[1]:
+        raise ConfigError(
+            f"{source}: MAIL_FROM must be the address e-mails come from, such as "
+            f'"Design Mindset Detector <dmd@example.edu>" (got {sender!r})')
+    if (config["ENV"] == "production" and config["MAIL_SECURITY"] == "none"
+            and config.get("MAIL_USER")):
+        raise ConfigError(f"{source}: MAIL_SECURITY \"none\" would send MAIL_PASSWORD "
+                          "unencrypted; use \"starttls\" or \"ssl\"")
 
 
 def _whole(value: Any) -> bool:

@@ -94,3 +94,40 @@ def test_initial_config_gets_a_fresh_secret_and_is_never_overwritten(tmp_path, m
     other = tmp_path / "other.toml"
     write_initial_config(other, "http://127.0.0.1:5000")
     assert other.read_text() != first
+
+
+MAIL = 'MAIL_HOST = "smtp.example.edu"\nMAIL_FROM = "DMD <dmd@example.edu>"\n'
+
+
+def test_mail_settings_are_read_and_need_a_from_address(config_file):
+    config_file.write_text(GOOD + MAIL + 'MAIL_PORT = 465\nMAIL_SECURITY = "ssl"\n')
+    config = load_config()
+    assert (config["MAIL_PORT"], config["MAIL_SECURITY"]) == (465, "ssl")
+    config_file.write_text(GOOD + 'MAIL_HOST = "smtp.example.edu"\n')
+    with pytest.raises(ConfigError, match=r"config.toml: MAIL_FROM must be the address"):
+        load_config()
+
+
+@pytest.mark.parametrize("line, words", [
+    ('MAIL_SECURITY = "tls"', "MAIL_SECURITY must be one of starttls, ssl, none"),
+    ("MAIL_PORT = 0", "MAIL_PORT must be a whole number from 1 to 65535"),
+    ('MAIL_PORT = "587"', "MAIL_PORT must be a whole number"),
+    ("MAIL_REMINDER_HOURS = 0", "MAIL_REMINDER_HOURS must be a whole number from 1"),
+    ('MAIL_FROM = "nobody"', "MAIL_FROM must be the address"),
+])
+def test_unusable_mail_settings_are_refused(config_file, line, words):
+    name = line.split(" ")[0]
+    mail = "\n".join(x for x in MAIL.splitlines() if not x.startswith(name))
+    config_file.write_text(GOOD + mail + "\n" + line + "\n")
+    with pytest.raises(ConfigError, match=words):
+        load_config()
+
+
+def test_a_password_is_never_sent_in_clear_in_production(config_file):
+    production = GOOD.replace('"development"', '"production"').replace("http://", "https://")
+    config_file.write_text(production + MAIL + 'MAIL_SECURITY = "none"\nMAIL_USER = "dmd"\n')
+    with pytest.raises(ConfigError, match="MAIL_SECURITY \"none\" would send MAIL_PASSWORD"):
+        load_config()
+    # Without a mail server, the mail keys are not checked at all.
+    config_file.write_text(GOOD + 'MAIL_SECURITY = "tls"\n')
+    assert load_config()["MAIL_HOST"] == ""

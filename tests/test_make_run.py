@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import smtplib
 import subprocess
 import time
 
@@ -33,7 +34,7 @@ def _wait_for(url: str, process: subprocess.Popen, seconds: float = 90) -> reque
     reason="make run serves SQLite whatever the suite's database: the SQLite pass runs this",
 )
 def test_make_run_serves_both_on_the_ports_asked_for(tmp_path):
-    tool_port, platform_port = free_port(), free_port()
+    tool_port, platform_port, mail_port = free_port(), free_port(), free_port()
     config = tmp_path / "config.toml"
     config.write_text('ENV = "development"\n'
                       'SECRET_KEY = "a-secret-key-for-this-test-only-0123456789"\n'
@@ -44,7 +45,7 @@ def test_make_run_serves_both_on_the_ports_asked_for(tmp_path):
     log = (tmp_path / "make.log").open("w")
     process = subprocess.Popen(
         ["make", "run", f"TOOL_PORT={tool_port}", f"PLATFORM_PORT={platform_port}",
-         f"DEVPLATFORM_DATA={tmp_path / 'devplatform'}"],
+         f"DEVPLATFORM_DATA={tmp_path / 'devplatform'}", f"MAIL_PORT={mail_port}"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
@@ -63,6 +64,12 @@ def test_make_run_serves_both_on_the_ports_asked_for(tmp_path):
         assert attempt.auth_url.startswith(platform + "/mod/lti/auth.php?")
         printed = (tmp_path / "make.log").read_text()
         assert f"Open {platform}/ and launch" in printed
+        # The tool's e-mails go to the platform's SMTP sink, whose catches its Mail page lists.
+        assert "Worker: grades, mail scan, mail" in printed
+        with smtplib.SMTP("127.0.0.1", mail_port, timeout=10) as smtp:
+            smtp.sendmail("dmd@localhost", ["learner@example.edu"],
+                          b"Subject: Caught by the sink\r\n\r\nHello.\r\n")
+        assert "Caught by the sink" in _wait_for(platform + "/mail", process).text
     finally:
         # make's recipe traps the signal and stops the platform, the worker and the tool.
         os.killpg(process.pid, signal.SIGTERM)

@@ -33,6 +33,7 @@ from lti_tool.mentoring.models import (
     TimezonePreference,
 )
 from lti_tool.mentoring.programme.models import MentorAssignment, SessionRating
+from lti_tool.notifications.models import MailPreference, Notification
 from lti_tool.questionnaire.models import Answer, Attempt, Result
 
 #: The `sub` prefix of the placeholders that take over an erased person's authorship.
@@ -204,6 +205,8 @@ def erase_person(person_id: int, *, operator: str = "") -> dict[str, int]:
 
     run("calendar_feeds", delete(CalendarFeed).where(CalendarFeed.mentor_id == person_id))
     run("time_zone", delete(TimezonePreference).where(TimezonePreference.person_id == person_id))
+    run("emails", delete(Notification).where(Notification.recipient_id == person_id))
+    run("email_settings", delete(MailPreference).where(MailPreference.person_id == person_id))
     run("launch_sessions", delete(LaunchSession).where(LaunchSession.person_id == person_id))
     run("memberships", delete(Membership).where(Membership.person_id == person_id))
     run("audit_entries_about", delete(AuditEntry).where(

@@ -37,6 +37,8 @@ def _serve(argv: list[str]) -> int:
     parser.add_argument("--deployment-id", default="1")
     parser.add_argument("--profile", choices=PROFILES, default="moodle",
                         help="the LMS it plays at start; the console switches between them")
+    parser.add_argument("--mail-port", type=int, default=None,
+                        help="also catch the tool's e-mails on this SMTP port (the Mail page)")
     args = parser.parse_args(argv)
 
     from werkzeug.serving import run_simple
@@ -57,6 +59,14 @@ def _serve(argv: list[str]) -> int:
     print(f"Development platform (Moodle 4.5 or Canvas, now {args.profile}): console at "
           f"{issuer}/", flush=True)
     print(f"  tool login {tool['login_url']}, launch {tool['target_link_uri']}", flush=True)
+    if args.mail_port:
+        from pathlib import Path
+
+        from .mailpage import maildir_path, start_sink
+
+        start_sink(Path(args.data_dir), "127.0.0.1", args.mail_port)
+        print(f"  SMTP sink on 127.0.0.1:{args.mail_port}, caught mail at {issuer}/mail "
+              f"({maildir_path(Path(args.data_dir))})", flush=True)
     # "localhost" binds the IPv4 loopback: browsers send school.localhost and sso.localhost
     # (the Canvas profile's hosts) there too.
     bind = "127.0.0.1" if args.host == "localhost" else args.host

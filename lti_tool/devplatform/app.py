@@ -13,6 +13,7 @@ from . import (
     canvas_views,
     console,
     deeplinking,
+    mailpage,
     nrps,
     oidc,
     registration,
@@ -45,6 +46,6 @@ def create_platform_app(settings: dict) -> Flask:
     # Every page says which LMS the platform is playing.
     app.context_processor(lambda: {"lms_name": "Canvas" if platform.is_canvas else "Moodle 4.5"})
     for blueprint in (console.bp, oidc.bp, tokens.bp, ags.bp, nrps.bp, deeplinking.bp,
-                      registration.bp, canvas_views.bp, canvas_services.bp):
+                      registration.bp, canvas_views.bp, canvas_services.bp, mailpage.bp):
         app.register_blueprint(blueprint)
     return app

@@ -13,7 +13,8 @@ No double booking, even when two requests book the same time at the same moment:
 * On PostgreSQL two exclusion constraints (see models.py) make the rule a database invariant
   for any other writer; an insert they refuse is turned into the same BookingConflict.
 
-Services add and flush; the view commits once.
+Services add and flush; the view commits once. The e-mails a booking, a move or a
+cancellation sends are enqueued here too (mail.py), so they exist exactly when the change does.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from lti_tool.extensions import db
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Person, utcnow
 from lti_tool.lti.session import LaunchContext
+from lti_tool.mentoring import mail
 from lti_tool.mentoring.areas import default_agenda
 from lti_tool.mentoring.drafts import SessionDraft
 from lti_tool.mentoring.models import MeetingMode, MentoringSession, SessionStatus
@@ -49,6 +51,7 @@ from lti_tool.mentoring.scope import (
     require_mentor,
 )
 from lti_tool.mentoring.timezones import Clock
+from lti_tool.notifications.kinds import Kind
 
 MAX_QUESTIONS = 4000
 MAX_REASON = 1000
@@ -188,6 +191,7 @@ def place_session(
         status=SessionStatus.SCHEDULED, created_by_id=created_by_id,
     )
     _write(session, created_by_id)
+    mail.session_changed(session, Kind.SESSION_BOOKED, created_by_id)
     return session
 
 
@@ -237,6 +241,7 @@ def reschedule(launch: LaunchContext, session_id: int, draft: SessionDraft,
         session.meeting_url, session.agenda = draft.meeting_url, draft.agenda
         session.sequence += 1
         _write(session, launch.person_id)
+        mail.session_changed(session, Kind.SESSION_MOVED, launch.person_id)
     return session
 
 
@@ -269,6 +274,7 @@ def cancel_session(launch: LaunchContext, session_id: int, reason: str | None,
     session.cancelled_by_id = launch.person_id
     session.sequence += 1
     db.session.flush()
+    mail.session_changed(session, Kind.SESSION_CANCELLED, launch.person_id)
     return session
 
 

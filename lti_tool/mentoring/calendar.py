@@ -42,10 +42,16 @@ TOKEN_BYTES = 32
 
 
 def session_ics(session: MentoringSession, zone: ZoneInfo, *, for_learner: bool,
-                now: datetime | None = None) -> bytes:
-    """One session as an .ics file, its times in the viewer's zone (with its VTIMEZONE)."""
+                now: datetime | None = None, invitation: bool = False) -> bytes:
+    """One session as an .ics file, its times in the viewer's zone (with its VTIMEZONE).
+
+    An `invitation` (the file attached to an e-mail) says METHOD:REQUEST instead of PUBLISH,
+    so that a mail program offers to add or update the event; a cancelled session is
+    METHOD:CANCEL either way. The UID is the session's, the same as in every download.
+    """
     calendar = _calendar()
-    calendar.add("method", "CANCEL" if session.is_cancelled else "PUBLISH")
+    calendar.add("method", "CANCEL" if session.is_cancelled
+                 else "REQUEST" if invitation else "PUBLISH")
     calendar.add_component(_event(session, zone, for_learner=for_learner, now=now))
     _add_zones(calendar, [session])
     return calendar.to_ical()

@@ -20,9 +20,13 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import requests
 from flask import url_for
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from lti_tool.devplatform.claims import DEEP_LINKING
-from lti_tool.identity.models import utcnow
+from lti_tool.extensions import db
+from lti_tool.identity.models import Person, utcnow
+from lti_tool.notifications.kinds import Kind
+from lti_tool.notifications.unsubscribe import make_token
 from lti_tool.questionnaire.versions import current_instrument
 from tests.launch_driver import LaunchDriver
 from tests.mentoring.seeding import answer_patterns
@@ -226,6 +230,14 @@ class Tour:
         yield "plan"
         page.goto(self.url("plan.slots_page", lt=self.learner_token))
         yield "plan-slots"
+        page.goto(self.url("notifications.settings", lt=self.learner_token))
+        expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("E-mail|e-maili"))
+        yield "mail-settings"
+        with self.app.test_request_context():
+            person = db.session.scalar(select(Person).where(Person.sub == self.learner["id"]))
+            token = make_token(person.id, Kind.SESSION_REMINDER)
+        page.goto(self.url("notifications.unsubscribe", token=token))
+        yield "unsubscribe"
 
     def _deep_linking(self, page: Page) -> Iterator[str]:
         page.goto(self.launch(self.mentor, message_type=DEEP_LINKING))
@@ -274,7 +286,7 @@ PAGES = (
     "learner-start", "questionnaire-page", "questionnaire-missing", "results",
     "cohort", "statistics", "learner", "attempt", "sessions", "session-new", "session",
     "goal-new", "learner-plan", "grades", "grade-settings", "programme", "programme-evaluation",
-    "cohort-caseload", "plan", "plan-slots",
+    "cohort-caseload", "plan", "plan-slots", "mail-settings", "unsubscribe",
     "deep-link",
     "registration", "register-info", "register-problem", "not-found", "session-expired",
     "launch-error", "no-role", "platform-storage", "new-window", "privacy",
