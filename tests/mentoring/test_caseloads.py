@@ -301,9 +301,9 @@ def test_a_csv_upload_assigns_every_row_or_names_each_bad_one(client, programme)
 def test_a_csv_upload_over_the_size_limit_is_refused(client, programme):
     course = programme.course
     line = f"{course.learners[1].sub},{programme.assistant.sub}\n".encode()
-    response = _upload(client, course.mentor_token, line * (256 * 1024 // len(line) + 1))
+    response = _upload(client, course.mentor_token, line * (200 * 1024 // len(line) + 1))
     assert response.status_code == 400
-    assert "larger than 256 KB" in text_of(response)
+    assert "larger than 200 KB" in text_of(response)
     assert _upload(client, programme.assistant_token, line).status_code == 403
 
 
