@@ -32,6 +32,7 @@ from lti_tool.mentoring.models import (
     NoteVisibility,
     TimezonePreference,
 )
+from lti_tool.questionnaire.activity import RetakeRound
 from lti_tool.questionnaire.models import Answer, Attempt, Result
 
 #: The `sub` prefix of the placeholders that take over an erased person's authorship.
@@ -163,6 +164,8 @@ def erase_person(person_id: int, *, operator: str = "") -> dict[str, int]:
     run("attempts", delete(Attempt).where(Attempt.person_id == person_id))
     run("retakes_allowed_cleared", update(Attempt).where(
         Attempt.retake_allowed_by_id == person_id).values(retake_allowed_by_id=None))
+    run("retakes_allowed_cleared", update(RetakeRound).where(
+        RetakeRound.set_by_id == person_id).values(set_by_id=None))
 
     own_sessions = select(MentoringSession.id).where(MentoringSession.learner_id == person_id)
     run("notes", delete(Note).where(Note.session_id.in_(own_sessions)))

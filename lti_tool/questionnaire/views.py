@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import date, datetime
 
 from flask import Blueprint, abort, g, redirect, render_template, request
 from flask_babel import gettext as _
@@ -153,6 +154,7 @@ def results(attempt_id: int):
         attempt=attempt,
         view=results_view(attempt, g.launch.locale),
         latest=delivery.latest_attempt(g.launch),
+        retake_open=delivery.overview(g.launch).may_start_again,
     )
 
 
@@ -164,7 +166,14 @@ def allow_retake():
     if person_id is None:
         abort(400)
     try:
-        attempt = delivery.allow_retake(g.launch, person_id)
+        from_dt = _day_start(request.form.get("retake_from"))
+    except ValueError:
+        log.warning("mentor %s: bad retake date %r", g.launch.person_id,
+                    request.form.get("retake_from"))
+        return _notice(_("Bad request"), _("The date must be a calendar date such as "
+                                           "2027-03-01."), 400)
+    try:
+        attempt = delivery.allow_retake(g.launch, person_id, from_dt)
     except AttemptNotFound:
         abort(404)
     except NotAllowed as exc:
@@ -172,8 +181,16 @@ def allow_retake():
         return _notice(_("Not possible"), str(exc), 409)
     db.session.commit()
     return render_template(
-        "questionnaire/retake_allowed.html", launch=g.launch, learner=attempt.person
+        "questionnaire/retake_allowed.html", launch=g.launch, learner=attempt.person,
+        attempt=attempt,
     )
+
+
+def _day_start(text: str | None) -> datetime | None:
+    """A date from a form ("2027-03-01") as the start of that day (UTC); None when empty."""
+    if not text or not text.strip():
+        return None
+    return datetime.combine(date.fromisoformat(text.strip()), datetime.min.time())
 
 
 def _attempt_or_404(attempt_id: int) -> Attempt:

@@ -199,7 +199,8 @@ def test_the_mentor_can_allow_a_retake_from_the_learner_page(client, course, tak
     first = take(course, course.learner)
     html = get(client, f"/mentor/learners/{course.learner.id}", course.token).get_data(
         as_text=True)
-    form = re.search(r'<form class="retake" method="post" action="([^"]+)">.*?</form>', html, re.S)
+    form = re.search(r'<form class="retake[^"]*" method="post" action="([^"]+)">.*?</form>', html,
+                     re.S)
     assert form and f'value="{course.token}"' in form.group(0)
 
     response = client.post(form.group(1), data={"lt": course.token,
@@ -211,6 +212,23 @@ def test_the_mentor_can_allow_a_retake_from_the_learner_page(client, course, tak
     assert "Another attempt was allowed" in again and "Allow another attempt" not in again
     db.session.refresh(first)
     assert first.retake_allowed
+
+
+def test_the_mentor_can_open_a_retake_from_a_date_and_a_bad_date_is_refused(client, course,
+                                                                              take):
+    first = take(course, course.learner)
+    bad = client.post("/questionnaire/retakes", data={
+        "lt": course.token, "person_id": course.learner.id, "retake_from": "next spring"})
+    assert bad.status_code == 400 and "calendar date" in bad.get_data(as_text=True)
+    response = client.post("/questionnaire/retakes", data={
+        "lt": course.token, "person_id": course.learner.id, "retake_from": "2099-03-01"})
+    assert response.status_code == 200
+    assert "from 1 March 2099" in response.get_data(as_text=True)
+    db.session.refresh(first)
+    assert first.retake_from_dt.isoformat() == "2099-03-01T00:00:00"
+    again = get(client, f"/mentor/learners/{course.learner.id}", course.token).get_data(
+        as_text=True)
+    assert "It opens on 1 March 2099." in again
 
 
 def test_an_earlier_attempt_can_be_opened(client, course, take, launch_of):
