@@ -20,6 +20,7 @@ from lti_tool.mentoring.models import Goal, GoalStatus
 from lti_tool.mentoring.scope import sees_answers
 from lti_tool.questionnaire import delivery
 from lti_tool.questionnaire.activity import answers_shown_to_mentors
+from lti_tool.questionnaire.comparison import ComparisonView, compare
 from lti_tool.questionnaire.models import Answer, Attempt
 from lti_tool.questionnaire.results import ResultsView, results_view
 
@@ -75,6 +76,9 @@ class LearnerDetail:
     answers_hidden: str | None
     #: The selected attempt's results (None while it is in progress).
     results: ResultsView | None
+    #: The learner's first and latest submitted attempts in the course side by side (None
+    #: with fewer than two).
+    comparison: ComparisonView | None
     #: The latest attempt in the launch's activity is submitted and no retake is allowed yet.
     can_allow_retake: bool
     retake_allowed_dt: datetime | None
@@ -124,6 +128,12 @@ def learner_detail(
     if selected is not None and selected.is_submitted:
         results = results_view(selected, launch.locale, chart_name=person.display_name,
                                chart_id="learner-profile-chart")
+    done = sorted((a for a in attempts if a.is_submitted and a.result is not None),
+                  key=lambda a: (a.submitted_dt, a.id))
+    comparison = None
+    if len(done) >= 2:
+        comparison = compare(done[0], done[-1], launch.locale, name=person.display_name,
+                             chart_id="learner-comparison-chart")
     return LearnerDetail(
         person_id=person.id,
         name=person.display_name,
@@ -135,6 +145,7 @@ def learner_detail(
                  if selected is not None and hidden is None else ()),
         answers_hidden=hidden,
         results=results,
+        comparison=comparison,
         can_allow_retake=bool(latest_here and latest_here.is_submitted
                               and not latest_here.retake_allowed),
         retake_allowed_dt=latest_here.retake_allowed_dt if latest_here else None,

@@ -143,6 +143,12 @@ def latest_attempt(launch: LaunchContext) -> Attempt | None:
     return _latest(launch.person_id, launch)
 
 
+def submitted_attempts(launch: LaunchContext) -> list[Attempt]:
+    """The launching person's submitted attempts in the launch's activity, oldest first."""
+    query = _attempts(launch.person_id, launch).where(Attempt.submitted_dt.is_not(None))
+    return list(db.session.scalars(query.order_by(Attempt.number)))
+
+
 def find_attempt(launch: LaunchContext, attempt_id: int) -> Attempt:
     """The attempt with this id if it is the launching person's in this activity."""
     attempt = db.session.scalar(_attempts(launch.person_id, launch).where(Attempt.id == attempt_id))
