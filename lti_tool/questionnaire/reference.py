@@ -85,11 +85,10 @@ def precision_for(instrument: Instrument) -> Precision:
                    lambda: _pooled_precision(instrument))
 
 
-def _pooled_precision(instrument: Instrument) -> Precision:
-    provisional = provisional_precision(instrument)
-    group = reference_group(instrument)
-    if not group.enough:
-        return provisional
+def reference_answer_sets(instrument: Instrument,
+                          group: ReferenceGroup | None = None) -> list[dict[str, int]]:
+    """The raw answers of the installation's reference group (item id → answer), per person."""
+    group = reference_group(instrument) if group is None else group
     wanted = set(group.attempt_ids)
     sets: dict[int, dict[str, int]] = defaultdict(dict)
     rows = db.session.execute(
@@ -100,7 +99,16 @@ def _pooled_precision(instrument: Instrument) -> Precision:
     for attempt_id, item_id, value in rows:
         if attempt_id in wanted:
             sets[attempt_id][item_id] = value
-    stats = cohort_statistics(instrument, sets.values(), min_n=MIN_REFERENCE_GROUP)
+    return list(sets.values())
+
+
+def _pooled_precision(instrument: Instrument) -> Precision:
+    provisional = provisional_precision(instrument)
+    group = reference_group(instrument)
+    if not group.enough:
+        return provisional
+    stats = cohort_statistics(instrument, reference_answer_sets(instrument, group),
+                              min_n=MIN_REFERENCE_GROUP)
     dimensions: dict[str, DimensionPrecision] = {}
     for dimension in instrument.dimensions:
         entry = stats.dimension(dimension.id)
@@ -110,6 +118,15 @@ def _pooled_precision(instrument: Instrument) -> Precision:
         else:
             dimensions[dimension.id] = DimensionPrecision(entry.alpha, entry.sd, False, stats.n)
     return Precision(instrument.key, dimensions)
+
+
+def versions_answered() -> list[tuple[str, int]]:
+    """Every (instrument id, version) with at least one submitted attempt, in order."""
+    return [tuple(row) for row in db.session.execute(
+        select(Attempt.instrument_id, Attempt.instrument_version)
+        .where(Attempt.submitted_dt.is_not(None)).distinct()
+        .order_by(Attempt.instrument_id, Attempt.instrument_version)
+    )]
 
 
 def _version(instrument: Instrument) -> list[Any]:
