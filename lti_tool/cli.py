@@ -1,4 +1,5 @@
-"""Command-line groups: `flask keys ...`, `flask platforms ...`, `flask roster ...`."""
+"""Command-line groups: `flask keys ...`, `flask platforms ...`, `flask roster ...`,
+`flask questionnaire ...`."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(grades_cli)
     app.cli.add_command(roster.roster_cli)
     from lti_tool.dataprotection.cli import data_cli
+    from lti_tool.questionnaire.cli import questionnaire_cli
 
     app.cli.add_command(data_cli)
     from lti_tool.notifications.cli import notifications_cli
@@ -28,6 +30,7 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(notifications_cli)
     app.cli.add_command(worker_command)
+    app.cli.add_command(questionnaire_cli)
 
 
 @click.group("keys")

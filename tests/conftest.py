@@ -187,6 +187,7 @@ def _clean_database(request):
     _empty_tables(app)
     app.extensions.pop("lti_store", None)
     app.extensions.pop("frame_origins", None)
+    app.extensions.pop("reference_groups", None)
     with app.app_context():
         db.session.add(KeyPair(**_tool_key))
         db.session.commit()

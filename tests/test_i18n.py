@@ -354,6 +354,28 @@ def test_a_polish_learner_and_mentor_meet_no_english(app, driver):
     assert "Pokazani są uczestnicy przydzieleni tobie" in check(mentor.get("/mentor/"))
     check(mentor.get("/mentor/", view="course"))
     check(mentor.get("/mentor/programme/evaluation"))
+    check(mentor.follow(mentor.post("/mentor/programme/retakes", opens="2099-01-01")))
+    check(mentor.post("/mentor/programme/retakes", opens="jutro"), status=400)
+    check(mentor.follow(mentor.post("/mentor/programme/retakes", action="remove")))
+
+    # Change over time: nothing to compare, a retake from a date, then at once; two attempts.
+    check(learner.get("/questionnaire/comparison"), status=404)
+    check(mentor.post("/questionnaire/retakes", person_id=str(learner_id),
+                      retake_from="2099-01-01"))
+    check(learner.get("/questionnaire/"))
+    check(mentor.post("/questionnaire/retakes", person_id=str(learner_id), retake_from=""))
+    check(learner.get("/questionnaire/"))
+    again = learner.post("/questionnaire/begin")
+    second_id = int(re.search(r"/attempts/(\d+)/", again.headers["Location"])[1])
+    for page in range(last):
+        learner.post(f"/questionnaire/attempts/{second_id}/pages/{page}", go="next",
+                     **_answers(page))
+    check(learner.follow(learner.post(f"/questionnaire/attempts/{second_id}/pages/{last}",
+                                      go="submit", **_answers(last))))
+    compared = check(learner.get("/questionnaire/comparison"))
+    assert "w granicach zwykłej zmienności" in compared
+    assert "w granicach zwykłej zmienności" in check(mentor.get(f"/mentor/learners/{learner_id}"))
+    check(mentor.get("/mentor/change"))
 
     # The learner's plan, with the goal, the session and slots to book; the learner's own
     # page of free slots, and what the learner may not open.

@@ -34,6 +34,7 @@ from lti_tool.mentoring.models import (
 )
 from lti_tool.mentoring.programme.models import MentorAssignment, SessionRating
 from lti_tool.notifications.models import MailPreference, Notification
+from lti_tool.questionnaire.activity import RetakeRound
 from lti_tool.questionnaire.models import Answer, Attempt, Result
 
 #: The `sub` prefix of the placeholders that take over an erased person's authorship.
@@ -169,6 +170,8 @@ def erase_person(person_id: int, *, operator: str = "") -> dict[str, int]:
     run("attempts", delete(Attempt).where(Attempt.person_id == person_id))
     run("retakes_allowed_cleared", update(Attempt).where(
         Attempt.retake_allowed_by_id == person_id).values(retake_allowed_by_id=None))
+    run("retakes_allowed_cleared", update(RetakeRound).where(
+        RetakeRound.set_by_id == person_id).values(set_by_id=None))
 
     own_sessions = select(MentoringSession.id).where(MentoringSession.learner_id == person_id)
     run("session_ratings", delete(SessionRating).where(or_(

@@ -8,17 +8,19 @@ finds nothing, exactly like an id that does not exist.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from lti_tool.extensions import db
-from lti_tool.identity.models import Membership, Role
+from lti_tool.identity.models import Membership, Role, utcnow
 from lti_tool.lti.session import LaunchContext
+from lti_tool.mentoring.models import Goal, GoalStatus
 from lti_tool.mentoring.scope import learner_reach, sees_answers
 from lti_tool.questionnaire import delivery
 from lti_tool.questionnaire.activity import answers_shown_to_mentors
+from lti_tool.questionnaire.comparison import ComparisonView, compare
 from lti_tool.questionnaire.models import Answer, Attempt
 from lti_tool.questionnaire.results import ResultsView, results_view
 
@@ -74,9 +76,17 @@ class LearnerDetail:
     answers_hidden: str | None
     #: The selected attempt's results (None while it is in progress).
     results: ResultsView | None
+    #: The learner's first and latest submitted attempts in the course side by side (None
+    #: with fewer than two).
+    comparison: ComparisonView | None
     #: The latest attempt in the launch's activity is submitted and no retake is allowed yet.
     can_allow_retake: bool
     retake_allowed_dt: datetime | None
+    #: When the allowed retake opens (None: at once).
+    retake_from_dt: datetime | None = None
+    #: The learner's active goals in the course with a target date still ahead: a retake at
+    #: a goal's target date shows whether it was reached. (title, date), soonest first.
+    goal_dates: tuple[tuple[str, date], ...] = ()
 
 
 def learner_detail(
@@ -118,6 +128,12 @@ def learner_detail(
     if selected is not None and selected.is_submitted:
         results = results_view(selected, launch.locale, chart_name=person.display_name,
                                chart_id="learner-profile-chart")
+    done = sorted((a for a in attempts if a.is_submitted and a.result is not None),
+                  key=lambda a: (a.submitted_dt, a.id))
+    comparison = None
+    if len(done) >= 2:
+        comparison = compare(done[0], done[-1], launch.locale, name=person.display_name,
+                             chart_id="learner-comparison-chart")
     return LearnerDetail(
         person_id=person.id,
         name=person.display_name,
@@ -129,10 +145,23 @@ def learner_detail(
                  if selected is not None and hidden is None else ()),
         answers_hidden=hidden,
         results=results,
+        comparison=comparison,
         can_allow_retake=bool(latest_here and latest_here.is_submitted
                               and not latest_here.retake_allowed),
         retake_allowed_dt=latest_here.retake_allowed_dt if latest_here else None,
+        retake_from_dt=latest_here.retake_from_dt if latest_here else None,
+        goal_dates=_goal_dates(person.id, launch.course_id),
     )
+
+
+def _goal_dates(person_id: int, course_id: int) -> tuple[tuple[str, date], ...]:
+    rows = db.session.execute(
+        select(Goal.title, Goal.target_date)
+        .where(Goal.learner_id == person_id, Goal.course_id == course_id,
+               Goal.status == GoalStatus.ACTIVE, Goal.target_date >= utcnow().date())
+        .order_by(Goal.target_date, Goal.id)
+    ).all()
+    return tuple((title, target) for title, target in rows)
 
 
 def _select(attempts: list[Attempt], attempt_id: int | None,

@@ -2,8 +2,10 @@
 
 The figures come from the raw answers of each active learner's latest submitted attempt in
 the activity, through scoring.cohort_statistics. Mentors see every learner anyway, so mean,
-standard deviation and distribution appear from 2 responses; Cronbach's alpha only from
-MIN_COHORT_SIZE, below which it says nothing reliable.
+standard deviation and distribution appear from 2 responses. Reliability (Cronbach's alpha
+with Feldt's 95% interval, and each item's corrected item–total correlation) comes from the
+unflagged responses only, and only from MIN_REFERENCE_GROUP of them (item_analysis.py):
+below that it says nothing reliable.
 """
 
 from __future__ import annotations
@@ -22,12 +24,16 @@ from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Membership, Role
 from lti_tool.mentoring.cohort import Cohort, LearnerRow, ranked_attempts
 from lti_tool.questionnaire.chart import histogram_svg
-from lti_tool.questionnaire.models import Answer
-from lti_tool.questionnaire.scoring import (
-    MIN_COHORT_SIZE,
-    NOT_ENOUGH_RESPONSES,
-    cohort_statistics,
+from lti_tool.questionnaire.item_analysis import (
+    REVIEW_ALPHA_GAIN,
+    REVIEW_CORRELATION,
+    DimensionAnalysis,
+    item_analysis,
 )
+from lti_tool.questionnaire.measurement import MIN_REFERENCE_GROUP
+from lti_tool.questionnaire.models import Answer
+from lti_tool.questionnaire.reference import is_unflagged
+from lti_tool.questionnaire.scoring import NOT_ENOUGH_RESPONSES, cohort_statistics
 
 #: A spread needs two responses; below that every figure is withheld.
 MIN_SPREAD = 2
@@ -39,6 +45,19 @@ ALPHA_REASONS = {
     "every response has the same total, so the variance is zero":
         _l("every response has the same total, so the variance is zero"),
 }
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    """One statement's figures within its dimension, as the statistics page shows them."""
+
+    number: int
+    item_id: str
+    text: str
+    reverse: bool
+    correlation_text: str
+    alpha_without_text: str
+    review: bool
 
 
 @dataclass(frozen=True)
@@ -55,6 +74,9 @@ class DimensionFigures:
     #: Why alpha is not shown ("not enough responses", zero variance ...), else None.
     alpha_reason: str | None
     chart_svg: Markup | None
+    #: Feldt's 95% interval of alpha, "0.61 to 0.85"; None with no alpha.
+    interval_text: str | None = None
+    items: tuple[ItemLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,7 +101,12 @@ class StatisticsView:
     excluded: int
     dimensions: tuple[DimensionFigures, ...]
     quality: QualitySummary
-    min_alpha: int = MIN_COHORT_SIZE
+    #: Unflagged responses the reliability figures come from.
+    reliability_n: int = 0
+    min_alpha: int = MIN_REFERENCE_GROUP
+    #: The review rule's limits as the page writes them ("0.20", "0,02").
+    review_correlation_text: str = ""
+    review_alpha_gain_text: str = ""
 
 
 def statistics_view(cohort: Cohort, resource_link_id: int | None,
@@ -88,14 +115,18 @@ def statistics_view(cohort: Cohort, resource_link_id: int | None,
     instrument = cohort.instrument
     answer_sets, other_versions = _latest_answer_sets(cohort, resource_link_id)
     stats = cohort_statistics(instrument, answer_sets.values(), min_n=MIN_SPREAD)
+    # Reliability only from responses the quality checks did not flag.
+    unflagged = {row.result_attempt_id for row in cohort.rows
+                 if row.active and row.has_result and is_unflagged(row.quality)}
+    analysis = item_analysis(instrument, [answers for attempt_id, answers in answer_sets.items()
+                                          if attempt_id in unflagged])
+    numbers = {item.id: number for number, item in enumerate(instrument.items, start=1)}
     figures = []
     for dimension in instrument.dimensions:
         entry = stats.dimension(dimension.id)
+        reliability = analysis.dimension(dimension.id)
         name = dimension.name.get(locale)
-        alpha_reason = entry.alpha_reason
-        if stats.n < MIN_COHORT_SIZE:
-            alpha_reason = NOT_ENOUGH_RESPONSES
-        alpha_reason = ALPHA_REASONS.get(alpha_reason, alpha_reason)
+        alpha_reason = ALPHA_REASONS.get(reliability.reason, reliability.reason)
         chart = None
         if entry.histogram is not None:
             # The chart's words follow the page's language (Flask-Babel).
@@ -115,10 +146,21 @@ def statistics_view(cohort: Cohort, resource_link_id: int | None,
             n=entry.n,
             mean_text=display(entry.mean, locale) if entry.mean is not None else None,
             sd_text=display(entry.sd, locale, digits=2) if entry.sd is not None else None,
-            alpha_text=(display(entry.alpha, locale, digits=2)
-                        if entry.alpha is not None and alpha_reason is None else None),
+            alpha_text=(display(reliability.alpha, locale, digits=2)
+                        if reliability.alpha is not None else None),
             alpha_reason=alpha_reason,
             chart_svg=chart,
+            interval_text=_interval_text(reliability, locale),
+            items=tuple(
+                ItemLine(
+                    number=numbers[item.item_id], item_id=item.item_id,
+                    text=instrument.item(item.item_id).text.get(locale), reverse=item.reverse,
+                    correlation_text=_figure(item.corrected_total, locale),
+                    alpha_without_text=_figure(item.alpha_if_deleted, locale),
+                    review=item.review,
+                )
+                for item in reliability.items
+            ),
         ))
     return StatisticsView(
         instrument_title=instrument.title.get(locale),
@@ -126,7 +168,22 @@ def statistics_view(cohort: Cohort, resource_link_id: int | None,
         excluded=stats.excluded + other_versions,
         dimensions=tuple(figures),
         quality=quality_summary(cohort),
+        reliability_n=analysis.n,
+        review_correlation_text=display(REVIEW_CORRELATION, locale, digits=2),
+        review_alpha_gain_text=display(REVIEW_ALPHA_GAIN, locale, digits=2),
     )
+
+
+def _figure(value: float | None, locale: str | None) -> str:
+    return "—" if value is None else display(value, locale, digits=2)
+
+
+def _interval_text(reliability: DimensionAnalysis, locale: str | None) -> str | None:
+    if reliability.interval is None:
+        return None
+    low, high = reliability.interval
+    return _("%(low)s to %(high)s", low=display(low, locale, digits=2),
+             high=display(high, locale, digits=2))
 
 
 def quality_summary(cohort: Cohort) -> QualitySummary:

@@ -29,6 +29,7 @@ from lti_tool.identity.models import Course, Role, utcnow
 from lti_tool.lti import roster
 from lti_tool.lti.session import role_required
 from lti_tool.mentoring import cohort as cohorts
+from lti_tool.mentoring.change import course_change
 from lti_tool.mentoring.cohort import NoCohort, Status
 from lti_tool.mentoring.export import csv_lines
 from lti_tool.mentoring.learner import LearnerNotFound, learner_detail
@@ -95,6 +96,16 @@ def statistics_page():
         launch=g.launch,
         view=statistics_view(cohort, g.launch.resource_link_id, g.launch.locale),
     )
+
+
+@bp.get("/change")
+@role_required(Role.MENTOR)
+def change_page():
+    """Pre/post change per dimension: each learner's first attempt against their latest."""
+    if g.launch.course_id is None:
+        abort(404)
+    return render_template("mentoring/change.html", launch=g.launch,
+                           view=course_change(g.launch, g.launch.locale))
 
 
 @bp.get("/learners/<int:person_id>")

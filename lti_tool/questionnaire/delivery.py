@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -22,6 +23,7 @@ from lti_tool.gradebook.sync import record_score
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import utcnow
 from lti_tool.lti.session import LaunchContext, learner_reach
+from lti_tool.questionnaire.activity import retake_round_dt
 from lti_tool.questionnaire.instrument import Instrument, Item
 from lti_tool.questionnaire.models import Answer, Attempt, Result
 from lti_tool.questionnaire.scoring import score
@@ -82,6 +84,8 @@ class Overview:
     latest: Attempt | None
     answered: int
     resume_page: int
+    #: When another attempt opens after the latest submitted one (past: open now); None: none.
+    retake_opens_dt: datetime | None = None
 
     @property
     def total(self) -> int:
@@ -100,8 +104,13 @@ class Overview:
 
     @property
     def may_start_again(self) -> bool:
-        """Whether the latest attempt is submitted and a mentor allowed another."""
-        return self.latest is not None and self.latest.is_submitted and self.latest.retake_allowed
+        """Whether the latest attempt is submitted and another one is open now."""
+        return self.retake_opens_dt is not None and self.retake_opens_dt <= utcnow()
+
+    @property
+    def retake_planned(self) -> bool:
+        """Whether another attempt opens at a later date."""
+        return self.retake_opens_dt is not None and self.retake_opens_dt > utcnow()
 
 
 def instrument_for(attempt: Attempt) -> Instrument:
@@ -134,6 +143,12 @@ def latest_attempt(launch: LaunchContext) -> Attempt | None:
     return _latest(launch.person_id, launch)
 
 
+def submitted_attempts(launch: LaunchContext) -> list[Attempt]:
+    """The launching person's submitted attempts in the launch's activity, oldest first."""
+    query = _attempts(launch.person_id, launch).where(Attempt.submitted_dt.is_not(None))
+    return list(db.session.scalars(query.order_by(Attempt.number)))
+
+
 def find_attempt(launch: LaunchContext, attempt_id: int) -> Attempt:
     """The attempt with this id if it is the launching person's in this activity."""
     attempt = db.session.scalar(_attempts(launch.person_id, launch).where(Attempt.id == attempt_id))
@@ -148,11 +163,12 @@ def overview(launch: LaunchContext) -> Overview:
     if latest is None:
         return Overview(current_instrument(), None, 0, 0)
     instrument = instrument_for(latest)
-    if latest.is_submitted and latest.retake_allowed:
+    opens = latest.retake_opens_dt(retake_round_dt(launch.resource_link_id))
+    if opens is not None and opens <= utcnow():
         # The next attempt starts with whatever version is current then.
         instrument = current_instrument()
     answers = answers_of(latest)
-    return Overview(instrument, latest, len(answers), resume_page(instrument, answers))
+    return Overview(instrument, latest, len(answers), resume_page(instrument, answers), opens)
 
 
 def open_attempt(launch: LaunchContext) -> Attempt:
@@ -163,9 +179,11 @@ def open_attempt(launch: LaunchContext) -> Attempt:
     latest = latest_attempt(launch)
     if latest is not None and not latest.is_submitted:
         return latest
-    if latest is not None and not latest.retake_allowed:
-        raise AlreadySubmitted(
-            _l("you have already submitted the questionnaire in this activity"))
+    if latest is not None:
+        opens = latest.retake_opens_dt(retake_round_dt(launch.resource_link_id))
+        if opens is None or opens > utcnow():
+            raise AlreadySubmitted(
+                _l("you have already submitted the questionnaire in this activity"))
     instrument = current_instrument()
     number = latest.number + 1 if latest else 1
     attempt = Attempt(
@@ -325,10 +343,13 @@ def _stored_result(attempt: Attempt) -> Result:
     return db.session.scalars(select(Result).where(Result.attempt_id == attempt.id)).one()
 
 
-def allow_retake(launch: LaunchContext, person_id: int) -> Attempt:
+def allow_retake(launch: LaunchContext, person_id: int,
+                 from_dt: datetime | None = None) -> Attempt:
     """Let a learner take the questionnaire once more in this activity; earlier attempts stay.
 
-    Returns the learner's latest (submitted) attempt, now marked. Allowing twice is harmless.
+    With `from_dt` the retake opens then (e.g. at a goal's target date), else at once; a
+    mentor may move the date of a retake that is not used yet. Returns the learner's latest
+    (submitted) attempt, now marked.
     """
     if not launch.is_mentor:
         raise NotAllowed(_l("only a mentor of this course may allow another attempt"))
@@ -341,11 +362,13 @@ def allow_retake(launch: LaunchContext, person_id: int) -> Attempt:
     if not latest.is_submitted:
         raise NotAllowed(
             _l("this learner has an attempt in progress; it can be finished first"))
-    if not latest.retake_allowed:
+    if not latest.retake_allowed or latest.retake_from_dt != from_dt:
         latest.retake_allowed_dt = utcnow()
         latest.retake_allowed_by_id = launch.person_id
+        latest.retake_from_dt = from_dt
         db.session.flush()
-        log.info("person %s allowed person %s another attempt", launch.person_id, person_id)
+        log.info("person %s allowed person %s another attempt from %s", launch.person_id,
+                 person_id, from_dt or "now")
     return latest
 
 

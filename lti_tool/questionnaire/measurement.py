@@ -11,7 +11,10 @@ Pure functions of classical test theory (docs/measurement.md has the sources and
   ranking, so no tie is ever broken by the order of a file;
 - change between two attempts (Jacobson & Truax, 1991): RCI = (after − before) / S_diff with
   S_diff = √(SEM_before² + SEM_after²), which is √(2 × SEM²) when both have the same SEM;
-- percentile rank in a reference group: 100 × (below + equal / 2) / n, only from n ≥ 30.
+- percentile rank in a reference group: 100 × (below + equal / 2) / n, only from n ≥ 30;
+- Feldt's (1965) confidence interval for Cronbach's alpha from n people and k items:
+  [1 − (1 − α)·F(1 − γ/2), 1 − (1 − α)·F(γ/2)] with F the quantiles of the F distribution
+  with n − 1 and (n − 1)(k − 1) degrees of freedom (Feldt, Woodruff & Salih, 1987).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
+
+from scipy.stats import f as f_distribution
 
 #: Below this many people a reference group gives no percentile, reliability or SD.
 MIN_REFERENCE_GROUP = 30
@@ -204,3 +209,17 @@ def percentile_rank(score: float, group: Sequence[float],
     below = sum(1 for value in group if value < score)
     equal = sum(1 for value in group if value == score)
     return 100 * (below + equal / 2) / len(group)
+
+
+def feldt_interval(alpha: float, n: int, k: int,
+                   confidence: float = 0.95) -> tuple[float, float]:
+    """Feldt's confidence interval for Cronbach's alpha of n people answering k items."""
+    if n < 2 or k < 2:
+        raise ValueError(f"alpha's interval needs at least 2 people and 2 items, got {n}, {k}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie between 0 and 1, got {confidence}")
+    tail = (1 - confidence) / 2
+    between, within = n - 1, (n - 1) * (k - 1)
+    upper_f = float(f_distribution.ppf(1 - tail, between, within))
+    lower_f = float(f_distribution.ppf(tail, between, within))
+    return 1 - (1 - alpha) * upper_f, 1 - (1 - alpha) * lower_f

@@ -45,6 +45,9 @@ class Attempt(db.Model):
     #: Set by a mentor on a submitted attempt: the learner may start one more.
     retake_allowed_dt: Mapped[datetime | None]
     retake_allowed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    #: With a mentor's grant: the retake opens at this time (e.g. a goal's target date), not
+    #: at once. None: at once.
+    retake_from_dt: Mapped[datetime | None]
 
     person: Mapped[Person] = relationship(foreign_keys=[person_id])
     course: Mapped[Course | None] = relationship()
@@ -68,8 +71,24 @@ class Attempt(db.Model):
 
     @property
     def retake_allowed(self) -> bool:
-        """Whether a mentor allowed another attempt after this submitted one."""
+        """Whether a mentor allowed another attempt after this submitted one (from some date)."""
         return self.retake_allowed_dt is not None
+
+    def retake_opens_dt(self, round_dt: datetime | None = None) -> datetime | None:
+        """When another attempt may start after this submitted one; None if none is planned.
+
+        Either the mentor's grant (from its date, or at once) or the activity's retake round
+        (`round_dt`): a round opens one more attempt for everyone whose latest attempt was
+        submitted before it.
+        """
+        if self.submitted_dt is None:
+            return None
+        found = []
+        if self.retake_allowed_dt is not None:
+            found.append(self.retake_from_dt or self.retake_allowed_dt)
+        if round_dt is not None and self.submitted_dt < round_dt:
+            found.append(round_dt)
+        return min(found, default=None)
 
     def seconds_by_page(self) -> dict[int, float]:
         """The time spent per page, keyed by the 0-based page index."""

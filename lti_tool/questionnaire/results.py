@@ -14,13 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from lti_tool.extensions import db
-from lti_tool.figures import score_text
+from lti_tool.figures import display, score_text
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.questionnaire.chart import Series, radar_svg
 from lti_tool.questionnaire.delivery import AttemptNotFound, instrument_for
 from lti_tool.questionnaire.instrument import Instrument
 from lti_tool.questionnaire.interpretation import Precision, level_of, read_scores
 from lti_tool.questionnaire.measurement import (
+    MIN_REFERENCE_GROUP,
     SCORE_BAND_CONFIDENCE,
     Level,
     ProfileReading,
@@ -28,7 +29,7 @@ from lti_tool.questionnaire.measurement import (
     mean_error,
 )
 from lti_tool.questionnaire.models import Attempt, Result
-from lti_tool.questionnaire.reference import precision_for
+from lti_tool.questionnaire.reference import ReferenceGroup, precision_for, reference_group
 from lti_tool.questionnaire.scoring import MIN_COHORT_SIZE, Profile, cohort_average
 
 LEVEL_LABELS = {Level.LOW: _l("low"), Level.MODERATE: _l("moderate"), Level.HIGH: _l("high")}
@@ -60,6 +61,49 @@ class DimensionView:
     suggestions: tuple[str, ...]
     cohort_score: float | None
     cohort_text: str | None
+    #: Percentile ranks in the installation's and the course's reference groups (None below
+    #: MIN_REFERENCE_GROUP people), and as written for people ("62").
+    percentile_installation: float | None = None
+    percentile_course: float | None = None
+
+    @property
+    def percentile_installation_text(self) -> str:
+        """The installation percentile as a whole number; "—" when there is none."""
+        return _percentile_text(self.percentile_installation)
+
+    @property
+    def percentile_course_text(self) -> str:
+        """The course percentile as a whole number; "—" when there is none."""
+        return _percentile_text(self.percentile_course)
+
+
+def _percentile_text(value: float | None) -> str:
+    return "—" if value is None else display(value, digits=0)
+
+
+@dataclass(frozen=True)
+class Norms:
+    """The reference groups a score is ranked in: sizes, and whether each is large enough."""
+
+    installation_n: int
+    #: None for a launch without a course.
+    course_n: int | None
+    min_n: int = MIN_REFERENCE_GROUP
+
+    @property
+    def installation_shown(self) -> bool:
+        """Whether the installation has enough people for percentiles."""
+        return self.installation_n >= self.min_n
+
+    @property
+    def course_shown(self) -> bool:
+        """Whether the course has enough people for percentiles of its own."""
+        return self.course_n is not None and self.course_n >= self.min_n
+
+    @property
+    def shown(self) -> bool:
+        """Whether any percentile is shown."""
+        return self.installation_shown or self.course_shown
 
 
 @dataclass(frozen=True)
@@ -94,6 +138,7 @@ class ResultsView:
     course_average: CourseAverage
     quality_notes: tuple[str, ...]
     precision: Precision
+    norms: Norms
     #: How sure a difference from the person's own mean must be to count (e.g. 90).
     strength_confidence_percent: int
     band_confidence_percent: int = round(SCORE_BAND_CONFIDENCE * 100)
@@ -119,8 +164,11 @@ def results_view(attempt: Attempt, locale: str | None, *, chart_name: str | None
     precision = precision_for(instrument)
     reading = read_scores(instrument, profile.scores, precision)
     average = course_average(attempt.course_id, instrument)
+    installation = reference_group(instrument)
+    course = reference_group(instrument, attempt.course_id) if attempt.course_id else None
     dimensions = tuple(
-        _dimension_view(instrument, profile, reading, dimension.id, average, locale)
+        _dimension_view(instrument, profile, reading, dimension.id, average, locale,
+                        installation, course)
         for dimension in instrument.dimensions
     )
     by_id = {entry.id: entry for entry in dimensions}
@@ -140,6 +188,7 @@ def results_view(attempt: Attempt, locale: str | None, *, chart_name: str | None
         course_average=average,
         quality_notes=profile.quality.reasons,
         precision=precision,
+        norms=Norms(installation.n, course.n if course is not None else None),
         strength_confidence_percent=round(instrument.interpretation.strength_confidence * 100),
     )
 
@@ -183,6 +232,8 @@ def _dimension_view(
     dimension_id: str,
     average: CourseAverage,
     locale: str | None,
+    installation: ReferenceGroup,
+    course: ReferenceGroup | None,
 ) -> DimensionView:
     dimension = instrument.dimension(dimension_id)
     entry = reading.reading(dimension_id)
@@ -208,6 +259,8 @@ def _dimension_view(
         suggestions=tuple(text.get(locale) for text in dimension.suggestions),
         cohort_score=cohort,
         cohort_text=score_text(cohort, locale) if cohort is not None else None,
+        percentile_installation=installation.percentile(dimension_id, value),
+        percentile_course=course.percentile(dimension_id, value) if course else None,
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import date, datetime
 
 from flask import Blueprint, abort, g, redirect, render_template, request
 from flask_babel import gettext as _
@@ -16,6 +17,7 @@ from lti_tool.identity.models import Role
 from lti_tool.lti.session import launch_url_for, role_required
 from lti_tool.questionnaire import delivery
 from lti_tool.questionnaire.activity import answers_shown_to_mentors
+from lti_tool.questionnaire.comparison import compare
 from lti_tool.questionnaire.delivery import (
     AlreadySubmitted,
     AttemptNotFound,
@@ -155,8 +157,36 @@ def results(attempt_id: int):
         "questionnaire/results.html",
         launch=g.launch,
         attempt=attempt,
+        submitted=len(delivery.submitted_attempts(g.launch)),
         view=results_view(attempt, g.launch.locale),
         latest=delivery.latest_attempt(g.launch),
+        retake_open=delivery.overview(g.launch).may_start_again,
+    )
+
+
+@bp.get("/comparison")
+@role_required(Role.LEARNER)
+def comparison():
+    """Two of the learner's attempts side by side (first and latest unless chosen)."""
+    attempts = delivery.submitted_attempts(g.launch)
+    if len(attempts) < 2:
+        return _notice(_("Nothing to compare yet"), _(
+            "A comparison needs two submitted attempts; it appears after you take the "
+            "questionnaire again."), 404)
+    by_id = {attempt.id: attempt for attempt in attempts}
+    before_id = request.args.get("before", type=int, default=attempts[0].id)
+    after_id = request.args.get("after", type=int, default=attempts[-1].id)
+    if before_id not in by_id or after_id not in by_id:
+        # Someone else's attempt looks exactly like one that does not exist.
+        log.warning("person %s: no attempts %s/%s to compare", g.launch.person_id, before_id,
+                    after_id)
+        abort(404)
+    before, after = sorted((by_id[before_id], by_id[after_id]), key=lambda a: a.number)
+    if before.id == after.id:
+        return _notice(_("Bad request"), _("Choose two different attempts."), 400)
+    return render_template(
+        "questionnaire/comparison.html", launch=g.launch, attempts=attempts,
+        view=compare(before, after, g.launch.locale),
     )
 
 
@@ -168,7 +198,14 @@ def allow_retake():
     if person_id is None:
         abort(400)
     try:
-        attempt = delivery.allow_retake(g.launch, person_id)
+        from_dt = _day_start(request.form.get("retake_from"))
+    except ValueError:
+        log.warning("mentor %s: bad retake date %r", g.launch.person_id,
+                    request.form.get("retake_from"))
+        return _notice(_("Bad request"), _("The date must be a calendar date such as "
+                                           "2027-03-01."), 400)
+    try:
+        attempt = delivery.allow_retake(g.launch, person_id, from_dt)
     except AttemptNotFound:
         abort(404)
     except NotAllowed as exc:
@@ -176,8 +213,16 @@ def allow_retake():
         return _notice(_("Not possible"), str(exc), 409)
     db.session.commit()
     return render_template(
-        "questionnaire/retake_allowed.html", launch=g.launch, learner=attempt.person
+        "questionnaire/retake_allowed.html", launch=g.launch, learner=attempt.person,
+        attempt=attempt,
     )
+
+
+def _day_start(text: str | None) -> datetime | None:
+    """A date from a form ("2027-03-01") as the start of that day (UTC); None when empty."""
+    if not text or not text.strip():
+        return None
+    return datetime.combine(date.fromisoformat(text.strip()), datetime.min.time())
 
 
 def _attempt_or_404(attempt_id: int) -> Attempt:

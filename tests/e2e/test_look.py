@@ -25,6 +25,7 @@ DESKTOP_SHOTS = {
     "learner-start": "learner-start", "questionnaire-page": "questionnaire", "results": "results",
     "plan": "plan", "cohort": "mentor-cohort", "learner": "mentor-learner",
     "statistics": "mentor-statistics", "grades": "mentor-grades", "registration": "registration",
+    "comparison": "comparison",
 }
 #: The same on a 360 px wide phone.
 PHONE_SHOTS = {"questionnaire-page": "phone-questionnaire", "results": "phone-results"}

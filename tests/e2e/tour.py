@@ -24,17 +24,20 @@ from sqlalchemy import select
 
 from lti_tool.devplatform.claims import DEEP_LINKING
 from lti_tool.extensions import db
-from lti_tool.identity.models import Person, utcnow
+from lti_tool.identity.models import Course, Person, Platform, ResourceLink, utcnow
 from lti_tool.notifications.kinds import Kind
 from lti_tool.notifications.unsubscribe import make_token
 from lti_tool.questionnaire.versions import current_instrument
 from tests.launch_driver import LaunchDriver
-from tests.mentoring.seeding import answer_patterns
+from tests.mentoring.seeding import answer_patterns, seed_cohort
 
 INSTRUMENT = current_instrument()
 #: Learners besides the one in the browser who complete the questionnaire: enough for the
-#: course average, the histograms and Cronbach's alpha to appear.
+#: course average and the histograms to appear.
 OTHER_LEARNERS = 9
+#: Responses in another course of the same platform, so that the installation holds 30 or
+#: more: pooled reliability and installation percentiles appear on the results page.
+ELSEWHERE = 21
 
 
 def complete_by_http(driver: LaunchDriver, user_id: str, answers: dict[str, int]) -> str:
@@ -112,6 +115,23 @@ class Tour:
             complete_by_http(self.driver, self.driver.user("Learner", index)["id"], answers)
         synced = self.app.test_cli_runner().invoke(args=["grades", "sync"])
         assert synced.exit_code == 0, synced.output
+        self._responses_elsewhere()
+
+    def _responses_elsewhere(self) -> None:
+        with self.app.app_context():
+            platform = db.session.scalar(select(Platform).where(
+                Platform.issuer == self.driver.platform.issuer))
+            course = Course(platform_id=platform.id, context_id="tour-elsewhere",
+                            title="Another design course")
+            db.session.add(course)
+            db.session.flush()
+            link = ResourceLink(platform_id=platform.id, course_id=course.id,
+                                resource_link_id="tour-elsewhere-1")
+            db.session.add(link)
+            db.session.commit()
+            seed_cohort(platform_id=platform.id, course_id=course.id,
+                        resource_link_id=link.id, learners=ELSEWHERE, mix=False,
+                        prefix="elsewhere")
 
     def every_page(self, page: Page) -> Iterator[str]:
         """Open each page of the tool in turn and yield its name (see PAGES)."""
@@ -166,6 +186,18 @@ class Tour:
         page.get_by_role("link", name="Attempt 1").click()
         expect(page.get_by_role("heading", name="Answers in attempt 1")).to_be_visible()
         yield "attempt"
+        # A retake at once, taken over HTTP, and the learner's change over time.
+        page.get_by_role("button", name="Allow another attempt").click()
+        expect(page.get_by_role("status")).to_contain_text("may now take the questionnaire")
+        yield "retake-allowed"
+        answers, _ = answer_patterns()[3]
+        complete_by_http(self.driver, self.learner["id"], answers)
+        page.goto(self.url("mentoring.learner_page", person_id=self._learner_id(), lt=token))
+        expect(page.get_by_role("heading", name="Change over time")).to_be_visible()
+        yield "learner-change"
+        page.goto(self.url("mentoring.change_page", lt=token))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Change over time")
+        yield "course-change"
 
         page.goto(self.url("sessions.index", lt=token))
         yield "sessions"
@@ -223,7 +255,15 @@ class Tour:
 
     # --- the learner's plan ---------------------------------------------------------------
 
+    def _learner_id(self) -> int:
+        with self.app.app_context():
+            return db.session.scalar(select(Person.id).where(
+                Person.sub == str(self.learner["id"])))
+
     def _learner_plan(self, page: Page) -> Iterator[str]:
+        page.goto(self.url("questionnaire.comparison", lt=self.learner_token))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your attempts compared")
+        yield "comparison"
         page.goto(self.url("plan.index", lt=self.learner_token))
         expect(page.locator("article.goal")).to_be_visible()
         expect(page.locator(".my-mentors")).to_contain_text(self.mentor["name"])
@@ -284,9 +324,10 @@ def _token(url: str) -> str:
 #: Every page the tour opens, in order.
 PAGES = (
     "learner-start", "questionnaire-page", "questionnaire-missing", "results",
-    "cohort", "statistics", "learner", "attempt", "sessions", "session-new", "session",
+    "cohort", "statistics", "learner", "attempt", "retake-allowed", "learner-change",
+    "course-change", "sessions", "session-new", "session",
     "goal-new", "learner-plan", "grades", "grade-settings", "programme", "programme-evaluation",
-    "cohort-caseload", "plan", "plan-slots", "mail-settings", "unsubscribe",
+    "cohort-caseload", "comparison", "plan", "plan-slots", "mail-settings", "unsubscribe",
     "deep-link",
     "registration", "register-info", "register-problem", "not-found", "session-expired",
     "launch-error", "no-role", "platform-storage", "new-window", "privacy",

@@ -124,3 +124,24 @@ def test_the_privacy_page_says_who_sees_what(client):
                  "A note a mentor keeps for themself no only its author no no"):
         assert line in page
 
+
+
+def test_the_lead_opens_retakes_for_everyone_from_a_date(client, answered):
+    # Only the lead mentor sets the date; a bad date is refused with the page and 400.
+    assert client.post("/mentor/programme/retakes", data={
+        "lt": answered.assistant, "opens": "2099-01-01"}).status_code == 403
+    bad = client.post("/mentor/programme/retakes", data={"lt": answered.lead, "opens": "soon"})
+    assert bad.status_code == 400 and "calendar date" in text_of(bad)
+    saved = client.post("/mentor/programme/retakes", data={"lt": answered.lead,
+                                                           "opens": "2099-01-01"})
+    assert saved.status_code == 303
+    assert "Retakes open on 1 January 2099." in text_of(
+        get(client, "/mentor/programme/", answered.assistant))
+    start = text_of(get(client, "/questionnaire/", answered.learner_token))
+    assert "You may take the questionnaire again from 1 January 2099." in start
+    removed = client.post("/mentor/programme/retakes", data={"lt": answered.lead,
+                                                             "action": "remove"})
+    assert removed.status_code == 303
+    assert "No retake date is set." in text_of(get(client, "/mentor/programme/", answered.lead))
+    assert "questionnaire again from" not in text_of(
+        get(client, "/questionnaire/", answered.learner_token))

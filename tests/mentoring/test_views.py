@@ -6,10 +6,13 @@ import re
 from html import unescape
 
 import pytest
+from sqlalchemy import select, update
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Role, utcnow
+from lti_tool.questionnaire.models import Attempt, Result
 from tests.mentoring.conftest import INSTRUMENT, careful_answers, leaning_answers
+from tests.mentoring.seeding import seed_cohort
 
 CHECK = INSTRUMENT.attention_checks[0]
 
@@ -111,28 +114,42 @@ def test_pagination_links_appear_past_fifty(client, course):
     assert second.count('<tr class="status-') == 11
 
 
-def test_statistics_withhold_alpha_below_five_completed(client, course, make_person, take):
-    complete_many(course, make_person, take, 4)
-    html = get(client, "/mentor/statistics", course.token).get_data(as_text=True)
-    assert html.count("not enough responses") == len(INSTRUMENT.dimensions)
-    # Means, spreads and distributions are shown to mentors from two responses.
-    assert html.count('class="chart histogram"') == len(INSTRUMENT.dimensions)
-
-
-def test_statistics_with_five_completed_show_alpha_and_quality(client, course, make_person,
-                                                               take):
+def test_statistics_withhold_alpha_below_thirty_completed(client, course, make_person, take):
     complete_many(course, make_person, take, 5)
     take(course, course.learner, careful_answers(5, **{CHECK.id: 7}))
-
     html = get(client, "/mentor/statistics", course.token).get_data(as_text=True)
+    assert html.count("not enough responses") == len(INSTRUMENT.dimensions)
+    assert 'class="table table-sm item-analysis"' not in html
+    # Means, spreads and distributions are shown to mentors from two responses.
+    assert html.count('class="chart histogram"') == len(INSTRUMENT.dimensions)
+    assert "<strong>6</strong> responses" in html
+    # Lena's failed attention check and one straight-lined response (keyed 4 everywhere).
+    assert "Reliability figures here come from 4 unflagged responses." in html
+    assert "Of 6 completed responses" in html and "Failed attention check: 1" in html
+    assert "Lena Learner" in html  # listed among the flagged responses
 
+
+def test_statistics_from_thirty_unflagged_show_alpha_its_interval_and_items(client, course):
+    seeded = seed_cohort(platform_id=course.platform.id, course_id=course.course.id,
+                         resource_link_id=course.link.id, learners=30, mix=False)
+    html = get(client, "/mentor/statistics", course.token).get_data(as_text=True)
     assert "not enough responses" not in html
     alphas = re.findall(r'<td class="number alpha">([^<]+)</td>', html)
     assert len(alphas) == len(INSTRUMENT.dimensions)
     assert all(re.fullmatch(r"-?\d+\.\d\d", alpha) for alpha in alphas), alphas
-    assert "<strong>6</strong> responses" in html
-    assert "Of 6 completed responses" in html and "Failed attention check: 1" in html
-    assert "Lena Learner" in html  # listed among the flagged responses
+    intervals = re.findall(r'<td class="number interval">([^<]+)</td>', html)
+    assert all(re.fullmatch(r"-?\d+\.\d\d to -?\d+\.\d\d", text) for text in intervals)
+    assert len(intervals) == len(INSTRUMENT.dimensions)
+    correlations = re.findall(r'<td class="number correlation">([^<]+)</td>', html)
+    assert len(correlations) == len(INSTRUMENT.scored_items)
+    # One flagged response takes the unflagged ones below thirty: no alpha then.
+    db.session.execute(update(Result).where(Result.attempt_id == db.session.scalar(
+        select(Attempt.id).where(Attempt.person_id == seeded.person_ids[0]))).values(
+        quality_flags={"reasons": ["Page 1 took 2.0 s for 5 statements."]}))
+    db.session.commit()
+    html = get(client, "/mentor/statistics", course.token).get_data(as_text=True)
+    assert html.count("not enough responses") == len(INSTRUMENT.dimensions)
+    assert "Reliability figures here come from 29 unflagged responses." in html
 
 
 def test_the_learner_page_shows_answers_item_by_item(client, course, take):
@@ -202,7 +219,8 @@ def test_the_mentor_can_allow_a_retake_from_the_learner_page(client, course, tak
     first = take(course, course.learner)
     html = get(client, f"/mentor/learners/{course.learner.id}", course.token).get_data(
         as_text=True)
-    form = re.search(r'<form class="retake" method="post" action="([^"]+)">.*?</form>', html, re.S)
+    form = re.search(r'<form class="retake[^"]*" method="post" action="([^"]+)">.*?</form>', html,
+                     re.S)
     assert form and 'name="lt" value="' in form.group(0)
 
     response = client.post(form.group(1), data={"lt": course.token,
@@ -214,6 +232,23 @@ def test_the_mentor_can_allow_a_retake_from_the_learner_page(client, course, tak
     assert "Another attempt was allowed" in again and "Allow another attempt" not in again
     db.session.refresh(first)
     assert first.retake_allowed
+
+
+def test_the_mentor_can_open_a_retake_from_a_date_and_a_bad_date_is_refused(client, course,
+                                                                              take):
+    first = take(course, course.learner)
+    bad = client.post("/questionnaire/retakes", data={
+        "lt": course.token, "person_id": course.learner.id, "retake_from": "next spring"})
+    assert bad.status_code == 400 and "calendar date" in bad.get_data(as_text=True)
+    response = client.post("/questionnaire/retakes", data={
+        "lt": course.token, "person_id": course.learner.id, "retake_from": "2099-03-01"})
+    assert response.status_code == 200
+    assert "from 1 March 2099" in response.get_data(as_text=True)
+    db.session.refresh(first)
+    assert first.retake_from_dt.isoformat() == "2099-03-01T00:00:00"
+    again = get(client, f"/mentor/learners/{course.learner.id}", course.token).get_data(
+        as_text=True)
+    assert "It opens on 1 March 2099." in again
 
 
 def test_an_earlier_attempt_can_be_opened(client, course, take, launch_of):

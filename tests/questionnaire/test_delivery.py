@@ -5,14 +5,16 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from lti_tool.extensions import db
-from lti_tool.identity.models import Course, Person, Platform, ResourceLink, Role
+from lti_tool.identity.models import Course, Person, Platform, ResourceLink, Role, utcnow
 from lti_tool.lti.session import LaunchContext
 from lti_tool.questionnaire import delivery
+from lti_tool.questionnaire.activity import set_retake_round
 from lti_tool.questionnaire.delivery import (
     AlreadySubmitted,
     AttemptNotFound,
@@ -322,6 +324,52 @@ def test_one_attempt_unless_a_mentor_allows_another(ctx):
     assert second.number == 2 and second.id != first.id
     assert delivery.open_attempt(launch).id == second.id
     assert first.result is not None and count(Attempt) == 2
+
+
+def test_a_mentor_can_open_a_retake_from_a_date(ctx):
+    launch = make_launch(ctx)
+    first = delivery.open_attempt(launch)
+    answer_everything(first)
+    delivery.submit(first)
+    mentor = make_launch(ctx, role=Role.MENTOR)
+    in_a_month = utcnow() + timedelta(days=30)
+    delivery.allow_retake(mentor, launch.person_id, in_a_month)
+    overview = delivery.overview(launch)
+    assert overview.retake_planned and not overview.may_start_again
+    assert overview.retake_opens_dt == in_a_month
+    with pytest.raises(AlreadySubmitted):
+        delivery.open_attempt(launch)
+    # The mentor moves the date to yesterday: the retake is open.
+    delivery.allow_retake(mentor, launch.person_id, utcnow() - timedelta(days=1))
+    assert delivery.overview(launch).may_start_again
+    assert delivery.open_attempt(launch).number == 2
+
+
+def test_a_retake_round_opens_one_more_attempt_for_everyone_from_its_date(ctx):
+    learners = [make_launch(ctx) for _ in range(2)]
+    for launch in learners:
+        attempt = delivery.open_attempt(launch)
+        answer_everything(attempt)
+        delivery.submit(attempt)
+    lead = make_launch(ctx, role=Role.MENTOR)
+    set_retake_round(ctx.link.id, utcnow() + timedelta(days=7), lead.person_id)
+    assert delivery.overview(learners[0]).retake_planned
+    with pytest.raises(AlreadySubmitted):
+        delivery.open_attempt(learners[0])
+    set_retake_round(ctx.link.id, utcnow(), lead.person_id)
+    assert all(delivery.overview(launch).may_start_again for launch in learners)
+    second = delivery.open_attempt(learners[0])
+    answer_everything(second)
+    delivery.submit(second)
+    # One more each: an attempt submitted after the round's date closes it for that learner.
+    assert not delivery.overview(learners[0]).may_start_again
+    with pytest.raises(AlreadySubmitted):
+        delivery.open_attempt(learners[0])
+    assert delivery.open_attempt(learners[1]).number == 2
+    # Another activity's round opens nothing here.
+    set_retake_round(ctx.link.id, None, lead.person_id)
+    set_retake_round(make_link(ctx.course).id, utcnow() - timedelta(days=1), lead.person_id)
+    assert not delivery.overview(learners[0]).may_start_again
 
 
 def test_retakes_follow_the_rules(ctx):

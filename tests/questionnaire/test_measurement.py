@@ -17,6 +17,7 @@ from lti_tool.questionnaire.measurement import (
     band,
     change_verdict,
     difference_error,
+    feldt_interval,
     level,
     mean_error,
     percentile_rank,
@@ -188,3 +189,25 @@ def test_percentile_rank_counts_below_and_half_of_the_equal():
 def test_no_percentile_below_thirty_people():
     assert percentile_rank(5.0, [float(v) for v in range(29)]) is None
     assert percentile_rank(5.0, [float(v) for v in range(30)]) is not None
+
+
+# Feldt's interval of alpha -------------------------------------------------------------------
+
+
+def test_feldts_interval_with_two_and_two_degrees_of_freedom():
+    # n = 3 people, k = 2 items: F(2, 2) has the distribution function x / (1 + x), so its
+    # quantile p is p / (1 − p): F(0.975) = 39 and F(0.025) = 1/39. For alpha 0.8:
+    # lower = 1 − 0.2 × 39 = −6.8, upper = 1 − 0.2 / 39 = 0.994872.
+    low, high = feldt_interval(0.8, 3, 2)
+    assert low == pytest.approx(-6.8)
+    assert high == pytest.approx(1 - 0.2 / 39)
+    # At 90%: F(0.95) = 19 and F(0.05) = 1/19.
+    assert feldt_interval(0.8, 3, 2, 0.90) == pytest.approx((1 - 0.2 * 19, 1 - 0.2 / 19))
+
+
+def test_feldts_interval_narrows_with_more_people_and_holds_alpha():
+    narrow = feldt_interval(0.75, 300, 5)
+    wide = feldt_interval(0.75, 30, 5)
+    assert wide[0] < narrow[0] < 0.75 < narrow[1] < wide[1]
+    with pytest.raises(ValueError):
+        feldt_interval(0.75, 1, 5)

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import date, datetime
+
 from flask import Blueprint, g, redirect, request
 
 from lti_tool.extensions import db
@@ -23,8 +26,14 @@ from lti_tool.mentoring.scope import (
     require_mentor,
 )
 from lti_tool.mentoring.viewer import answer_errors, attachment, page
-from lti_tool.questionnaire.activity import answers_shown_to_mentors, set_answers_shown
+from lti_tool.questionnaire.activity import (
+    answers_shown_to_mentors,
+    retake_round_dt,
+    set_answers_shown,
+    set_retake_round,
+)
 
+log = logging.getLogger(__name__)
 bp = Blueprint("programme", __name__, url_prefix="/mentor/programme")
 answer_errors(bp)
 # Who sees whom is decided in scope.py; the floors below mentoring ask through the app.
@@ -34,6 +43,7 @@ DONE = {
     "settings": _l("The caseload setting is saved."),
     "assigned": _l("The mentor is assigned."),
     "unassigned": _l("The assignment is removed."),
+    "retakes": _l("The retake date is saved."),
 }
 
 
@@ -76,6 +86,7 @@ def _index(status: int = 200, error: str | None = None, problems: list[str] | No
         assignments=caseloads.assignments(course_id) if lead else [],
         done=done, error=error, problems=problems or [],
         max_kb=caseloads.MAX_CSV_BYTES // 1024,
+        retake_round=retake_round_dt(g.launch.resource_link_id),
     )
 
 
@@ -182,3 +193,23 @@ def evaluation_csv():
     name = f"{course.label or course.context_id}-programme-{utcnow():%Y-%m-%d}.csv"
     return attachment(body, "text/csv", "".join(c if c.isalnum() or c in "._-" else "_"
                                                 for c in name))
+
+
+@bp.post("/retakes")
+@role_required(Role.MENTOR)
+def retakes():
+    """Open a retake round for everyone in this activity from a date, or remove it."""
+    require_lead(g.launch)
+    if g.launch.resource_link_id is None:
+        raise NotFound("this launch has no activity")
+    opens_dt = None
+    if request.form.get("action") != "remove":
+        text = (request.form.get("opens") or "").strip()
+        try:
+            opens_dt = datetime.combine(date.fromisoformat(text), datetime.min.time())
+        except ValueError:
+            log.warning("mentor %s: bad retake round date %r", g.launch.person_id, text)
+            return _index(400, str(_l("The date must be a calendar date such as 2027-03-01.")))
+    set_retake_round(g.launch.resource_link_id, opens_dt, g.launch.person_id)
+    db.session.commit()
+    return redirect(launch_url_for("programme.index", done="retakes"), code=303)

@@ -1,0 +1,164 @@
+"""Item analysis of an instrument version: how well each dimension's statements hang together.
+
+Per dimension, over complete responses (keyed answers): Cronbach's alpha with Feldt's 95%
+confidence interval, and per item its corrected item–total correlation (the Pearson
+correlation of the item with the sum of the dimension's *other* items) and the alpha the
+dimension would have without it. An item is marked for review when its corrected item–total
+correlation is below REVIEW_CORRELATION or removing it raises alpha by more than
+REVIEW_ALPHA_GAIN. Nothing is computed from fewer than MIN_REFERENCE_GROUP responses.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from lti_tool.questionnaire.instrument import Instrument
+from lti_tool.questionnaire.measurement import MIN_REFERENCE_GROUP, feldt_interval
+from lti_tool.questionnaire.scoring import (
+    AlphaUndefined,
+    Answers,
+    ScoringError,
+    check_answers,
+    cronbach_alpha,
+    keyed_value,
+)
+
+#: An item correlating less than this with the rest of its dimension is reviewed.
+REVIEW_CORRELATION = 0.20
+#: An item whose removal raises the dimension's alpha by more than this is reviewed.
+REVIEW_ALPHA_GAIN = 0.02
+#: The confidence of alpha's interval.
+ALPHA_CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class ItemFigures:
+    """One item's figures within its dimension."""
+
+    item_id: str
+    reverse: bool
+    #: The mean keyed answer on the answer scale.
+    mean: float
+    #: Correlation with the sum of the dimension's other items; None without variance.
+    corrected_total: float | None
+    #: The dimension's alpha without this item; None when it has no value (e.g. one item left).
+    alpha_if_deleted: float | None
+    review: bool
+
+
+@dataclass(frozen=True)
+class DimensionAnalysis:
+    """One dimension's reliability and its items' figures (None below the minimum)."""
+
+    dimension_id: str
+    n: int
+    alpha: float | None
+    interval: tuple[float, float] | None
+    items: tuple[ItemFigures, ...]
+    #: Why alpha is missing ("not enough responses", no variance ...), else None.
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemAnalysis:
+    """Every dimension of one instrument version analysed over the same responses."""
+
+    instrument_key: str
+    n: int
+    excluded: int
+    dimensions: tuple[DimensionAnalysis, ...]
+    min_n: int = MIN_REFERENCE_GROUP
+
+    def dimension(self, dimension_id: str) -> DimensionAnalysis:
+        """One dimension's analysis; KeyError if there is none."""
+        for entry in self.dimensions:
+            if entry.dimension_id == dimension_id:
+                return entry
+        raise KeyError(dimension_id)
+
+
+NOT_ENOUGH = "not enough responses"
+
+
+def corrected_item_total(rows: Sequence[Sequence[float]], index: int) -> float | None:
+    """Pearson r of item `index` with the sum of the other items; None without variance."""
+    item = [row[index] for row in rows]
+    rest = [sum(row) - row[index] for row in rows]
+    try:
+        return statistics.correlation(item, rest)
+    except statistics.StatisticsError:
+        return None
+
+
+def item_analysis(instrument: Instrument, answer_sets: Iterable[Answers],
+                  min_n: int = MIN_REFERENCE_GROUP) -> ItemAnalysis:
+    """Alpha with its interval and item figures per dimension over complete answer sets."""
+    complete, excluded = [], 0
+    for answers in answer_sets:
+        try:
+            check_answers(instrument, answers)
+        except ScoringError:
+            excluded += 1
+        else:
+            complete.append(answers)
+    entries = []
+    for dimension in instrument.dimensions:
+        items = instrument.items_for_dimension(dimension.id)
+        if len(complete) < min_n:
+            entries.append(DimensionAnalysis(dimension.id, len(complete), None, None, (),
+                                             reason=NOT_ENOUGH))
+            continue
+        rows = [[keyed_value(instrument, item, answers[item.id]) for item in items]
+                for answers in complete]
+        entries.append(_dimension(dimension.id, items, rows))
+    return ItemAnalysis(instrument.key, len(complete), excluded, tuple(entries), min_n)
+
+
+def _dimension(dimension_id: str, items, rows: list[list[int]]) -> DimensionAnalysis:
+    n, k = len(rows), len(items)
+    try:
+        alpha = cronbach_alpha(rows)
+    except AlphaUndefined as undefined:
+        return DimensionAnalysis(dimension_id, n, None, None, (), reason=str(undefined))
+    figures = []
+    for index, item in enumerate(items):
+        without = [row[:index] + row[index + 1:] for row in rows]
+        try:
+            alpha_without = cronbach_alpha(without)
+        except AlphaUndefined:
+            alpha_without = None
+        correlation = corrected_item_total(rows, index)
+        review = ((correlation is not None and correlation < REVIEW_CORRELATION)
+                  or (alpha_without is not None and alpha_without - alpha > REVIEW_ALPHA_GAIN))
+        figures.append(ItemFigures(item.id, item.reverse,
+                                   statistics.fmean(row[index] for row in rows), correlation,
+                                   alpha_without, review))
+    interval = feldt_interval(alpha, n, k, ALPHA_CONFIDENCE)
+    return DimensionAnalysis(dimension_id, n, alpha, interval, tuple(figures))
+
+
+def report_lines(analysis: ItemAnalysis, instrument: Instrument) -> list[str]:
+    """The analysis as plain text lines, for the command line (English, fixed width)."""
+    lines = [f"{analysis.instrument_key}: {analysis.n} complete, unflagged responses"
+             + (f" ({analysis.excluded} incomplete left out)" if analysis.excluded else "")]
+    if analysis.n < analysis.min_n:
+        lines.append(f"  not enough responses: item analysis needs {analysis.min_n}")
+        return lines
+    for entry in analysis.dimensions:
+        name = instrument.dimension(entry.dimension_id).name.get("en")
+        if entry.alpha is None:
+            lines.append(f"  {name}: alpha has no value ({entry.reason})")
+            continue
+        low, high = entry.interval
+        lines.append(f"  {name}: alpha {entry.alpha:.2f} "
+                     f"(95% CI {low:.2f} to {high:.2f}, Feldt), n = {entry.n}")
+        lines.append(f"    {'item':<10} {'mean':>5} {'r (corrected)':>14} {'alpha without':>14}")
+        for item in entry.items:
+            correlation = "—" if item.corrected_total is None else f"{item.corrected_total:.2f}"
+            without = "—" if item.alpha_if_deleted is None else f"{item.alpha_if_deleted:.2f}"
+            mark = "  review" if item.review else ""
+            label = item.item_id + (" (R)" if item.reverse else "")
+            lines.append(f"    {label:<10} {item.mean:>5.2f} {correlation:>14} {without:>14}{mark}")
+    return lines
