@@ -80,6 +80,7 @@ def test_a_mentor_adds_the_activity_and_its_scores_land_in_the_new_line_item(
     assert back["action"] == settings_url and back["method"] == "post"
     assert "data-autosubmit" in back
     assert page.scripts == [{"src": "/static/js/frame_resize.js", "defer": None},
+                            {"src": "/static/js/launch_token.js", "defer": None},
                             {"src": "/static/js/autosubmit.js", "defer": None}]
     assert not page.inline_script and page.inline_handlers == []
     assert page.buttons == 1  # the fallback without JavaScript
