@@ -464,7 +464,8 @@ def test_answers_and_submissions_arriving_at_once_are_stored_once(app, learner):
     with ThreadPoolExecutor(8) as pool:
         submits = list(pool.map(lambda _: learner.post_page(LAST, last, "submit"), range(8)))
     assert {r.status_code for r in submits} == {303}
-    assert len({r.headers["Location"] for r in submits}) == 1
+    # One results page for all (each address carries its own short-lived link token).
+    assert len({urlsplit(r.headers["Location"]).path for r in submits}) == 1
     assert count(app, Result) == 1
 
 

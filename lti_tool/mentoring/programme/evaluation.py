@@ -178,6 +178,15 @@ def _changes(course_id: int, locale: str | None) -> tuple[tuple[DimensionChange,
         by_person[row.person_id].append(row)
     pairs = [(found[0], found[-1]) for found in by_person.values() if len(found) >= 2]
     instrument = current_instrument()
+    precisions = {}
+
+    def _sem(row, dimension_id: str) -> float:
+        # One precision per instrument version for the whole page, not one per learner.
+        key = (row.instrument_id, row.instrument_version)
+        if key not in precisions:
+            precisions[key] = precision_for(get_instrument(*key))
+        return precisions[key].sem(dimension_id)
+
     lines = []
     for dimension in instrument.dimensions:
         before, after, verdicts = [], [], []
@@ -210,11 +219,6 @@ def _changes(course_id: int, locale: str | None) -> tuple[tuple[DimensionChange,
 
 def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
-
-
-def _sem(row, dimension_id: str) -> float:
-    return precision_for(get_instrument(row.instrument_id, row.instrument_version)).sem(
-        dimension_id)
 
 
 def _ratings(course_id: int) -> tuple[tuple[Figure, ...], tuple[Figure, ...]]:
