@@ -27,6 +27,7 @@ from lti_tool.mentoring.models import (
     AvailabilitySlot,
     CalendarFeed,
     Goal,
+    GoalCheckIn,
     MentoringSession,
     Note,
     NoteVisibility,
@@ -104,7 +105,8 @@ def export_person(person_id: int, *, for_learner: bool = False) -> dict[str, Any
             {**_plain(s), "notes": [_plain(n) for n in notes if n.session_id == s.id]}
             for s in sessions
         ],
-        "goals": [{**_plain(g), "actions": [_plain(a) for a in g.actions]} for g in goals],
+        "goals": [{**_plain(g), "actions": [_plain(a) for a in g.actions],
+                   "check_ins": [_plain(c) for c in g.check_ins]} for g in goals],
         "launches": [_plain(s, skip=("claims",)) for s in db.session.scalars(
             select(LaunchSession).where(LaunchSession.person_id == person_id))],
     }
@@ -158,6 +160,11 @@ def erase_person(person_id: int, *, operator: str = "") -> dict[str, int]:
     result_ids = select(Result.id).where(Result.attempt_id.in_(attempt_ids))
     run("grade_deliveries", delete(ScoreRecord).where(or_(
         ScoreRecord.person_id == person_id, ScoreRecord.result_id.in_(result_ids))))
+    # Goals (with their actions and check-ins) point at the person's attempts and sessions.
+    own_goals = select(Goal.id).where(Goal.learner_id == person_id)
+    run("actions", delete(ActionItem).where(ActionItem.goal_id.in_(own_goals)))
+    run("check_ins", delete(GoalCheckIn).where(GoalCheckIn.goal_id.in_(own_goals)))
+    run("goals", delete(Goal).where(Goal.learner_id == person_id))
     run("answers", delete(Answer).where(Answer.attempt_id.in_(attempt_ids)))
     run("results", delete(Result).where(Result.attempt_id.in_(attempt_ids)))
     run("attempts", delete(Attempt).where(Attempt.person_id == person_id))
@@ -168,9 +175,6 @@ def erase_person(person_id: int, *, operator: str = "") -> dict[str, int]:
     run("notes", delete(Note).where(Note.session_id.in_(own_sessions)))
     run("mentoring_sessions", delete(MentoringSession).where(
         MentoringSession.learner_id == person_id))
-    own_goals = select(Goal.id).where(Goal.learner_id == person_id)
-    run("actions", delete(ActionItem).where(ActionItem.goal_id.in_(own_goals)))
-    run("goals", delete(Goal).where(Goal.learner_id == person_id))
 
     # Notes for their author alone have no other reader: they go with their author.
     run("notes", delete(Note).where(Note.author_id == person_id,
@@ -188,6 +192,8 @@ def erase_person(person_id: int, *, operator: str = "") -> dict[str, int]:
         .values(created_by_id=stand_in))
     run("authorship_reassigned", update(ActionItem).where(ActionItem.done_by_id == person_id)
         .values(done_by_id=None))
+    run("authorship_reassigned", update(GoalCheckIn).where(GoalCheckIn.author_id == person_id)
+        .values(author_id=stand_in))
     run("authorship_reassigned", update(AvailabilitySlot).where(
         AvailabilitySlot.mentor_id == person_id).values(mentor_id=stand_in))
 

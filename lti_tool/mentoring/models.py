@@ -208,12 +208,24 @@ class MentoringSession(db.Model):
         return self.status is SessionStatus.SCHEDULED and self.end_dt > now
 
 
+#: Goal attainment scaling: -2 much less than expected, 0 as expected, +2 much more.
+ATTAINMENT_LEVELS = (-2, -1, 0, 1, 2)
+
+
+def attainment_label(level: int) -> str:
+    """A goal attainment scaling level as people read it."""
+    return str({-2: _l("−2: much less than expected"), -1: _l("−1: somewhat less than expected"),
+                0: _l("0: as expected"), 1: _l("+1: somewhat more than expected"),
+                2: _l("+2: much more than expected")}[level])
+
+
 class Goal(db.Model):
     """A development goal of a learner against one or more dimensions, SMART."""
 
     __tablename__ = "mentoring_goal"
     __table_args__ = (
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),
+        CheckConstraint("attainment BETWEEN -2 AND 2", name="attainment_range"),
         Index("ix_mentoring_goal_course_learner", "course_id", "learner_id"),
     )
 
@@ -221,7 +233,9 @@ class Goal(db.Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
     learner_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    #: A few words; a dimension's suggestion the goal started from goes into `description`.
     title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
     #: Ids of the instrument's dimensions the goal develops (at least one).
     dimension_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     specific: Mapped[str] = mapped_column(Text, default="")
@@ -230,10 +244,25 @@ class Goal(db.Model):
     relevant: Mapped[str] = mapped_column(Text, default="")
     #: The "time-bound" of SMART: the day the goal should be reached by.
     target_date: Mapped[date] = mapped_column(Date)
+    #: What is measured, e.g. "Empathy score at the next retake" or "user interviews held".
+    measure: Mapped[str] = mapped_column(String(300), default="")
+    #: The measure where the goal starts and where it should end (same unit as `measure`).
+    baseline: Mapped[float | None]
+    target_value: Mapped[float | None]
+    #: The attempt whose result the goal came from (its score is the baseline).
+    source_attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempt.id"), index=True)
+    #: The session the goal was agreed in, when it was set in a session guide.
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("mentoring_session.id"),
+                                                   index=True)
     status: Mapped[GoalStatus] = mapped_column(_enum(GoalStatus), default=GoalStatus.ACTIVE)
-    #: 0..100. Worked out from the action plan while `progress_from_actions` is set.
+    #: 0..100: the latest check-in's progress (kept here so the cohort page averages it in
+    #: SQL), or worked out from the action plan while `progress_from_actions` is set and
+    #: nobody has checked in.
     progress: Mapped[int] = mapped_column(default=0)
     progress_from_actions: Mapped[bool] = mapped_column(default=True)
+    #: Goal attainment scaling (-2..+2) given at review; None until reviewed.
+    attainment: Mapped[int | None]
+    reviewed_dt: Mapped[datetime | None]
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
     updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     #: When the goal was marked achieved or dropped.
@@ -243,6 +272,36 @@ class Goal(db.Model):
     actions: Mapped[list[ActionItem]] = relationship(
         back_populates="goal", cascade="all, delete-orphan", order_by="ActionItem.id"
     )
+    check_ins: Mapped[list[GoalCheckIn]] = relationship(
+        back_populates="goal", cascade="all, delete-orphan",
+        order_by="[GoalCheckIn.created_dt, GoalCheckIn.id]"
+    )
+
+    @property
+    def attainment_text(self) -> str | None:
+        """The attainment rating as people read it; None before review."""
+        return attainment_label(self.attainment) if self.attainment is not None else None
+
+
+class GoalCheckIn(db.Model):
+    """A dated look at a goal by the learner or a mentor: how far it is, and a note."""
+
+    __tablename__ = "mentoring_goal_checkin"
+    __table_args__ = (CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("mentoring_goal.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    #: Whether the learner or a mentor checked in (the learner's own view of it counts).
+    by: Mapped[ActionOwner] = mapped_column(_enum(ActionOwner))
+    progress: Mapped[int]
+    #: The goal's measure at this check-in (e.g. interviews held so far), when given.
+    value: Mapped[float | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    goal: Mapped[Goal] = relationship(back_populates="check_ins")
+    author: Mapped[Person] = relationship()
 
 
 class ActionItem(db.Model):

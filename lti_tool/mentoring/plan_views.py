@@ -30,6 +30,7 @@ DONE = {
     "questions": _l("Your questions are saved; your mentor will see them before the session."),
     "cancelled": _l("The session is cancelled. Your mentor will see your reason."),
     "booked": _l("The session is booked. Download it for your calendar below."),
+    "check_in": _l("Your check-in is saved; your mentor will see it."),
 }
 
 
@@ -62,6 +63,15 @@ def tick_action(action_id: int):
         return _index(clock, str(exc), 400)
     db.session.commit()
     return _back("ticked" if done else "reopened", f"action-{action_id}")
+
+
+@bp.post("/goals/<int:goal_id>/check-ins")
+@role_required(Role.LEARNER)
+def check_in(goal_id: int):
+    """Record where one of the learner's goals stands: progress, the measure, a note."""
+    return _change(lambda: goals.add_check_in(g.launch, goal_id,
+                                              goals.CheckInDraft.from_form(request.form)),
+                   "check_in", f"goal-{goal_id}")
 
 
 @bp.post("/sessions/<int:session_id>/questions")
