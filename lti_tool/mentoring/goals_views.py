@@ -198,6 +198,11 @@ def add_action(goal_id: int):
         return _plan_page(clock, goal.learner_id, error=str(exc), error_goal=goal.id,
                           status=400)
     db.session.commit()
+    back_to = request.form.get("session_id", type=int)
+    if back_to is not None:
+        # Added in the session guide: back to it (the session page checks the course).
+        url = launch_url_for("sessions.detail", session_id=back_to, done="action")
+        return redirect(f"{url}#goal-{action.goal.id}", code=303)
     return _to_plan(action.goal, "action")
 
 

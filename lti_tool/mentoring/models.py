@@ -24,6 +24,7 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -87,6 +88,40 @@ class ActionOwner(enum.StrEnum):
 
     LEARNER = "learner"
     MENTOR = "mentor"
+
+
+class Proposal(enum.StrEnum):
+    """Whether a goal or action stands agreed, or is a learner's proposal awaiting a mentor."""
+
+    AGREED = "agreed"
+    PROPOSED = "proposed"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        """The state as people read it."""
+        return {"agreed": _l("Agreed"), "proposed": _l("Proposed by the learner"),
+                "declined": _l("Declined")}[self.value]
+
+
+class AgendaKind(enum.StrEnum):
+    """What an agenda part of a session is for; the session guide shows each its material."""
+
+    OPENING = "opening"
+    QUESTIONNAIRE = "questionnaire"
+    RESULTS = "results"
+    STRENGTHS = "strengths"
+    AREAS = "areas"
+    GOALS = "goals"
+    CLOSE = "close"
+    OTHER = "other"
+
+
+class ReflectionKind(enum.StrEnum):
+    """A learner's reflection before a session (preparation) or after it."""
+
+    BEFORE = "before"
+    AFTER = "after"
 
 
 class NoteVisibility(enum.StrEnum):
@@ -179,6 +214,12 @@ class MentoringSession(db.Model):
     learner_questions: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus),
                                                   default=SessionStatus.SCHEDULED)
+    #: The summary the mentor publishes to the learner after the session (the agreed goals
+    #: and actions are those linked to the session); the learner acknowledges it.
+    summary_discussed: Mapped[str] = mapped_column(Text, default="")
+    summary_next: Mapped[str] = mapped_column(Text, default="")
+    summary_published_dt: Mapped[datetime | None]
+    summary_acknowledged_dt: Mapped[datetime | None]
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     cancelled_dt: Mapped[datetime | None]
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
@@ -260,6 +301,10 @@ class Goal(db.Model):
     #: nobody has checked in.
     progress: Mapped[int] = mapped_column(default=0)
     progress_from_actions: Mapped[bool] = mapped_column(default=True)
+    #: A learner's proposal stays PROPOSED until a mentor accepts (AGREED) or declines it.
+    proposal: Mapped[Proposal] = mapped_column(_enum(Proposal), default=Proposal.AGREED)
+    #: Why a mentor declined a proposal (the learner reads it).
+    proposal_reply: Mapped[str] = mapped_column(Text, default="")
     #: Goal attainment scaling (-2..+2) given at review; None until reviewed.
     attainment: Mapped[int | None]
     reviewed_dt: Mapped[datetime | None]
@@ -318,6 +363,8 @@ class ActionItem(db.Model):
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     #: A few words from whoever ticked it off: what was done, what was learnt.
     reflection: Mapped[str] = mapped_column(Text, default="")
+    #: A learner's proposed action waits for a mentor like a proposed goal.
+    proposal: Mapped[Proposal] = mapped_column(_enum(Proposal), default=Proposal.AGREED)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     goal: Mapped[Goal] = relationship(back_populates="actions")
@@ -345,10 +392,62 @@ class Note(db.Model):
     #: calendar or feed selects either.
     visibility: Mapped[NoteVisibility] = mapped_column(_enum(NoteVisibility))
     body: Mapped[str] = mapped_column(Text)
+    #: The agenda part the note was written in (None: the session as a whole).
+    agenda_part_id: Mapped[int | None] = mapped_column(ForeignKey("mentoring_agenda_part.id"),
+                                                       index=True)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     session: Mapped[MentoringSession] = relationship()
     author: Mapped[Person] = relationship()
+
+
+class AgendaPart(db.Model):
+    """One time-boxed part of a session's agenda (opening 10 minutes, review of results 20...)."""
+
+    __tablename__ = "mentoring_agenda_part"
+    __table_args__ = (CheckConstraint("minutes > 0", name="minutes_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("mentoring_session.id"), index=True)
+    position: Mapped[int]
+    kind: Mapped[AgendaKind] = mapped_column(_enum(AgendaKind))
+    #: In the language of whoever set the agenda up, like a typed agenda.
+    title: Mapped[str] = mapped_column(String(200))
+    minutes: Mapped[int]
+
+
+class AgendaTemplate(db.Model):
+    """A mentor's own agenda for new sessions in one course: parts with their minutes."""
+
+    __tablename__ = "mentoring_agenda_template"
+    __table_args__ = (UniqueConstraint("mentor_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    #: [{"kind": "opening", "title": "...", "minutes": 10}, ...]
+    parts: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SessionReflection(db.Model):
+    """A learner's reflection on a session: before it (self-ratings of their strengths and
+    areas, what they want from it) or after it."""
+
+    __tablename__ = "mentoring_reflection"
+    __table_args__ = (UniqueConstraint("session_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("mentoring_session.id"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    kind: Mapped[ReflectionKind] = mapped_column(_enum(ReflectionKind))
+    #: Dimension id → {"rating": 1..10, "text": "..."}: "does this match how you see
+    #: yourself?" for each strength and area of the learner's latest result.
+    ratings: Mapped[dict[str, dict]] = mapped_column(JSON, default=dict)
+    #: Before: what they want from the session. After: what they take away from it.
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class CalendarFeed(db.Model):
