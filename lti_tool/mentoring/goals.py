@@ -29,6 +29,7 @@ from lti_tool.mentoring.models import (
     Goal,
     GoalCheckIn,
     GoalStatus,
+    Proposal,
 )
 from lti_tool.mentoring.scope import (
     BadInput,
@@ -241,7 +242,7 @@ def _set_status(goal: Goal, status: GoalStatus, now: datetime) -> None:
 def refresh_progress(goal: Goal) -> None:
     """Progress from the action plan (done of all items), until someone checks in."""
     if goal.progress_from_actions and not goal.check_ins:
-        actions = goal.actions
+        actions = [action for action in goal.actions if action.proposal is Proposal.AGREED]
         done = sum(1 for action in actions if action.is_done)
         goal.progress = round(100 * done / len(actions)) if actions else 0
 
@@ -270,6 +271,8 @@ def add_check_in(launch: LaunchContext, goal_id: int, draft: CheckInDraft,
     else:
         goal = goal_for_learner(launch, goal_id)
         by = ActionOwner.LEARNER
+    if goal.proposal is not Proposal.AGREED:
+        raise BadInput(_l("A proposed goal gets check-ins once a mentor agrees to it."))
     check_in = GoalCheckIn(author_id=launch.person_id, by=by, progress=draft.progress,
                            value=draft.value, note=draft.note, created_dt=now or utcnow())
     goal.check_ins.append(check_in)
@@ -356,6 +359,8 @@ def tick_action(launch: LaunchContext, action_id: int, done: bool, reflection: s
         action = _action_for_learner(launch, action_id)
         if action.owner is not ActionOwner.LEARNER:
             raise NotAllowed("this action is the mentor's to tick off")
+        if action.proposal is not Proposal.AGREED:
+            raise NotAllowed("a proposed action is ticked off once a mentor agrees to it")
     reflection = (reflection or "").strip()
     if len(reflection) > MAX_REFLECTION:
         raise BadInput(_l("The reflection is too long (at most %(most)d characters).",

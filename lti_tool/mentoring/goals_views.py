@@ -14,7 +14,7 @@ from lti_tool.extensions import db
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Role, utcnow
 from lti_tool.lti.session import launch_url_for, role_required
-from lti_tool.mentoring import goals
+from lti_tool.mentoring import goals, proposals
 from lti_tool.mentoring.areas import DimensionChoice, dimension_choices
 from lti_tool.mentoring.goals import SMART_FIELDS, ActionDraft, CheckInDraft, GoalDraft
 from lti_tool.mentoring.models import (
@@ -40,6 +40,7 @@ DONE = {
     "action": _l("The action plan is updated."),
     "check_in": _l("The check-in is saved."),
     "review": _l("The goal is reviewed."),
+    "decided": _l("Your decision is saved; the learner sees it on their plan."),
 }
 
 
@@ -237,6 +238,38 @@ def review(goal_id: int):
                           status=400)
     db.session.commit()
     return _to_plan(goal, "review")
+
+
+@bp.post("/mentor/goals/<int:goal_id>/decision")
+@role_required(Role.MENTOR)
+def decide_goal(goal_id: int):
+    """Accept a learner's proposed goal, or decline it with a reply."""
+    clock = viewer_clock()
+    try:
+        goal = proposals.decide_goal(g.launch, goal_id, request.form.get("accept") == "1",
+                                     request.form.get("reply"))
+    except BadInput as exc:
+        db.session.rollback()
+        goal = goals.goal_for_mentor(g.launch, goal_id)
+        return _plan_page(clock, goal.learner_id, error=str(exc), error_goal=goal.id,
+                          status=400)
+    db.session.commit()
+    return _to_plan(goal, "decided")
+
+
+@bp.post("/mentor/actions/<int:action_id>/decision")
+@role_required(Role.MENTOR)
+def decide_action(action_id: int):
+    """Accept a learner's proposed action, or decline it."""
+    clock = viewer_clock()
+    try:
+        action = proposals.decide_action(g.launch, action_id,
+                                         request.form.get("accept") == "1")
+    except BadInput as exc:
+        db.session.rollback()
+        return _plan_page(clock, _learner_of_action(action_id), error=str(exc), status=400)
+    db.session.commit()
+    return _to_plan(action.goal, "decided")
 
 
 @bp.post("/mentor/actions/<int:action_id>/done")

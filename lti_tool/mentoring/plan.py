@@ -31,6 +31,7 @@ from lti_tool.mentoring.models import (
     GoalStatus,
     MentoringSession,
     Note,
+    Proposal,
     SessionStatus,
 )
 from lti_tool.mentoring.notes import learner_notes, mentor_only_notes
@@ -78,7 +79,7 @@ def plan_summaries(course_id: int, now: datetime | None = None,
     goals: dict[int, dict[GoalStatus, tuple[int, float | None]]] = {}
     for learner_id, status, count, progress in db.session.execute(
         select(Goal.learner_id, Goal.status, func.count(Goal.id), func.avg(Goal.progress))
-        .where(Goal.course_id == course_id)
+        .where(Goal.course_id == course_id, Goal.proposal == Proposal.AGREED)
         .group_by(Goal.learner_id, Goal.status)
     ):
         goals.setdefault(learner_id, {})[status] = (count, progress)
@@ -86,6 +87,7 @@ def plan_summaries(course_id: int, now: datetime | None = None,
         select(Goal.learner_id, func.count(ActionItem.id))
         .join(ActionItem, ActionItem.goal_id == Goal.id)
         .where(Goal.course_id == course_id, Goal.status == GoalStatus.ACTIVE,
+               Goal.proposal == Proposal.AGREED, ActionItem.proposal == Proposal.AGREED,
                ActionItem.done_dt.is_(None), ActionItem.due_date < today)
         .group_by(Goal.learner_id)
     ).all())
