@@ -24,6 +24,8 @@ from lti_tool.identity.models import Course, Membership, Person, utcnow
 from lti_tool.lti.models import LaunchSession
 from lti_tool.mentoring.models import (
     ActionItem,
+    AgendaPart,
+    AgendaTemplate,
     AvailabilitySlot,
     CalendarFeed,
     Goal,
@@ -31,6 +33,7 @@ from lti_tool.mentoring.models import (
     MentoringSession,
     Note,
     NoteVisibility,
+    SessionReflection,
     TimezonePreference,
 )
 from lti_tool.questionnaire.models import Answer, Attempt, Result
@@ -107,6 +110,9 @@ def export_person(person_id: int, *, for_learner: bool = False) -> dict[str, Any
         ],
         "goals": [{**_plain(g), "actions": [_plain(a) for a in g.actions],
                    "check_ins": [_plain(c) for c in g.check_ins]} for g in goals],
+        "session_reflections": [_plain(r) for r in db.session.scalars(
+            select(SessionReflection).where(SessionReflection.learner_id == person_id)
+            .order_by(SessionReflection.id))],
         "launches": [_plain(s, skip=("claims",)) for s in db.session.scalars(
             select(LaunchSession).where(LaunchSession.person_id == person_id))],
     }
@@ -172,7 +178,10 @@ def erase_person(person_id: int, *, operator: str = "") -> dict[str, int]:
         Attempt.retake_allowed_by_id == person_id).values(retake_allowed_by_id=None))
 
     own_sessions = select(MentoringSession.id).where(MentoringSession.learner_id == person_id)
+    run("session_reflections", delete(SessionReflection).where(
+        SessionReflection.learner_id == person_id))
     run("notes", delete(Note).where(Note.session_id.in_(own_sessions)))
+    run("agenda_parts", delete(AgendaPart).where(AgendaPart.session_id.in_(own_sessions)))
     run("mentoring_sessions", delete(MentoringSession).where(
         MentoringSession.learner_id == person_id))
 
@@ -198,6 +207,7 @@ def erase_person(person_id: int, *, operator: str = "") -> dict[str, int]:
         AvailabilitySlot.mentor_id == person_id).values(mentor_id=stand_in))
 
     run("calendar_feeds", delete(CalendarFeed).where(CalendarFeed.mentor_id == person_id))
+    run("agenda_templates", delete(AgendaTemplate).where(AgendaTemplate.mentor_id == person_id))
     run("time_zone", delete(TimezonePreference).where(TimezonePreference.person_id == person_id))
     run("launch_sessions", delete(LaunchSession).where(LaunchSession.person_id == person_id))
     run("memberships", delete(Membership).where(Membership.person_id == person_id))
@@ -218,6 +228,9 @@ def purge_old_attempts(retention_days: int, *, now: datetime | None = None) -> i
     old = select(Attempt.id).where(Attempt.started_dt < cutoff)
     results = select(Result.id).where(Result.attempt_id.in_(old))
     db.session.execute(delete(ScoreRecord).where(ScoreRecord.result_id.in_(results)))
+    # A goal keeps its baseline figure; only the link to the purged attempt goes.
+    db.session.execute(update(Goal).where(Goal.source_attempt_id.in_(old))
+                       .values(source_attempt_id=None))
     db.session.execute(delete(Answer).where(Answer.attempt_id.in_(old)))
     db.session.execute(delete(Result).where(Result.attempt_id.in_(old)))
     purged = db.session.execute(delete(Attempt).where(Attempt.started_dt < cutoff)).rowcount

@@ -234,3 +234,73 @@ def test_an_unusable_proposal_is_refused(client, course, form, words):
     response = client.post("/plan/goals", data=data)
     assert response.status_code == 400 and words in text_of(response)
     assert db.session.scalar(select(Goal)) is None
+
+
+#: Every route of the session workflow that names a learner's record, as (method, path).
+MENTOR_ROUTES = [
+    ("GET", "/mentor/sessions/{session}"), ("GET", "/mentor/sessions/{session}/prepare"),
+    ("POST", "/mentor/sessions/{session}/agenda"), ("POST", "/mentor/sessions/{session}/goals"),
+    ("POST", "/mentor/sessions/{session}/summary"), ("POST", "/mentor/sessions/{session}/notes"),
+    ("POST", "/mentor/goals/{goal}/check-ins"), ("POST", "/mentor/goals/{goal}/review"),
+    ("POST", "/mentor/goals/{goal}/decision"), ("POST", "/mentor/actions/{action}/decision"),
+]
+LEARNER_ROUTES = [
+    ("POST", "/plan/sessions/{session}/preparation"),
+    ("POST", "/plan/sessions/{session}/reflection"),
+    ("GET", "/plan/sessions/{session}/summary"),
+    ("POST", "/plan/sessions/{session}/summary/acknowledge"),
+    ("POST", "/plan/goals/{goal}/check-ins"), ("POST", "/plan/goals/{goal}/actions"),
+]
+
+
+@pytest.fixture
+def records(client, course):
+    """A session with a published summary, a goal and a proposed action of the learner."""
+    session = book(course)
+    goal = goals.create_goal(course.mentor_launch, course.learner.id, goals.GoalDraft(
+        title="Ask why", dimension_ids=("questioning",), specific="", measurable="",
+        achievable="", relevant="", target_date=utcnow().date() + timedelta(weeks=6),
+        status=GoalStatus.ACTIVE), session_id=session.id)
+    action = ActionItem(title="Mine", owner=ActionOwner.LEARNER, proposal=Proposal.PROPOSED)
+    goal.actions.append(action)
+    session.summary_discussed = "SUMMARY-CANARY"
+    session.summary_published_dt = utcnow()
+    db.session.commit()
+    return {"session": session.id, "goal": goal.id, "action": action.id}
+
+
+def _call(client, method, path, token):
+    if method == "GET":
+        return client.get(path, query_string={"lt": token})
+    return client.post(path, data={"lt": token, "progress": "10", "text": "x", "title": "x",
+                                   "accept": "1", "reply": "x", "attainment": "1",
+                                   "status": "active", "discussed": "x", "body": "x",
+                                   "visibility": "author", "publish": "1",
+                                   "dimension_ids": "empathy", "owner": "learner"})
+
+
+@pytest.mark.parametrize(("method", "path"), MENTOR_ROUTES)
+def test_another_courses_mentor_gets_404_and_a_learner_403_on_mentor_routes(
+        client, course, records, make_activity, make_person, token_for, method, path):
+    url = path.format(**records)
+    other = mentored_course(make_activity, make_person, token_for,
+                            platform=course.activity.platform, label="B")
+    foreign = mentored_course(make_activity, make_person, token_for, label="C")
+    for intruder in (other, foreign):
+        assert _call(client, method, url, intruder.mentor_token).status_code == 404, url
+    assert _call(client, method, url, course.learner_token).status_code == 403, url
+    assert "SUMMARY-CANARY" not in _call(client, method, url,
+                                         other.mentor_token).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("method", "path"), LEARNER_ROUTES)
+def test_another_learner_gets_404_and_a_mentor_403_on_learner_routes(
+        client, course, records, make_activity, make_person, token_for, method, path):
+    url = path.format(**records)
+    other = mentored_course(make_activity, make_person, token_for,
+                            platform=course.activity.platform, label="B")
+    for token in (course.learner_tokens[1], other.learner_token):
+        response = _call(client, method, url, token)
+        assert response.status_code == 404, (url, response.status_code)
+        assert "SUMMARY-CANARY" not in response.get_data(as_text=True)
+    assert _call(client, method, url, course.mentor_token).status_code == 403, url
