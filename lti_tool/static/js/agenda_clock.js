@@ -1,7 +1,9 @@
 // The session guide's clock: which agenda part is running, how long it has run against its
 // planned minutes, and the session's total. It runs in the browser alone (no request to the
-// tool), survives a reload through sessionStorage, and announces a part's end to screen
-// readers. Without this script the agenda is a plain list and the clock stays hidden.
+// tool) and announces a part's end to screen readers. Saving a note or a goal reloads the
+// page, so the clock keeps its state in sessionStorage and, because a third-party frame may
+// have no storage at all, in the frame's window.name too (which lasts across the frame's
+// navigations). Without this script the agenda is a plain list and the clock stays hidden.
 (function () {
   "use strict";
 
@@ -18,10 +20,20 @@
     clock.hidden = false;
     var key = "agenda-clock:" + location.pathname;
     var state = { index: 0, partSeconds: [], runningSince: null };
-    try {
-      var saved = JSON.parse(sessionStorage.getItem(key) || "null");
-      if (saved && typeof saved.index === "number") { state = saved; }
-    } catch (e) { /* storage may be blocked in a third-party frame: start afresh */ }
+    function load() {
+      var text = null;
+      try { text = sessionStorage.getItem(key); } catch (e) { /* blocked in the frame */ }
+      if (!text && window.name.indexOf(key + "|") === 0) {
+        text = window.name.slice(key.length + 1);
+      }
+      try {
+        var saved = JSON.parse(text || "null");
+        if (saved && typeof saved.index === "number" && saved.index < parts.length) {
+          state = saved;
+        }
+      } catch (e) { /* unreadable: start afresh */ }
+    }
+    load();
     parts.forEach(function (_, i) { state.partSeconds[i] = state.partSeconds[i] || 0; });
 
     var toggle = clock.querySelector("[data-clock-toggle]");
@@ -29,7 +41,9 @@
     var announcedOver = {};
 
     function save() {
-      try { sessionStorage.setItem(key, JSON.stringify(state)); } catch (e) { /* ignore */ }
+      var text = JSON.stringify(state);
+      try { sessionStorage.setItem(key, text); } catch (e) { /* blocked: window.name holds it */ }
+      window.name = key + "|" + text;
     }
     function now() { return Date.now() / 1000; }
     function spent(i) {
