@@ -105,7 +105,8 @@ def export_person(person_id: int, *, for_learner: bool = False) -> dict[str, Any
         "grade_deliveries": [_plain(r) for r in db.session.scalars(
             select(ScoreRecord).where(ScoreRecord.person_id == person_id))],
         "mentoring_sessions": [
-            {**_plain(s), "notes": [_plain(n) for n in notes if n.session_id == s.id]}
+            {**_session_plain(s, for_learner),
+             "notes": [_plain(n) for n in notes if n.session_id == s.id]}
             for s in sessions
         ],
         "goals": [{**_plain(g), "actions": [_plain(a) for a in g.actions],
@@ -131,6 +132,16 @@ def export_person(person_id: int, *, for_learner: bool = False) -> dict[str, Any
             select(AuditEntry).where(or_(AuditEntry.subject_person_id == person_id,
                                          AuditEntry.actor_person_id == person_id)))]
     return document
+
+
+def _session_plain(session: MentoringSession, for_learner: bool) -> dict[str, Any]:
+    """A session's columns; the learner's own copy leaves out a summary still in draft (the
+    mentor has not published it to them)."""
+    row = _plain(session)
+    if for_learner and session.summary_published_dt is None:
+        row.pop("summary_discussed", None)
+        row.pop("summary_next", None)
+    return row
 
 
 def _placeholder(platform_id: int) -> Person:

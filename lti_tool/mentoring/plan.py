@@ -256,6 +256,13 @@ def plan_export(launch: LaunchContext, now: datetime | None = None) -> dict[str,
             "agenda": entry.session.agenda, "status": entry.session.status.value,
             "cancel_reason": entry.session.cancel_reason,
             "your_questions": entry.session.learner_questions,
+            # A summary reaches the learner only once published; a draft is the mentor's.
+            "summary": None if entry.session.summary_published_dt is None else {
+                "published_utc": iso(entry.session.summary_published_dt),
+                "discussed": entry.session.summary_discussed,
+                "next_steps": entry.session.summary_next,
+                "acknowledged_utc": iso(entry.session.summary_acknowledged_dt),
+            },
             "notes": [{"written_utc": iso(note.created_dt), "text": note.body}
                       for note in entry.learner_notes],
         } for entry in (*plan.upcoming, *plan.past)],

@@ -184,6 +184,7 @@ class Tour:
         page.get_by_role("link", name=re.compile("^Prepare")).click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Preparation")
         yield "session-prepare"
+        page.get_by_role("link", name="← Session guide").click()
 
         page.get_by_role("link", name=re.compile("development plan$")).click()
         page.get_by_role("link", name="New goal").click()

@@ -135,6 +135,9 @@ def test_a_published_summary_reaches_the_learner_who_acknowledges_it(client, cou
         as_text=True)
     assert get(client, f"/plan/sessions/{session.id}/summary",
                course.learner_token).status_code == 404
+    for export in ("/plan/export.json", "/my-data.json"):
+        assert "DRAFT-CANARY" not in get(client, export, course.learner_token).get_data(
+            as_text=True), export
     refused = client.post(f"/mentor/sessions/{session.id}/summary", data={
         "lt": course.mentor_token, "discussed": " ", "publish": "1"})
     assert refused.status_code == 400 and "Say what was discussed" in text_of(refused)
@@ -152,6 +155,9 @@ def test_a_published_summary_reaches_the_learner_who_acknowledges_it(client, cou
     assert "Send the question cards your mentor —" in text
     assert "Bring your three questions." in text and "Next session:" in text
 
+    exported = get(client, "/plan/export.json", course.learner_token).get_json()
+    assert [s["summary"]["discussed"] for s in exported["sessions"] if s["summary"]] == [
+        "Your questioning profile."]
     ack = client.post(f"/plan/sessions/{session.id}/summary/acknowledge",
                       data={"lt": course.learner_token})
     assert ack.status_code == 303
