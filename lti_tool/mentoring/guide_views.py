@@ -75,8 +75,9 @@ def add_goal(session_id: int):
     session = booking.session_for_mentor(g.launch, session_id)
     form = MultiDict(request.form)
     if not form.get("target_date"):
-        today = viewer_clock().today(utcnow())
-        form["target_date"] = (today + timedelta(weeks=DEFAULT_GOAL_WEEKS)).isoformat()
+        # Some weeks after the session (booked ahead, it may be weeks away itself).
+        start = max(viewer_clock().today(utcnow()), session.start_dt.date())
+        form["target_date"] = (start + timedelta(weeks=DEFAULT_GOAL_WEEKS)).isoformat()
     form.setdefault("status", GoalStatus.ACTIVE.value)
     return _change(session_id, "goal", "part-goals", lambda: goals.create_goal(
         g.launch, session.learner_id, GoalDraft.from_form(form), session_id=session.id))

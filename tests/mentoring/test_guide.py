@@ -4,6 +4,7 @@ material of each part, notes per part, goals set in the session, and the prepara
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -149,7 +150,9 @@ def test_goals_and_actions_set_in_the_session_are_linked_to_it(client, course, t
     assert response.status_code == 303
     goal = db.session.scalar(select(Goal))
     assert (goal.session_id, goal.dimension_ids) == (session.id, ["questioning"])
-    assert goal.source_attempt_id is not None and goal.target_date is not None
+    assert goal.source_attempt_id is not None
+    # Without a date given, six weeks after the session.
+    assert goal.target_date == session.start_dt.date() + timedelta(weeks=6)
     added = client.post(f"/mentor/goals/{goal.id}/actions", data={
         "lt": course.mentor_token, "title": "Write three questions", "owner": "learner",
         "session_id": str(session.id)})
