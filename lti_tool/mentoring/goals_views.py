@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from lti_tool.extensions import db
+from lti_tool.figures import page_score
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Role, utcnow
 from lti_tool.lti.session import launch_url_for, role_required
@@ -31,6 +32,16 @@ from lti_tool.mentoring.viewer import answer_errors, page, viewer_clock
 
 bp = Blueprint("goals", __name__)
 answer_errors(bp)
+
+
+@bp.app_template_filter("measure")
+def measure_text(value: float | None) -> str:
+    """A goal's measure as people write it: a count without decimals ("3"), a score with one
+    ("4.5", "4,5" in Polish); "—" for none."""
+    if value is None:
+        return "—"
+    shown = page_score(value)
+    return shown[:-2] if float(value).is_integer() else shown
 #: A goal started from a suggestion aims this far ahead.
 DEFAULT_GOAL_WEEKS = 6
 #: ...and this much higher on the dimension's 1..10 score (about one SEM).
