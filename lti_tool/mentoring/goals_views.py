@@ -210,12 +210,7 @@ def add_action(goal_id: int):
         return _plan_page(clock, goal.learner_id, error=str(exc), error_goal=goal.id,
                           status=400)
     db.session.commit()
-    back_to = request.form.get("session_id", type=int)
-    if back_to is not None:
-        # Added in the session guide: back to it (the session page checks the course).
-        url = launch_url_for("sessions.detail", session_id=back_to, done="action")
-        return redirect(f"{url}#goal-{action.goal.id}", code=303)
-    return _to_plan(action.goal, "action")
+    return _back_to_session(action.goal, "action") or _to_plan(action.goal, "action")
 
 
 @bp.post("/mentor/goals/<int:goal_id>/check-ins")
@@ -248,7 +243,7 @@ def review(goal_id: int):
         return _plan_page(clock, goal.learner_id, error=str(exc), error_goal=goal.id,
                           status=400)
     db.session.commit()
-    return _to_plan(goal, "review")
+    return _back_to_session(goal, "review") or _to_plan(goal, "review")
 
 
 @bp.post("/mentor/goals/<int:goal_id>/decision")
@@ -309,6 +304,16 @@ def delete_action(action_id: int):
 
 def _learner_of_action(action_id: int) -> int:
     return goals.action_for_mentor(g.launch, action_id).goal.learner_id
+
+
+def _back_to_session(goal: Goal, done: str):
+    """Back to the session guide the form was sent from, if it was (the session page checks
+    the course); None otherwise."""
+    session_id = request.form.get("session_id", type=int)
+    if session_id is None:
+        return None
+    url = launch_url_for("sessions.detail", session_id=session_id, done=done)
+    return redirect(f"{url}#goal-{goal.id}", code=303)
 
 
 def _to_plan(goal: Goal, done: str):

@@ -21,7 +21,14 @@ from lti_tool.mentoring.areas import default_agenda, dimension_names
 from lti_tool.mentoring.booking import BookingConflict, BookingRefused
 from lti_tool.mentoring.drafts import SessionDraft
 from lti_tool.mentoring.goals_views import DEFAULT_GOAL_WEEKS
-from lti_tool.mentoring.models import AgendaKind, MeetingMode, SessionStatus
+from lti_tool.mentoring.models import (
+    ATTAINMENT_LEVELS,
+    AgendaKind,
+    GoalStatus,
+    MeetingMode,
+    SessionStatus,
+    attainment_label,
+)
 from lti_tool.mentoring.scope import (
     BadInput,
     NotFound,
@@ -49,6 +56,7 @@ DONE = {
     "revoked": _l("The calendar feed URL is revoked; calendars subscribed to it stop updating."),
     "agenda": _l("The agenda is saved."),
     "action": _l("The action plan is updated."),
+    "review": _l("The goal is reviewed."),
     "goal": _l("The goal is set in this session. Plan its first actions below."),
     "summary_saved": _l("The summary is saved as a draft; the learner does not see it yet."),
     "summary_published": _l("The summary is published; the learner sees it on their plan."),
@@ -132,6 +140,8 @@ def _detail(clock: Clock, session_id: int, error: str | None = None, status: int
         modes=list(MeetingMode), now=now, statuses=SessionStatus, kinds=AgendaKind,
         today=clock.today(now), goal_weeks=DEFAULT_GOAL_WEEKS, max_parts=guide.MAX_PARTS,
         next_session=summary.next_session(workspace.session), dimension_names=dimension_names,
+        statuses_of_goals=list(GoalStatus),
+        attainment_levels=[(level, attainment_label(level)) for level in ATTAINMENT_LEVELS],
     )
 
 

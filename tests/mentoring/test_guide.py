@@ -182,3 +182,20 @@ def test_the_preparation_view_has_everything_on_one_page(client, course, take):
     assert "Discussed: We looked at the empathy map." in text
     assert "Overdue actions" in text and "Open goals" in text
     assert 'class="report prep-page"' in page.get_data(as_text=True)
+
+
+def test_at_the_next_session_the_guide_reviews_the_open_goals(client, course):
+    first = book(course, 3)
+    client.post(f"/mentor/sessions/{first.id}/goals", data={
+        "lt": course.mentor_token, "title": "Sketch daily", "dimension_ids": "empathy"})
+    goal = db.session.scalar(select(Goal))
+    nxt = book(course, 9)
+    page = text_of(get(client, f"/mentor/sessions/{nxt.id}", course.mentor_token))
+    assert "Other open goals: review them Sketch daily" in page
+    reviewed = client.post(f"/mentor/goals/{goal.id}/review", data={
+        "lt": course.mentor_token, "attainment": "-1", "status": "dropped",
+        "session_id": str(nxt.id)})
+    assert reviewed.status_code == 303
+    assert f"/mentor/sessions/{nxt.id}" in reviewed.headers["Location"]
+    db.session.refresh(goal)
+    assert (goal.attainment, goal.status.value) == (-1, "dropped")
