@@ -47,6 +47,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from lti_tool.lti.views import bp as lti_bp
     from lti_tool.lti.views import well_known
     from lti_tool.mentoring.goals_views import bp as goals_bp
+    from lti_tool.mentoring.guide_views import bp as guide_bp
     from lti_tool.mentoring.observer_views import bp as observer_bp
     from lti_tool.mentoring.plan_views import bp as plan_bp
     from lti_tool.mentoring.programme.learner_views import bp as ratings_bp
@@ -64,6 +65,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(gradebook_bp)
     app.register_blueprint(sessions_bp)
     app.register_blueprint(goals_bp)
+    app.register_blueprint(guide_bp)
     app.register_blueprint(plan_bp)
     app.register_blueprint(observer_bp)
     app.register_blueprint(programme_bp)

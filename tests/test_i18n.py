@@ -311,7 +311,7 @@ def test_a_polish_learner_and_mentor_meet_no_english(app, driver):
     in_a_week = (date.today() + timedelta(days=7)).isoformat()
     goal = mentor.post(f"/mentor/learners/{learner_id}/goals", tz="Europe/Warsaw",
                        title="Rozmowy z użytkownikami", dimension_ids=dimension.id,
-                       target_date=in_a_week, status="active", progress_from_actions="1")
+                       target_date=in_a_week, status="active")
     goal_id = int(goal.headers["Location"].rsplit("#goal-", 1)[1])
     check(mentor.follow(goal))
     mentor.post(f"/mentor/goals/{goal_id}/actions", tz="Europe/Warsaw",
@@ -327,6 +327,15 @@ def test_a_polish_learner_and_mentor_meet_no_english(app, driver):
     mentor.post(f"/mentor/sessions/{session_id}/notes", tz="Europe/Warsaw",
                 visibility="shared", body="Dobra rozmowa.")
     check(mentor.get(f"/mentor/sessions/{session_id}"))
+    # The session guide: a goal set in the session, the summary published, the preparation.
+    check(mentor.follow(mentor.post(f"/mentor/sessions/{session_id}/goals", tz="Europe/Warsaw",
+                                    title="Pytać dlaczego", dimension_ids=dimension.id)))
+    check(mentor.follow(mentor.post(f"/mentor/sessions/{session_id}/summary",
+                                    tz="Europe/Warsaw", discussed="Profil i cele.",
+                                    publish="1")))
+    check(mentor.follow(mentor.post(f"/mentor/goals/{goal_id}/check-ins", tz="Europe/Warsaw",
+                                    progress="20", note="Dobry start")))
+    check(mentor.get(f"/mentor/sessions/{session_id}/prepare"))
     refused = mentor.post(f"/mentor/sessions/{session_id}/reschedule", tz="Europe/Warsaw",
                           date="wczoraj", time="10:00", mode="in_person", location="Sala")
     assert "RRRR-MM-DD" in check(refused, status=400)
@@ -383,6 +392,14 @@ def test_a_polish_learner_and_mentor_meet_no_english(app, driver):
     assert "Mój plan rozwoju" in plan and "Trzy rozmowy" in plan
     assert "Twój mentor:" in plan
     check(learner.get("/plan/slots"))
+    check(learner.follow(learner.post(f"/plan/sessions/{session_id}/preparation",
+                                      tz="Europe/Warsaw", text="Chcę lepiej pytać.")))
+    check(learner.get(f"/plan/sessions/{session_id}/summary"))
+    check(learner.follow(learner.post(f"/plan/sessions/{session_id}/summary/acknowledge",
+                                      tz="Europe/Warsaw")))
+    check(learner.follow(learner.post("/plan/goals", tz="Europe/Warsaw", title="Szkicować",
+                                      dimension_id=dimension.id, target_date=in_a_week)))
+    check(mentor.get(f"/mentor/learners/{learner_id}/plan"))
     check(learner.get(f"/questionnaire/attempts/{attempt_id}/results"))
     check(learner.get("/mentor/"), status=403)
     check(mentor.get("/mentor/learners/999999"), status=404)

@@ -24,12 +24,16 @@ from lti_tool.identity.models import Course, Membership, Person, utcnow
 from lti_tool.lti.models import LaunchSession
 from lti_tool.mentoring.models import (
     ActionItem,
+    AgendaPart,
+    AgendaTemplate,
     AvailabilitySlot,
     CalendarFeed,
     Goal,
+    GoalCheckIn,
     MentoringSession,
     Note,
     NoteVisibility,
+    SessionReflection,
     TimezonePreference,
 )
 from lti_tool.mentoring.programme.models import MentorAssignment, SessionRating
@@ -104,10 +108,15 @@ def export_person(person_id: int, *, for_learner: bool = False) -> dict[str, Any
         "grade_deliveries": [_plain(r) for r in db.session.scalars(
             select(ScoreRecord).where(ScoreRecord.person_id == person_id))],
         "mentoring_sessions": [
-            {**_plain(s), "notes": [_plain(n) for n in notes if n.session_id == s.id]}
+            {**_session_plain(s, for_learner),
+             "notes": [_plain(n) for n in notes if n.session_id == s.id]}
             for s in sessions
         ],
-        "goals": [{**_plain(g), "actions": [_plain(a) for a in g.actions]} for g in goals],
+        "goals": [{**_plain(g), "actions": [_plain(a) for a in g.actions],
+                   "check_ins": [_plain(c) for c in g.check_ins]} for g in goals],
+        "session_reflections": [_plain(r) for r in db.session.scalars(
+            select(SessionReflection).where(SessionReflection.learner_id == person_id)
+            .order_by(SessionReflection.id))],
         "session_ratings": [_plain(r) for r in db.session.scalars(
             select(SessionRating).where(SessionRating.learner_id == person_id))],
         "assigned_mentors": [_plain(a) for a in db.session.scalars(
@@ -130,6 +139,16 @@ def export_person(person_id: int, *, for_learner: bool = False) -> dict[str, Any
             select(AuditEntry).where(or_(AuditEntry.subject_person_id == person_id,
                                          AuditEntry.actor_person_id == person_id)))]
     return document
+
+
+def _session_plain(session: MentoringSession, for_learner: bool) -> dict[str, Any]:
+    """A session's columns; the learner's own copy leaves out a summary still in draft (the
+    mentor has not published it to them)."""
+    row = _plain(session)
+    if for_learner and session.summary_published_dt is None:
+        row.pop("summary_discussed", None)
+        row.pop("summary_next", None)
+    return row
 
 
 def _placeholder(platform_id: int) -> Person:
@@ -165,6 +184,11 @@ def erase_person(person_id: int, *, operator: str = "") -> dict[str, int]:
     result_ids = select(Result.id).where(Result.attempt_id.in_(attempt_ids))
     run("grade_deliveries", delete(ScoreRecord).where(or_(
         ScoreRecord.person_id == person_id, ScoreRecord.result_id.in_(result_ids))))
+    # Goals (with their actions and check-ins) point at the person's attempts and sessions.
+    own_goals = select(Goal.id).where(Goal.learner_id == person_id)
+    run("actions", delete(ActionItem).where(ActionItem.goal_id.in_(own_goals)))
+    run("check_ins", delete(GoalCheckIn).where(GoalCheckIn.goal_id.in_(own_goals)))
+    run("goals", delete(Goal).where(Goal.learner_id == person_id))
     run("answers", delete(Answer).where(Answer.attempt_id.in_(attempt_ids)))
     run("results", delete(Result).where(Result.attempt_id.in_(attempt_ids)))
     run("attempts", delete(Attempt).where(Attempt.person_id == person_id))
@@ -180,12 +204,12 @@ def erase_person(person_id: int, *, operator: str = "") -> dict[str, int]:
         MentorAssignment.learner_id == person_id, MentorAssignment.mentor_id == person_id)))
     run("authorship_reassigned", update(MentorAssignment).where(
         MentorAssignment.assigned_by_id == person_id).values(assigned_by_id=None))
+    run("session_reflections", delete(SessionReflection).where(
+        SessionReflection.learner_id == person_id))
     run("notes", delete(Note).where(Note.session_id.in_(own_sessions)))
+    run("agenda_parts", delete(AgendaPart).where(AgendaPart.session_id.in_(own_sessions)))
     run("mentoring_sessions", delete(MentoringSession).where(
         MentoringSession.learner_id == person_id))
-    own_goals = select(Goal.id).where(Goal.learner_id == person_id)
-    run("actions", delete(ActionItem).where(ActionItem.goal_id.in_(own_goals)))
-    run("goals", delete(Goal).where(Goal.learner_id == person_id))
 
     # Notes for their author alone have no other reader: they go with their author.
     run("notes", delete(Note).where(Note.author_id == person_id,
@@ -203,10 +227,13 @@ def erase_person(person_id: int, *, operator: str = "") -> dict[str, int]:
         .values(created_by_id=stand_in))
     run("authorship_reassigned", update(ActionItem).where(ActionItem.done_by_id == person_id)
         .values(done_by_id=None))
+    run("authorship_reassigned", update(GoalCheckIn).where(GoalCheckIn.author_id == person_id)
+        .values(author_id=stand_in))
     run("authorship_reassigned", update(AvailabilitySlot).where(
         AvailabilitySlot.mentor_id == person_id).values(mentor_id=stand_in))
 
     run("calendar_feeds", delete(CalendarFeed).where(CalendarFeed.mentor_id == person_id))
+    run("agenda_templates", delete(AgendaTemplate).where(AgendaTemplate.mentor_id == person_id))
     run("time_zone", delete(TimezonePreference).where(TimezonePreference.person_id == person_id))
     run("emails", delete(Notification).where(Notification.recipient_id == person_id))
     run("email_settings", delete(MailPreference).where(MailPreference.person_id == person_id))
@@ -229,6 +256,9 @@ def purge_old_attempts(retention_days: int, *, now: datetime | None = None) -> i
     old = select(Attempt.id).where(Attempt.started_dt < cutoff)
     results = select(Result.id).where(Result.attempt_id.in_(old))
     db.session.execute(delete(ScoreRecord).where(ScoreRecord.result_id.in_(results)))
+    # A goal keeps its baseline figure; only the link to the purged attempt goes.
+    db.session.execute(update(Goal).where(Goal.source_attempt_id.in_(old))
+                       .values(source_attempt_id=None))
     db.session.execute(delete(Answer).where(Answer.attempt_id.in_(old)))
     db.session.execute(delete(Result).where(Result.attempt_id.in_(old)))
     purged = db.session.execute(delete(Attempt).where(Attempt.started_dt < cutoff)).rowcount

@@ -63,9 +63,14 @@ def improvement_names(course_id: int, person_id: int, locale: str | None) -> lis
 
 
 def default_agenda(course_id: int, person_id: int, locale: str | None) -> str:
-    """A first agenda for a session: the results, then each area to develop."""
+    """A first agenda for a session: the results, then each area to develop; without a
+    submitted questionnaire it starts from completing it (there is no profile to review)."""
     # In the language of whoever books: the agenda is written once, like a typed one.
-    lines = [_("Review of the Design Mindset profile")]
+    if latest_result(course_id, person_id) is None:
+        lines = [_("Complete the questionnaire (not submitted yet)"),
+                 _("First look at the Design Mindset profile")]
+    else:
+        lines = [_("Review of the Design Mindset profile")]
     lines += [_("Area to develop: %(name)s", name=name)
               for name in improvement_names(course_id, person_id, locale)]
     lines.append(_("Goals and next steps"))

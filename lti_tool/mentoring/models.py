@@ -24,6 +24,7 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -87,6 +88,40 @@ class ActionOwner(enum.StrEnum):
 
     LEARNER = "learner"
     MENTOR = "mentor"
+
+
+class Proposal(enum.StrEnum):
+    """Whether a goal or action stands agreed, or is a learner's proposal awaiting a mentor."""
+
+    AGREED = "agreed"
+    PROPOSED = "proposed"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        """The state as people read it."""
+        return {"agreed": _l("Agreed"), "proposed": _l("Proposed by the learner"),
+                "declined": _l("Declined")}[self.value]
+
+
+class AgendaKind(enum.StrEnum):
+    """What an agenda part of a session is for; the session guide shows each its material."""
+
+    OPENING = "opening"
+    QUESTIONNAIRE = "questionnaire"
+    RESULTS = "results"
+    STRENGTHS = "strengths"
+    AREAS = "areas"
+    GOALS = "goals"
+    CLOSE = "close"
+    OTHER = "other"
+
+
+class ReflectionKind(enum.StrEnum):
+    """A learner's reflection before a session (preparation) or after it."""
+
+    BEFORE = "before"
+    AFTER = "after"
 
 
 class NoteVisibility(enum.StrEnum):
@@ -179,6 +214,12 @@ class MentoringSession(db.Model):
     learner_questions: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus),
                                                   default=SessionStatus.SCHEDULED)
+    #: The summary the mentor publishes to the learner after the session (the agreed goals
+    #: and actions are those linked to the session); the learner acknowledges it.
+    summary_discussed: Mapped[str] = mapped_column(Text, default="")
+    summary_next: Mapped[str] = mapped_column(Text, default="")
+    summary_published_dt: Mapped[datetime | None]
+    summary_acknowledged_dt: Mapped[datetime | None]
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     cancelled_dt: Mapped[datetime | None]
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
@@ -208,12 +249,24 @@ class MentoringSession(db.Model):
         return self.status is SessionStatus.SCHEDULED and self.end_dt > now
 
 
+#: Goal attainment scaling: -2 much less than expected, 0 as expected, +2 much more.
+ATTAINMENT_LEVELS = (-2, -1, 0, 1, 2)
+
+
+def attainment_label(level: int) -> str:
+    """A goal attainment scaling level as people read it."""
+    return str({-2: _l("−2: much less than expected"), -1: _l("−1: somewhat less than expected"),
+                0: _l("0: as expected"), 1: _l("+1: somewhat more than expected"),
+                2: _l("+2: much more than expected")}[level])
+
+
 class Goal(db.Model):
     """A development goal of a learner against one or more dimensions, SMART."""
 
     __tablename__ = "mentoring_goal"
     __table_args__ = (
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),
+        CheckConstraint("attainment BETWEEN -2 AND 2", name="attainment_range"),
         Index("ix_mentoring_goal_course_learner", "course_id", "learner_id"),
     )
 
@@ -221,7 +274,9 @@ class Goal(db.Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
     learner_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    #: A few words; a dimension's suggestion the goal started from goes into `description`.
     title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
     #: Ids of the instrument's dimensions the goal develops (at least one).
     dimension_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     specific: Mapped[str] = mapped_column(Text, default="")
@@ -230,10 +285,29 @@ class Goal(db.Model):
     relevant: Mapped[str] = mapped_column(Text, default="")
     #: The "time-bound" of SMART: the day the goal should be reached by.
     target_date: Mapped[date] = mapped_column(Date)
+    #: What is measured, e.g. "Empathy score at the next retake" or "user interviews held".
+    measure: Mapped[str] = mapped_column(String(300), default="")
+    #: The measure where the goal starts and where it should end (same unit as `measure`).
+    baseline: Mapped[float | None]
+    target_value: Mapped[float | None]
+    #: The attempt whose result the goal came from (its score is the baseline).
+    source_attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempt.id"), index=True)
+    #: The session the goal was agreed in, when it was set in a session guide.
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("mentoring_session.id"),
+                                                   index=True)
     status: Mapped[GoalStatus] = mapped_column(_enum(GoalStatus), default=GoalStatus.ACTIVE)
-    #: 0..100. Worked out from the action plan while `progress_from_actions` is set.
+    #: 0..100: the latest check-in's progress (kept here so the cohort page averages it in
+    #: SQL), or worked out from the action plan while `progress_from_actions` is set and
+    #: nobody has checked in.
     progress: Mapped[int] = mapped_column(default=0)
     progress_from_actions: Mapped[bool] = mapped_column(default=True)
+    #: A learner's proposal stays PROPOSED until a mentor accepts (AGREED) or declines it.
+    proposal: Mapped[Proposal] = mapped_column(_enum(Proposal), default=Proposal.AGREED)
+    #: Why a mentor declined a proposal (the learner reads it).
+    proposal_reply: Mapped[str] = mapped_column(Text, default="")
+    #: Goal attainment scaling (-2..+2) given at review; None until reviewed.
+    attainment: Mapped[int | None]
+    reviewed_dt: Mapped[datetime | None]
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
     updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     #: When the goal was marked achieved or dropped.
@@ -243,6 +317,36 @@ class Goal(db.Model):
     actions: Mapped[list[ActionItem]] = relationship(
         back_populates="goal", cascade="all, delete-orphan", order_by="ActionItem.id"
     )
+    check_ins: Mapped[list[GoalCheckIn]] = relationship(
+        back_populates="goal", cascade="all, delete-orphan",
+        order_by="[GoalCheckIn.created_dt, GoalCheckIn.id]"
+    )
+
+    @property
+    def attainment_text(self) -> str | None:
+        """The attainment rating as people read it; None before review."""
+        return attainment_label(self.attainment) if self.attainment is not None else None
+
+
+class GoalCheckIn(db.Model):
+    """A dated look at a goal by the learner or a mentor: how far it is, and a note."""
+
+    __tablename__ = "mentoring_goal_checkin"
+    __table_args__ = (CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("mentoring_goal.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    #: Whether the learner or a mentor checked in (the learner's own view of it counts).
+    by: Mapped[ActionOwner] = mapped_column(_enum(ActionOwner))
+    progress: Mapped[int]
+    #: The goal's measure at this check-in (e.g. interviews held so far), when given.
+    value: Mapped[float | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    goal: Mapped[Goal] = relationship(back_populates="check_ins")
+    author: Mapped[Person] = relationship()
 
 
 class ActionItem(db.Model):
@@ -259,6 +363,8 @@ class ActionItem(db.Model):
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     #: A few words from whoever ticked it off: what was done, what was learnt.
     reflection: Mapped[str] = mapped_column(Text, default="")
+    #: A learner's proposed action waits for a mentor like a proposed goal.
+    proposal: Mapped[Proposal] = mapped_column(_enum(Proposal), default=Proposal.AGREED)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     goal: Mapped[Goal] = relationship(back_populates="actions")
@@ -286,10 +392,62 @@ class Note(db.Model):
     #: calendar or feed selects either.
     visibility: Mapped[NoteVisibility] = mapped_column(_enum(NoteVisibility))
     body: Mapped[str] = mapped_column(Text)
+    #: The agenda part the note was written in (None: the session as a whole).
+    agenda_part_id: Mapped[int | None] = mapped_column(ForeignKey("mentoring_agenda_part.id"),
+                                                       index=True)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     session: Mapped[MentoringSession] = relationship()
     author: Mapped[Person] = relationship()
+
+
+class AgendaPart(db.Model):
+    """One time-boxed part of a session's agenda (opening 10 minutes, review of results 20...)."""
+
+    __tablename__ = "mentoring_agenda_part"
+    __table_args__ = (CheckConstraint("minutes > 0", name="minutes_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("mentoring_session.id"), index=True)
+    position: Mapped[int]
+    kind: Mapped[AgendaKind] = mapped_column(_enum(AgendaKind))
+    #: In the language of whoever set the agenda up, like a typed agenda.
+    title: Mapped[str] = mapped_column(String(200))
+    minutes: Mapped[int]
+
+
+class AgendaTemplate(db.Model):
+    """A mentor's own agenda for new sessions in one course: parts with their minutes."""
+
+    __tablename__ = "mentoring_agenda_template"
+    __table_args__ = (UniqueConstraint("mentor_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    #: [{"kind": "opening", "title": "...", "minutes": 10}, ...]
+    parts: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SessionReflection(db.Model):
+    """A learner's reflection on a session: before it (self-ratings of their strengths and
+    areas, what they want from it) or after it."""
+
+    __tablename__ = "mentoring_reflection"
+    __table_args__ = (UniqueConstraint("session_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("mentoring_session.id"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    kind: Mapped[ReflectionKind] = mapped_column(_enum(ReflectionKind))
+    #: Dimension id → {"rating": 1..10, "text": "..."}: "does this match how you see
+    #: yourself?" for each strength and area of the learner's latest result.
+    ratings: Mapped[dict[str, dict]] = mapped_column(JSON, default=dict)
+    #: Before: what they want from the session. After: what they take away from it.
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class CalendarFeed(db.Model):

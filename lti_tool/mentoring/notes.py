@@ -20,7 +20,7 @@ from lti_tool.extensions import db
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.lti.session import LaunchContext
 from lti_tool.mentoring.booking import session_for_mentor
-from lti_tool.mentoring.models import MentoringSession, Note, NoteVisibility
+from lti_tool.mentoring.models import AgendaPart, MentoringSession, Note, NoteVisibility
 from lti_tool.mentoring.scope import (
     BadInput,
     NotAllowed,
@@ -35,9 +35,13 @@ MAX_NOTE = 5000
 
 
 def add_note(launch: LaunchContext, session_id: int, visibility: str | None,
-             body: str | None) -> Note:
-    """A mentor writes a note on a session of the course, at one of the three levels."""
+             body: str | None, agenda_part_id: int | None = None) -> Note:
+    """A mentor writes a note on a session of the course, at one of the three levels; in
+    one of its agenda parts, or on the session as a whole."""
     session = session_for_mentor(launch, session_id)
+    if agenda_part_id is not None and db.session.scalar(select(AgendaPart.id).where(
+            AgendaPart.id == agenda_part_id, AgendaPart.session_id == session.id)) is None:
+        raise NotFound(f"no agenda part {agenda_part_id} in session {session.id}")
     try:
         kind = NoteVisibility(visibility or "")
     except ValueError as exc:
@@ -48,7 +52,8 @@ def add_note(launch: LaunchContext, session_id: int, visibility: str | None,
         raise BadInput(_l("The note is empty."))
     if len(body) > MAX_NOTE:
         raise BadInput(_l("The note is too long (at most %(most)d characters).", most=MAX_NOTE))
-    note = Note(session_id=session.id, author_id=launch.person_id, visibility=kind, body=body)
+    note = Note(session_id=session.id, author_id=launch.person_id, visibility=kind, body=body,
+                agenda_part_id=agenda_part_id)
     db.session.add(note)
     db.session.flush()
     return note

@@ -31,6 +31,7 @@ from lti_tool.mentoring.models import (
     GoalStatus,
     MentoringSession,
     Note,
+    Proposal,
     SessionStatus,
 )
 from lti_tool.mentoring.notes import learner_notes, mentor_only_notes
@@ -78,7 +79,7 @@ def plan_summaries(course_id: int, now: datetime | None = None,
     goals: dict[int, dict[GoalStatus, tuple[int, float | None]]] = {}
     for learner_id, status, count, progress in db.session.execute(
         select(Goal.learner_id, Goal.status, func.count(Goal.id), func.avg(Goal.progress))
-        .where(Goal.course_id == course_id)
+        .where(Goal.course_id == course_id, Goal.proposal == Proposal.AGREED)
         .group_by(Goal.learner_id, Goal.status)
     ):
         goals.setdefault(learner_id, {})[status] = (count, progress)
@@ -86,6 +87,7 @@ def plan_summaries(course_id: int, now: datetime | None = None,
         select(Goal.learner_id, func.count(ActionItem.id))
         .join(ActionItem, ActionItem.goal_id == Goal.id)
         .where(Goal.course_id == course_id, Goal.status == GoalStatus.ACTIVE,
+               Goal.proposal == Proposal.AGREED, ActionItem.proposal == Proposal.AGREED,
                ActionItem.done_dt.is_(None), ActionItem.due_date < today)
         .group_by(Goal.learner_id)
     ).all())
@@ -236,12 +238,17 @@ def plan_export(launch: LaunchContext, now: datetime | None = None) -> dict[str,
             "strengths": list(result.strengths), "areas_to_develop": list(result.improvements),
         },
         "goals": [{
-            "title": goal.title,
+            "title": goal.title, "description": goal.description,
             "dimensions": plan.dimension_names(goal, launch.locale),
+            "measure": goal.measure, "baseline": goal.baseline, "target": goal.target_value,
             "specific": goal.specific, "measurable": goal.measurable,
             "achievable": goal.achievable, "relevant": goal.relevant,
             "target_date": goal.target_date.isoformat(), "status": goal.status.value,
-            "progress": goal.progress,
+            "progress": goal.progress, "attainment": goal.attainment,
+            "check_ins": [{
+                "written_utc": iso(entry.created_dt), "by": entry.by.value,
+                "progress": entry.progress, "value": entry.value, "note": entry.note,
+            } for entry in goal.check_ins],
             "actions": [{
                 "title": action.title, "owner": action.owner.value,
                 "due_date": action.due_date.isoformat() if action.due_date else None,
@@ -255,6 +262,13 @@ def plan_export(launch: LaunchContext, now: datetime | None = None) -> dict[str,
             "agenda": entry.session.agenda, "status": entry.session.status.value,
             "cancel_reason": entry.session.cancel_reason,
             "your_questions": entry.session.learner_questions,
+            # A summary reaches the learner only once published; a draft is the mentor's.
+            "summary": None if entry.session.summary_published_dt is None else {
+                "published_utc": iso(entry.session.summary_published_dt),
+                "discussed": entry.session.summary_discussed,
+                "next_steps": entry.session.summary_next,
+                "acknowledged_utc": iso(entry.session.summary_acknowledged_dt),
+            },
             "notes": [{"written_utc": iso(note.created_dt), "text": note.body}
                       for note in entry.learner_notes],
         } for entry in (*plan.upcoming, *plan.past)],

@@ -16,8 +16,10 @@ from lti_tool.extensions import db
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Role, utcnow
 from lti_tool.lti.session import launch_url_for, role_required
-from lti_tool.mentoring import booking, calendar, goals, slots
+from lti_tool.mentoring import booking, calendar, goals, proposals, reflections, slots, summary
 from lti_tool.mentoring.booking import BookingConflict, BookingRefused
+from lti_tool.mentoring.models import ReflectionKind
+from lti_tool.mentoring.notes import learner_notes
 from lti_tool.mentoring.plan import learner_plan, plan_export
 from lti_tool.mentoring.scope import BadInput
 from lti_tool.mentoring.timezones import Clock
@@ -31,6 +33,12 @@ DONE = {
     "questions": _l("Your questions are saved; your mentor will see them before the session."),
     "cancelled": _l("The session is cancelled. Your mentor will see your reason."),
     "booked": _l("The session is booked. Download it for your calendar below."),
+    "check_in": _l("Your check-in is saved; your mentor will see it."),
+    "prepared": _l("Your preparation is saved; your mentor will read it before the session."),
+    "reflected": _l("Your reflection is saved; your mentor will see it."),
+    "acknowledged": _l("Thank you: your mentor sees that you have read the summary."),
+    "proposed_goal": _l("Your goal is proposed; your mentor will accept it or reply."),
+    "proposed_action": _l("Your action is proposed; your mentor will accept it or reply."),
 }
 
 
@@ -43,10 +51,21 @@ def index():
 
 def _index(clock: Clock, error: str | None = None, status: int = 200):
     now = utcnow()
+    plan = learner_plan(g.launch, now)
+    sessions = [entry.session for entry in (*plan.upcoming, *plan.past)]
+    own = reflections.own_reflections([session.id for session in sessions])
+    to_rate = {
+        entry.session.id: reflections.dimensions_to_rate(
+            g.launch.course_id, g.launch.person_id, g.launch.locale,
+            getattr(own.get((entry.session.id, ReflectionKind.BEFORE)), "ratings", None))
+        for entry in plan.upcoming
+    }
     return page(
-        "plan/index.html", status, clock=clock, plan=learner_plan(g.launch, now), now=now,
+        "plan/index.html", status, clock=clock, plan=plan, now=now,
         today=clock.today(now), guard=booking.BookingRules.from_config().guard,
-        done=DONE.get(request.args.get("done", "")), error=error,
+        done=DONE.get(request.args.get("done", "")), error=error, reflections=own,
+        to_rate=to_rate, kinds=ReflectionKind, rating_range=reflections.RATING_RANGE,
+        dimensions=[(d.id, d.name.get(g.launch.locale)) for d in plan.instrument.dimensions],
     )
 
 
@@ -63,6 +82,77 @@ def tick_action(action_id: int):
         return _index(clock, str(exc), 400)
     db.session.commit()
     return _back("ticked" if done else "reopened", f"action-{action_id}")
+
+
+@bp.post("/goals/<int:goal_id>/check-ins")
+@role_required(Role.LEARNER)
+def check_in(goal_id: int):
+    """Record where one of the learner's goals stands: progress, the measure, a note."""
+    return _change(lambda: goals.add_check_in(g.launch, goal_id,
+                                              goals.CheckInDraft.from_form(request.form)),
+                   "check_in", f"goal-{goal_id}")
+
+
+@bp.post("/goals")
+@role_required(Role.LEARNER)
+def propose_goal():
+    """Propose a goal of one's own; a mentor accepts or declines it."""
+    today = viewer_clock().today(utcnow())
+    return _change(lambda: proposals.propose_goal(g.launch, request.form, today),
+                   "proposed_goal", "goals-heading")
+
+
+@bp.post("/goals/<int:goal_id>/actions")
+@role_required(Role.LEARNER)
+def propose_action(goal_id: int):
+    """Propose an action of one's own for an agreed goal."""
+    return _change(lambda: proposals.propose_action(g.launch, goal_id, request.form),
+                   "proposed_action", f"goal-{goal_id}")
+
+
+@bp.post("/sessions/<int:session_id>/preparation")
+@role_required(Role.LEARNER)
+def prepare(session_id: int):
+    """Before a session: self-ratings of strengths and areas, and what one wants from it."""
+    return _change(lambda: reflections.save_before(g.launch, session_id, request.form),
+                   "prepared", f"session-{session_id}")
+
+
+@bp.post("/sessions/<int:session_id>/reflection")
+@role_required(Role.LEARNER)
+def reflect(session_id: int):
+    """After a session: what one takes away from it."""
+    return _change(lambda: reflections.save_after(g.launch, session_id,
+                                                  request.form.get("text")),
+                   "reflected", f"session-{session_id}")
+
+
+@bp.get("/sessions/<int:session_id>/summary")
+@role_required(Role.LEARNER)
+def summary_page(session_id: int):
+    """The summary the mentor published: what was discussed, what was agreed, what is next."""
+    clock = viewer_clock()
+    published = summary.published_summary(g.launch, session_id)
+    after = reflections.own_reflections([session_id]).get((session_id, ReflectionKind.AFTER))
+    plan = learner_plan(g.launch)
+    return page("plan/summary.html", clock=clock, summary=published, after=after, plan=plan,
+                notes=learner_notes([session_id])[session_id], today=clock.today(utcnow()),
+                done=DONE.get(request.args.get("done", "")))
+
+
+@bp.post("/sessions/<int:session_id>/summary/acknowledge")
+@role_required(Role.LEARNER)
+def acknowledge(session_id: int):
+    """Confirm one has read the session's summary."""
+    clock = viewer_clock()
+    try:
+        summary.acknowledge(g.launch, session_id)
+    except BookingRefused as exc:
+        db.session.rollback()
+        return _index(clock, str(exc), 400)
+    db.session.commit()
+    url = launch_url_for("plan.summary_page", session_id=session_id, done="acknowledged")
+    return redirect(url, code=303)
 
 
 @bp.post("/sessions/<int:session_id>/questions")
@@ -91,6 +181,11 @@ def _change(change, done: str, anchor: str):
         db.session.rollback()
         return _index(clock, str(exc), 400)
     db.session.commit()
+    if request.form.get("back") == "summary" and anchor.startswith("session-"):
+        # Written on the summary page: back to it.
+        session_id = int(anchor.removeprefix("session-"))
+        return redirect(launch_url_for("plan.summary_page", session_id=session_id, done=done),
+                        code=303)
     return _back(done, anchor)
 
 

@@ -16,11 +16,20 @@ from lti_tool.extensions import db
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Role, utcnow
 from lti_tool.lti.session import launch_url_for, role_required
-from lti_tool.mentoring import booking, calendar, notes, slots
-from lti_tool.mentoring.areas import default_agenda
+from lti_tool.mentoring import booking, calendar, guide, notes, slots, summary
+from lti_tool.mentoring.areas import default_agenda, dimension_names
 from lti_tool.mentoring.booking import BookingConflict, BookingRefused
 from lti_tool.mentoring.drafts import SessionDraft
-from lti_tool.mentoring.models import MeetingMode, MentoringSession, SessionStatus
+from lti_tool.mentoring.goals_views import DEFAULT_GOAL_WEEKS
+from lti_tool.mentoring.models import (
+    ATTAINMENT_LEVELS,
+    AgendaKind,
+    GoalStatus,
+    MeetingMode,
+    MentoringSession,
+    SessionStatus,
+    attainment_label,
+)
 from lti_tool.mentoring.scope import (
     BadInput,
     NotFound,
@@ -47,6 +56,12 @@ DONE = {
     "note_deleted": _l("The note is deleted."),
     "withdrawn": _l("The slot is withdrawn."),
     "revoked": _l("The calendar feed URL is revoked; calendars subscribed to it stop updating."),
+    "agenda": _l("The agenda is saved."),
+    "action": _l("The action plan is updated."),
+    "review": _l("The goal is reviewed."),
+    "goal": _l("The goal is set in this session. Plan its first actions below."),
+    "summary_saved": _l("The summary is saved as a draft; the learner does not see it yet."),
+    "summary_published": _l("The summary is published; the learner sees it on their plan."),
 }
 
 
@@ -123,12 +138,16 @@ def detail(session_id: int):
 
 def _detail(clock: Clock, session_id: int, error: str | None = None, status: int = 200,
             form=None):
-    session = booking.session_for_mentor(g.launch, session_id)
+    workspace = guide.session_guide(g.launch, session_id)
+    now = utcnow()
     return page(
-        "mentoring/session.html", status, clock=clock, session=session,
-        notes=notes.mentor_notes(g.launch, session), error=error, form=form,
-        done=DONE.get(request.args.get("done", "")), modes=list(MeetingMode),
-        now=utcnow(), statuses=SessionStatus,
+        "mentoring/session.html", status, clock=clock, session=workspace.session,
+        guide=workspace, error=error, form=form, done=DONE.get(request.args.get("done", "")),
+        modes=list(MeetingMode), now=now, statuses=SessionStatus, kinds=AgendaKind,
+        today=clock.today(now), goal_weeks=DEFAULT_GOAL_WEEKS, max_parts=guide.MAX_PARTS,
+        next_session=summary.next_session(workspace.session), dimension_names=dimension_names,
+        statuses_of_goals=list(GoalStatus),
+        attainment_levels=[(level, attainment_label(level)) for level in ATTAINMENT_LEVELS],
     )
 
 
@@ -172,9 +191,11 @@ def outcome(session_id: int):
 @role_required(Role.MENTOR)
 def add_note(session_id: int):
     """Write a shared or private note on the session."""
+    part_id = request.form.get("agenda_part_id", type=int)
     return _change(session_id, "note",
                    lambda: notes.add_note(g.launch, session_id, request.form.get("visibility"),
-                                          request.form.get("body")))
+                                          request.form.get("body"), part_id),
+                   f"part-{part_id}" if part_id else "notes")
 
 
 @bp.post("/mentor/notes/<int:note_id>/delete")
@@ -186,7 +207,7 @@ def delete_note(note_id: int):
     return _to_session(session.id, "note_deleted")
 
 
-def _change(session_id: int, done: str, change):
+def _change(session_id: int, done: str, change, anchor: str | None = None):
     clock = viewer_clock()
     try:
         change()
@@ -194,7 +215,7 @@ def _change(session_id: int, done: str, change):
         db.session.rollback()
         return _detail(clock, session_id, str(exc), 400)
     db.session.commit()
-    return _to_session(session_id, done)
+    return _to_session(session_id, done, anchor)
 
 
 @bp.get("/mentor/sessions/<int:session_id>/session.ics")
@@ -273,5 +294,6 @@ def _minutes() -> int:
     return current_app.config["MENTORING_SESSION_MINUTES"]
 
 
-def _to_session(session_id: int, done: str):
-    return redirect(launch_url_for("sessions.detail", session_id=session_id, done=done), code=303)
+def _to_session(session_id: int, done: str, anchor: str | None = None):
+    url = launch_url_for("sessions.detail", session_id=session_id, done=done)
+    return redirect(f"{url}#{anchor}" if anchor else url, code=303)

@@ -96,13 +96,20 @@ class SlotSeries:
         return cls(first_day, days, tuple(sorted(set(times))), minutes,
                    form.get("weekdays_only") == "1", mode, location, meeting_url)
 
+    def dates(self) -> list[date]:
+        """The days the series covers: `days` days from the first, or with `weekdays_only`
+        `days` weekdays (5 weekdays from a Wednesday run to the next Tuesday)."""
+        found, day = [], self.first_day
+        while len(found) < self.days:
+            if not (self.weekdays_only and day.weekday() >= 5):
+                found.append(day)
+            day += timedelta(days=1)
+        return found
+
     def starts(self, zone: ZoneInfo) -> list[tuple[datetime | None, str]]:
         """Every slot's start in UTC (None, with the local time, where the zone skips it)."""
         found = []
-        for offset in range(self.days):
-            day = self.first_day + timedelta(days=offset)
-            if self.weekdays_only and day.weekday() >= 5:
-                continue
+        for day in self.dates():
             for clock in self.times:
                 # The page's language names the day ("Tue 3 Mar", "wt. 3 mar").
                 label = f"{format_date(day, 'EEE d MMM')} {clock:%H:%M}"
@@ -208,19 +215,26 @@ class MentorSlot:
 
     slot: AvailabilitySlot
     session: MentoringSession | None
+    #: Why learners do not see this free slot (open_slots leaves it out); None if they do.
+    hidden_reason: str | None = None
 
 
-def mentor_slots(launch: LaunchContext, now: datetime | None = None) -> list[MentorSlot]:
-    """The launch's mentor's slots in the course that have not ended, with their bookings."""
+def mentor_slots(launch: LaunchContext, now: datetime | None = None,
+                 rules: BookingRules | None = None) -> list[MentorSlot]:
+    """The launch's mentor's slots in the course that have not ended, with their bookings,
+    and for each free slot learners cannot book, the reason (the same rules as open_slots)."""
     require_mentor(launch)
+    now = now or utcnow()
+    rules = rules or BookingRules.from_config()
     slots = list(db.session.scalars(
         select(AvailabilitySlot)
         .where(AvailabilitySlot.course_id == course_of(launch),
                AvailabilitySlot.mentor_id == launch.person_id,
                AvailabilitySlot.withdrawn_dt.is_(None),
-               AvailabilitySlot.end_dt > (now or utcnow()))
+               AvailabilitySlot.end_dt > now)
         .order_by(AvailabilitySlot.start_dt)
     ))
+    bookable = {slot.id for slot in open_slots(launch, now, rules)}
     booked = {}
     if slots:
         booked = {session.slot_id: session for session in db.session.scalars(
@@ -229,7 +243,18 @@ def mentor_slots(launch: LaunchContext, now: datetime | None = None) -> list[Men
             .where(MentoringSession.slot_id.in_([slot.id for slot in slots]),
                    MentoringSession.status != SessionStatus.CANCELLED)
         )}
-    return [MentorSlot(slot, booked.get(slot.id)) for slot in slots]
+    hours = int(rules.guard.total_seconds() // 3600)
+
+    def reason(slot: AvailabilitySlot) -> str | None:
+        if slot.id in bookable or slot.id in booked:
+            return None
+        if slot.start_dt < now + rules.guard:
+            return ngettext("hidden from learners: it starts within %(num)d hour, the booking "
+                            "guard", "hidden from learners: it starts within %(num)d hours, "
+                            "the booking guard", hours)
+        return str(_l("hidden from learners: you have another session at that time"))
+
+    return [MentorSlot(slot, booked.get(slot.id), reason(slot)) for slot in slots]
 
 
 def withdraw_slot(launch: LaunchContext, slot_id: int, now: datetime | None = None) -> None:

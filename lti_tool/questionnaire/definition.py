@@ -149,7 +149,11 @@ class _Builder:
             data, "dimension",
             required=("id", "area", "name", "description", "strength", "in_a_team", "overuse",
                       "suggestions", "bands", "precision"),
+            optional=("debrief",),
         )
+        debrief = data.get("debrief", [])
+        if not isinstance(debrief, list):
+            self.fail(f"{where} debrief must be a list of texts")
         suggestions = data["suggestions"]
         if not isinstance(suggestions, list) or len(suggestions) < MIN_SUGGESTIONS:
             count = len(suggestions) if isinstance(suggestions, list) else 0
@@ -170,6 +174,10 @@ class _Builder:
             ),
             bands=Bands(*(self.text(bands[level], f"{where} {level} band") for level in LEVELS)),
             precision=self.precision(data["precision"], f"{where} precision"),
+            debrief=tuple(
+                self.text(text, f"{where} debrief question {number}")
+                for number, text in enumerate(debrief, start=1)
+            ),
         )
 
     def precision(self, data: Any, where: str) -> Precision:

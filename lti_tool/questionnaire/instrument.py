@@ -126,6 +126,8 @@ class Dimension:
     suggestions: tuple[LocalisedText, ...]
     bands: Bands
     precision: Precision
+    #: Questions a mentor may ask about this dimension when the session talks it over.
+    debrief: tuple[LocalisedText, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,16 @@ from lti_tool.lti.session import load_context
 from lti_tool.mentoring.models import (
     ActionItem,
     ActionOwner,
+    AgendaKind,
+    AgendaPart,
     Goal,
+    GoalCheckIn,
     MeetingMode,
     MentoringSession,
     Note,
     NoteVisibility,
+    ReflectionKind,
+    SessionReflection,
     TimezonePreference,
 )
 from lti_tool.mentoring.programme.models import (
@@ -67,9 +72,17 @@ def _mentoring(app, learner_id: int, mentor_id: int, course_id: int, *, start_da
             Note(session_id=session.id, author_id=mentor_id, visibility=NoteVisibility.AUTHOR,
                  body="AUTHOR-ONLY-TEXT my own reminder"),
         ])
+        part = AgendaPart(session_id=session.id, position=0, kind=AgendaKind.OPENING,
+                          title="Opening", minutes=10)
+        db.session.add(part)
+        db.session.flush()
+        db.session.add(Note(session_id=session.id, author_id=mentor_id, agenda_part_id=part.id,
+                            visibility=NoteVisibility.MENTORS, body="PART-NOTE-TEXT"))
+        attempt_id = db.session.scalar(select(Attempt.id).where(
+            Attempt.person_id == learner_id))
         goal = Goal(course_id=course_id, learner_id=learner_id, created_by_id=mentor_id,
-                    title="Listen more", dimension_ids=["empathy"],
-                    target_date=date.today() + timedelta(days=30))
+                    title="Listen more", dimension_ids=["empathy"], session_id=session.id,
+                    source_attempt_id=attempt_id, target_date=date.today() + timedelta(days=30))
         db.session.add(goal)
         db.session.flush()
         db.session.add(ActionItem(goal_id=goal.id, title="Interview a user",
@@ -79,6 +92,12 @@ def _mentoring(app, learner_id: int, mentor_id: int, course_id: int, *, start_da
         db.session.add(MentorAssignment(course_id=course_id, learner_id=learner_id,
                                         mentor_id=mentor_id, assigned_by_id=mentor_id,
                                         source=AssignmentSource.HAND))
+        db.session.add(GoalCheckIn(goal_id=goal.id, author_id=learner_id,
+                                   by=ActionOwner.LEARNER, progress=30,
+                                   note="CHECKIN-TEXT two interviews"))
+        db.session.add(SessionReflection(session_id=session.id, learner_id=learner_id,
+                                         kind=ReflectionKind.BEFORE, text="REFLECTION-TEXT",
+                                         ratings={"empathy": {"rating": 6, "text": "ok"}}))
         db.session.commit()
 
 
@@ -131,6 +150,8 @@ def test_export_holds_everything(app, rich):
     assert document["goals"][0]["actions"][0]["title"] == "Interview a user"
     assert document["session_ratings"][0]["helped"] == "WHAT-HELPED-TEXT drawing it out"
     assert document["assigned_mentors"][0]["mentor_id"] == rich["mentor_id"]
+    assert document["goals"][0]["check_ins"][0]["note"] == "CHECKIN-TEXT two interviews"
+    assert document["session_reflections"][0]["text"] == "REFLECTION-TEXT"
     assert any(e["action"] == "GET mentoring.learner_page" for e in document["audit_entries"])
 
 
@@ -140,8 +161,9 @@ def test_the_learners_own_download_leaves_out_private_notes(app, rich, tool_serv
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     document = response.json()
-    assert "PRIVATE-NOTE-TEXT" not in response.text
+    assert "PRIVATE-NOTE-TEXT" not in response.text and "PART-NOTE-TEXT" not in response.text
     assert "AUTHOR-ONLY-TEXT" not in response.text
+    assert "REFLECTION-TEXT" in response.text and "CHECKIN-TEXT" in response.text
     assert document["mentoring_sessions"][0]["notes"][0]["body"].startswith("Shared")
     assert "audit_entries" not in document
 
@@ -173,7 +195,7 @@ def test_erase_leaves_no_trace_but_the_audit_entry(app, rich):
         text_of_row = json.dumps(row, default=str)
         for secret in (user["email"], user["name"], user["family_name"], "How do I start?",
                        "PRIVATE-NOTE-TEXT", "AUTHOR-ONLY-TEXT", "Listen more", "Europe/Warsaw",
-                       "WHAT-HELPED-TEXT"):
+                       "WHAT-HELPED-TEXT", "CHECKIN-TEXT", "REFLECTION-TEXT", "PART-NOTE-TEXT"):
             if secret in text_of_row:
                 traces.append((table.name, secret))
     assert traces == []

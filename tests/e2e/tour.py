@@ -95,6 +95,7 @@ class Tour:
         self.mentor = self.driver.user("Instructor", 0)
         self.learner_token = ""
         self.mentor_token = ""
+        self.session_id = 0
 
     def url(self, endpoint: str, **values) -> str:
         """The tool's absolute URL of an endpoint."""
@@ -211,19 +212,29 @@ class Tour:
         page.get_by_label("Location (in person)").fill("Room 2.14, Design Building")
         page.get_by_role("button", name="Book the session").click()
         expect(page.get_by_role("status")).to_have_text("The session is booked.")
+        self.session_id = int(re.search(r"/mentor/sessions/(\d+)", page.url).group(1))
+        page.get_by_label("What was discussed").fill("Your profile and one goal.")
+        page.get_by_role("button", name="Publish to the learner").click()
+        expect(page.get_by_role("status")).to_contain_text("The summary is published")
         yield "session"
+        page.get_by_role("link", name=re.compile("^Prepare")).click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Preparation")
+        yield "session-prepare"
+        page.get_by_role("link", name="← Session guide").click()
 
         page.get_by_role("link", name=re.compile("development plan$")).click()
         page.get_by_role("link", name="New goal").click()
         yield "goal-new"
-        page.get_by_label("Title").fill("Talk to three users before the next sprint")
+        page.get_by_label("Title").fill("Talk to three users")
         page.locator("input[name=dimension_ids]").first.check()
         page.get_by_label("Time-bound: target date").fill((day + timedelta(days=30)).isoformat())
         page.get_by_role("button", name="Set the goal").click()
-        expect(page.get_by_role("status")).to_have_text("The goal is saved.")
+        expect(page.get_by_role("status")).to_contain_text("The goal is saved.")
         goal = page.locator("article.goal")
         for title in ("Interview a library user", "Write down one surprise"):
-            goal.locator("summary", has_text="Add an action").click()
+            adding = goal.locator("details.add-action")
+            if adding.get_attribute("open") is None:
+                adding.locator("summary").click()
             goal.get_by_label("Action", exact=True).fill(title)
             goal.get_by_role("button", name="Add").click()
             goal = page.locator("article.goal")
@@ -270,6 +281,10 @@ class Tour:
         yield "plan"
         page.goto(self.url("plan.slots_page", lt=self.learner_token))
         yield "plan-slots"
+        page.goto(self.url("plan.summary_page", session_id=self.session_id,
+                           lt=self.learner_token))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Summary of the session")
+        yield "plan-summary"
         page.goto(self.url("notifications.settings", lt=self.learner_token))
         expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("E-mail|e-maili"))
         yield "mail-settings"
@@ -325,9 +340,10 @@ def _token(url: str) -> str:
 PAGES = (
     "learner-start", "questionnaire-page", "questionnaire-missing", "results",
     "cohort", "statistics", "learner", "attempt", "retake-allowed", "learner-change",
-    "course-change", "sessions", "session-new", "session",
+    "course-change", "sessions", "session-new", "session", "session-prepare",
     "goal-new", "learner-plan", "grades", "grade-settings", "programme", "programme-evaluation",
-    "cohort-caseload", "comparison", "plan", "plan-slots", "mail-settings", "unsubscribe",
+    "cohort-caseload", "comparison", "plan", "plan-slots", "plan-summary", "mail-settings",
+    "unsubscribe",
     "deep-link",
     "registration", "register-info", "register-problem", "not-found", "session-expired",
     "launch-error", "no-role", "platform-storage", "new-window", "privacy",

@@ -573,3 +573,54 @@ def test_the_booking_settings_are_checked_at_start_up(app, key, value, words):
     with pytest.raises(ConfigError, match=words) as refused:
         load_config({**settings, key: value})
     assert key in str(refused.value)
+
+
+def test_five_days_weekdays_only_gives_five_weekdays_of_slots(course):
+    today = utcnow().date()
+    wednesday = today + timedelta(days=(2 - today.weekday()) % 7 + 7)
+    published = publish(course, days=5, times="09:00, 11:00", first=wednesday,
+                        weekdays_only="1")
+    days = sorted({slot.start_dt.date() for slot in published.created})
+    # Wednesday, Thursday, Friday, then Monday and Tuesday: five weekdays, two slots each.
+    assert days == [wednesday + timedelta(days=n) for n in (0, 1, 2, 5, 6)]
+    assert len(published.created) == 10
+    assert all(day.weekday() < 5 for day in days)
+    # Without the tick, five calendar days, the weekend included.
+    every = publish(course, days=5, times="15:00", first=wednesday)
+    assert len({slot.start_dt.date() for slot in every.created}) == 5
+
+
+def test_the_mentor_sees_which_free_slots_learners_cannot_book_and_why(client, course):
+    first = utcnow().date() + timedelta(days=3)
+    [near] = publish(course, days=1, times="09:00", first=first).created
+    later, clash = publish(course, days=1, times="09:00, 15:00",
+                           first=first + timedelta(days=2)).created
+    db.session.commit()
+    # The mentor books another learner over the last slot's time directly (not in the slot).
+    direct = booking.book_session(course.mentor_launch, course.learners[2].id,
+                                  draft(clash.start_dt + timedelta(minutes=30)))
+    db.session.commit()
+    assert direct.slot_id is None
+    now = near.start_dt - timedelta(hours=2)
+    learner_sees = {slot.id for slot in slots.open_slots(course.learner_launch(), now, RULES)}
+    mentor_sees = {entry.slot.id: entry.hidden_reason
+                   for entry in slots.mentor_slots(course.mentor_launch, now, RULES)}
+    assert learner_sees == {later.id}
+    assert mentor_sees[later.id] is None
+    assert mentor_sees[near.id] == ("hidden from learners: it starts within 24 hours, the "
+                                    "booking guard")
+    assert mentor_sees[clash.id] == "hidden from learners: you have another session at that time"
+    page = text_of(get(client, "/mentor/sessions/", course.mentor_token))
+    assert "hidden from learners: you have another session at that time" in page
+
+
+def test_a_learner_without_a_result_books_and_the_agenda_starts_from_the_questionnaire(
+        client, course):
+    [slot] = publish(course, days=1, times="09:00").created
+    db.session.commit()
+    assert client.post(f"/plan/slots/{slot.id}/book",
+                       data={"lt": course.learner_token}).status_code == 303
+    [session] = sessions()
+    assert session.agenda.splitlines()[0] == "- Complete the questionnaire (not submitted yet)"
+    plan = text_of(get(client, "/plan/", course.learner_token))
+    assert "Complete the questionnaire (not submitted yet)" in plan

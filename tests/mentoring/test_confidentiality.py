@@ -18,6 +18,8 @@ from tests.mentoring.sessions_kit import get, text_of
 
 BEFORE = "8c2dc2078ee9"
 THREE_LEVELS = "6036cc40b381"
+BEFORE_CHECK_INS = "1a0d5b776169"
+CHECK_INS = "a64b8fd1852e"
 
 
 @pytest.fixture
@@ -40,16 +42,26 @@ def scratch_database(app, tmp_path):
     engine.dispose()
 
 
+def scratch_app(scratch_database, tmp_path):
+    """The tool on the scratch database."""
+    return create_app({"ENV": "test", "TESTING": True, "SECRET_KEY": TEST_SECRET,
+                       "TOOL_URL": "http://127.0.0.1:9", "KEYS_DIR": str(tmp_path),
+                       "SQLALCHEMY_DATABASE_URI": scratch_database, "LOG_LEVEL": "WARNING"})
+
+
+def populate(file_name: str) -> None:
+    """Run a file of SQL statements on the app's database."""
+    statements = Path(__file__).with_name(file_name).read_text()
+    with db.engine.begin() as conn:
+        for statement in filter(str.strip, statements.split(";")):
+            conn.execute(text(statement))
+
+
 def test_the_upgrade_turns_private_notes_into_mentors_notes(scratch_database, tmp_path):
-    other = create_app({"ENV": "test", "TESTING": True, "SECRET_KEY": TEST_SECRET,
-                        "TOOL_URL": "http://127.0.0.1:9", "KEYS_DIR": str(tmp_path),
-                        "SQLALCHEMY_DATABASE_URI": scratch_database, "LOG_LEVEL": "WARNING"})
+    other = scratch_app(scratch_database, tmp_path)
     with other.app_context():
         upgrade(revision=BEFORE)
-        statements = Path(__file__).with_name("populated_before_note_levels.sql").read_text()
-        with db.engine.begin() as conn:
-            for statement in filter(str.strip, statements.split(";")):
-                conn.execute(text(statement))
+        populate("populated_before_note_levels.sql")
         upgrade(revision=THREE_LEVELS)
         with db.engine.connect() as conn:
             levels = dict(conn.execute(text("SELECT body, visibility FROM mentoring_note")).all())
@@ -58,6 +70,34 @@ def test_the_upgrade_turns_private_notes_into_mentors_notes(scratch_database, tm
     assert levels == {"Mentors only, as it always meant": "mentors",
                       "Shared with the learner": "learner"}
     assert kinds == {"mentor": "assistant", "learner": None}
+
+
+def test_the_upgrade_turns_progress_set_by_hand_into_a_first_check_in(scratch_database,
+                                                                       tmp_path):
+    other = scratch_app(scratch_database, tmp_path)
+    with other.app_context():
+        upgrade(revision=BEFORE_CHECK_INS)
+        populate("populated_before_check_ins.sql")
+        upgrade(revision=CHECK_INS)
+        with db.engine.connect() as conn:
+            check_ins = conn.execute(text(
+                "SELECT goal_id, author_id, by, progress, created_dt FROM mentoring_goal_checkin"
+            )).all()
+            goals = {row.id: row for row in conn.execute(text(
+                "SELECT id, title, description, progress, measure FROM mentoring_goal"))}
+        db.engine.dispose()
+    # The hand-set 70 is now a dated check-in by the mentor; the goal following its action
+    # plan gets none (its 50 is worked out, not recorded).
+    assert [(c.goal_id, c.author_id, c.by, c.progress) for c in check_ins] == [
+        (1, 1, "mentor", 70)]
+    assert str(check_ins[0].created_dt).startswith("2026-11-20 15:00")
+    assert goals[1].progress == 70 and goals[2].progress == 50
+    assert (goals[1].title, goals[1].description, goals[1].measure) == (
+        "Interview three users", "", "")
+    # A whole suggestion used as a title becomes the description; the title keeps its start.
+    assert goals[3].description.startswith("Before each project meeting write down")
+    assert goals[3].title.endswith("…") and len(goals[3].title) <= 80
+    assert goals[3].title.startswith("Before each project meeting")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from lti_tool.extensions import db
 from lti_tool.identity.models import utcnow
 from lti_tool.mentoring import goals
+from lti_tool.mentoring.areas import dimension_choices, latest_result
 from lti_tool.mentoring.goals import ActionDraft, GoalDraft
 from lti_tool.mentoring.models import ActionItem, ActionOwner, Goal, GoalStatus
 from lti_tool.mentoring.scope import BadInput, NotAllowed, NotFound
@@ -33,7 +35,7 @@ def goal_form(token: str, **changes) -> dict:
             "measurable": "Three notes of surprises", "achievable": "Ten minutes a day",
             "relevant": "Empathy is an area to develop",
             "target_date": (utcnow().date() + timedelta(weeks=6)).isoformat(),
-            "status": "active", "progress_from_actions": "1"}
+            "status": "active"}
     form.update(changes)
     return {key: value for key, value in form.items() if value is not None}
 
@@ -68,7 +70,10 @@ def test_a_mentor_sets_a_smart_goal_against_dimensions(client, course):
     ({"dimension_ids": []}, "dimension"),
     ({"dimension_ids": ["telepathy"]}, "dimension"),
     ({"target_date": ""}, "target date"),
-    ({"progress_from_actions": None, "progress": "140"}, "0 to 100"),
+    ({"title": "Before each project meeting write three questions that begin with why or what "
+               "if, and ask one"}, "Keep the title short"),
+    ({"baseline": "four"}, "baseline as a number"),
+    ({"measure": "", "target_value": "7"}, "Say what the baseline and the target measure"),
     ({"status": "forgotten"}, "active, achieved or dropped"),
 ])
 def test_an_unusable_goal_form_is_shown_again_with_what_is_wrong(client, course, changes,
@@ -111,9 +116,33 @@ def test_the_picker_starts_a_goal_from_a_dimensions_suggestion(client, course, t
                  dimension=weakest, suggestion=1)
     form = filled.get_data(as_text=True).split('data-goal-form', 1)[1]
     assert f'value="{weakest}" checked' in form
-    assert suggestion[:60] in text_of(filled)
     target = (utcnow().date() + timedelta(weeks=6)).isoformat()
     assert f'value="{target}"' in form
+    # A short title; the suggestion in full is the description, not the title.
+    title = re.search(r'id="goal-title"[^>]*value="([^"]*)"', form).group(1)
+    assert title == "Develop Critical questioning"
+    description = re.search(r'id="goal-description"[^>]*>([^<]*)<', form).group(1)
+    assert unescape(description) == suggestion
+    # The measure starts from the dimension's score in the result the goal comes from.
+    choice = next(c for c in dimension_choices(course.activity.course.id, course.learner.id,
+                                               "en") if c.id == weakest)
+    baseline = f"{round(choice.score, 1):g}"
+    assert f'name="baseline" value="{baseline}"' in form
+    assert f'name="target_value" value="{min(10.0, round(choice.score, 1) + 1):g}"' in form
+    assert "Critical questioning score at the next retake" in form
+    # Achievable and Measurable are not left empty.
+    for name in ("achievable", "measurable"):
+        assert re.search(rf'id="goal-{name}"[^>]*>[^<]+<', form), name
+
+    # Saved, the goal remembers the attempt its baseline came from.
+    data = goal_form(course.mentor_token, dimension_ids=[weakest], baseline=baseline,
+                     target_value="8", measure="Critical questioning score")
+    assert client.post(f"/mentor/learners/{course.learner.id}/goals",
+                       data=data).status_code == 303
+    goal = db.session.scalar(select(Goal))
+    attempt = latest_result(course.activity.course.id, course.learner.id).attempt
+    assert goal.source_attempt_id == attempt.id
+    assert goal.baseline == float(baseline) and goal.target_value == 8.0
 
 
 def test_progress_follows_the_action_plan_as_the_learner_ticks_items_off(client, course):
@@ -150,24 +179,68 @@ def test_progress_follows_the_action_plan_as_the_learner_ticks_items_off(client,
     assert db.session.get(Goal, goal.id).progress == 0
 
 
-def test_a_mentor_may_set_progress_and_status_by_hand(client, course):
-    goal = make_goal(course)
-    response = client.post(f"/mentor/goals/{goal.id}", data=goal_form(
-        course.mentor_token, progress_from_actions=None, progress="70", status="achieved"))
-    assert response.status_code == 303
-    db.session.expire_all()
-    goal = db.session.get(Goal, goal.id)
-    assert (goal.progress, goal.status, goal.progress_from_actions) == (70, GoalStatus.ACHIEVED,
-                                                                        False)
-    assert goal.closed_dt is not None
-    # Ticking an action no longer moves a progress set by hand.
+def test_check_ins_by_learner_and_mentor_make_the_progress_history(client, course):
+    goal = make_goal(course, measure="user interviews held", baseline="0", target_value="5")
     action = goals.add_action(course.mentor_launch, goal.id,
                               ActionDraft("Reflect", ActionOwner.LEARNER, None))
+    db.session.commit()
+    learner = client.post(f"/plan/goals/{goal.id}/check-ins", data={
+        "lt": course.learner_token, "progress": "40", "value": "2",
+        "note": "Two interviews done"})
+    assert learner.status_code == 303
+    mentor = client.post(f"/mentor/goals/{goal.id}/check-ins", data={
+        "lt": course.mentor_token, "progress": "60", "value": "3,5", "note": "Good pace"})
+    assert mentor.status_code == 303
+    db.session.expire_all()
+    goal = db.session.get(Goal, goal.id)
+    assert [(c.by, c.progress, c.value, c.note) for c in goal.check_ins] == [
+        (ActionOwner.LEARNER, 40, 2.0, "Two interviews done"),
+        (ActionOwner.MENTOR, 60, 3.5, "Good pace")]
+    assert goal.progress == 60
+    # From the first check-in on, ticking an action no longer moves the progress.
     goals.tick_action(course.learner_launch(), action.id, True, "")
-    assert goal.progress == 70
+    assert goal.progress == 60
 
-    edit = get(client, f"/mentor/goals/{goal.id}/edit", course.mentor_token)
-    assert 'value="70"' in edit.get_data(as_text=True)
+    for html in (text_of(get(client, "/plan/", course.learner_token)),
+                 text_of(get(client, f"/mentor/learners/{course.learner.id}/plan",
+                                 course.mentor_token))):
+        assert "40% · user interviews held: 2 — Two interviews done" in html
+        assert "60% · user interviews held: 3.5 — Good pace" in html
+        assert "user interviews held: from 0 to 5" in html
+
+
+@pytest.mark.parametrize(("form", "words"), [
+    ({"progress": "140"}, "0 to 100"), ({"progress": ""}, "0 to 100"),
+    ({"progress": "10", "value": "many"}, "measure's value as a number"),
+])
+def test_an_unusable_check_in_is_refused_with_what_is_wrong(client, course, form, words):
+    goal = make_goal(course)
+    response = client.post(f"/plan/goals/{goal.id}/check-ins",
+                           data={"lt": course.learner_token, **form})
+    assert response.status_code == 400 and words in text_of(response)
+    db.session.expire_all()
+    assert db.session.get(Goal, goal.id).check_ins == []
+
+
+def test_at_review_a_mentor_rates_attainment_and_sets_the_status(client, course):
+    goal = make_goal(course)
+    refused = client.post(f"/mentor/goals/{goal.id}/review", data={
+        "lt": course.mentor_token, "attainment": "3", "status": "achieved"})
+    assert refused.status_code == 400 and "from −2 to +2" in text_of(refused)
+    saved = client.post(f"/mentor/goals/{goal.id}/review", data={
+        "lt": course.mentor_token, "attainment": "1", "status": "achieved"})
+    assert saved.status_code == 303
+    db.session.expire_all()
+    goal = db.session.get(Goal, goal.id)
+    assert (goal.attainment, goal.status) == (1, GoalStatus.ACHIEVED)
+    assert goal.reviewed_dt is not None and goal.closed_dt is not None
+    page = text_of(get(client, "/plan/", course.learner_token))
+    assert "Attainment at review: +1: somewhat more than expected" in page
+    # The learner may neither review nor check in on someone else's goal.
+    assert client.post(f"/mentor/goals/{goal.id}/review", data={
+        "lt": course.learner_token, "attainment": "2", "status": "achieved"}).status_code == 403
+    assert client.post(f"/plan/goals/{goal.id}/check-ins", data={
+        "lt": course.learner_tokens[1], "progress": "10"}).status_code == 404
 
 
 def test_overdue_items_are_highlighted_for_learner_and_mentor(client, course):

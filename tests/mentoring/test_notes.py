@@ -13,7 +13,7 @@ from lti_tool.extensions import db
 from lti_tool.identity.models import MentorKind, Role
 from lti_tool.mentoring import booking, notes
 from lti_tool.mentoring.drafts import SessionDraft
-from lti_tool.mentoring.models import MeetingMode, Note, NoteVisibility
+from lti_tool.mentoring.models import AgendaPart, MeetingMode, Note, NoteVisibility
 from lti_tool.mentoring.scope import BadInput, NotAllowed, NotFound
 from tests.mentoring.sessions_kit import get, in_days, mentored_course, text_of
 
@@ -87,8 +87,24 @@ def test_a_site_administrator_reads_only_what_the_learner_reads(client, course, 
     assert "MENTORS-CANARY" not in body and "AUTHOR-CANARY" not in body
 
 
+def write_in_a_part(client, course, session):
+    """Notes at the two levels below the learner's, written in an agenda part of the guide,
+    and the session's summary published."""
+    get(client, f"/mentor/sessions/{session.id}", course.mentor_token)  # lays out the agenda
+    part = db.session.scalar(select(AgendaPart).where(AgendaPart.session_id == session.id))
+    for level, body in (("mentors", "PART-MENTORS-CANARY"), ("author", "PART-AUTHOR-CANARY")):
+        assert client.post(f"/mentor/sessions/{session.id}/notes", data={
+            "lt": course.mentor_token, "visibility": level, "body": body,
+            "agenda_part_id": str(part.id)}).status_code == 303
+    session.start_dt, session.end_dt = in_days(-3), in_days(-3, 11)
+    db.session.commit()
+    assert client.post(f"/mentor/sessions/{session.id}/summary", data={
+        "lt": course.mentor_token, "discussed": "Empathy", "publish": "1"}).status_code == 303
+
+
 def test_the_learner_gets_only_learner_level_notes_anywhere(client, course, session):
     write_all_three(client, course, session)
+    write_in_a_part(client, course, session)
     learner = course.learner_token
     seen = {
         "plan page": get(client, "/plan/", learner),
@@ -96,12 +112,13 @@ def test_the_learner_gets_only_learner_level_notes_anywhere(client, course, sess
         "calendar file": get(client, f"/plan/sessions/{session.id}/session.ics", learner),
         "JSON export": get(client, "/plan/export.json", learner),
         "all my data": get(client, "/my-data.json", learner),
+        "summary page": get(client, f"/plan/sessions/{session.id}/summary", learner),
     }
     for where, response in seen.items():
         assert response.status_code == 200, where
         body = response.get_data(as_text=True)
         assert "MENTORS-CANARY" not in body and "AUTHOR-CANARY" not in body, where
-    assert SHARED in text_of(seen["plan page"])
+    assert SHARED in text_of(seen["plan page"]) and SHARED in text_of(seen["summary page"])
     exported = json.loads(seen["JSON export"].get_data())
     assert [n["text"] for n in exported["sessions"][0]["notes"]] == [SHARED]
     # Mentor-only URLs are closed to the learner altogether.
@@ -111,6 +128,7 @@ def test_the_learner_gets_only_learner_level_notes_anywhere(client, course, sess
 
 def test_notes_never_go_into_calendar_files_or_feeds(client, course, session):
     write_all_three(client, course, session)
+    write_in_a_part(client, course, session)
     mentor_ics = get(client, f"/mentor/sessions/{session.id}/session.ics", course.mentor_token)
     made = client.post("/mentor/calendar-feed", data={"lt": course.mentor_token})
     html = made.get_data(as_text=True)
@@ -156,3 +174,18 @@ def test_only_the_author_deletes_a_note(client, course, session, colleague):
     assert deleted.status_code == 303
     db.session.expire_all()
     assert db.session.scalar(select(Note)) is None
+
+
+def test_a_notes_level_holds_in_the_guides_parts_and_the_preparation_view(client, course,
+                                                                          session, colleague):
+    write_all_three(client, course, session)
+    write_in_a_part(client, course, session)
+    later = booking.book_session(course.mentor_launch, course.learner.id, SessionDraft(
+        in_days(8), 90, MeetingMode.IN_PERSON, "Room 2.14", "", ""))
+    db.session.commit()
+    author = get(client, f"/mentor/sessions/{later.id}/prepare", course.mentor_token)
+    assert "PART-AUTHOR-CANARY" in author.get_data(as_text=True)
+    for path in (f"/mentor/sessions/{session.id}", f"/mentor/sessions/{later.id}/prepare"):
+        body = get(client, path, colleague).get_data(as_text=True)
+        assert "PART-MENTORS-CANARY" in body, path
+        assert "AUTHOR-CANARY" not in body, path

@@ -16,7 +16,7 @@ from lti_tool.extensions import db
 from lti_tool.identity.models import Course, Person, Platform, utcnow
 from lti_tool.mentoring import booking, goals
 from lti_tool.mentoring.drafts import SessionDraft
-from lti_tool.mentoring.goals import ActionDraft, GoalDraft
+from lti_tool.mentoring.goals import ActionDraft, CheckInDraft, GoalDraft
 from lti_tool.mentoring.models import ActionOwner, GoalStatus, MeetingMode
 from lti_tool.mentoring.plan import PlanSummary, plan_summaries
 from tests.conftest import register, start_platform
@@ -45,8 +45,9 @@ def goal(course, learner=0, title="Interview three users", status=GoalStatus.ACT
          progress=None):
     made = goals.create_goal(course.mentor_launch, course.learners[learner].id, GoalDraft(
         title=title, dimension_ids=("empathy",), specific="", measurable="", achievable="",
-        relevant="", target_date=utcnow().date() + timedelta(weeks=6), status=status,
-        progress=progress))
+        relevant="", target_date=utcnow().date() + timedelta(weeks=6), status=status))
+    if progress is not None:
+        goals.add_check_in(course.mentor_launch, made.id, CheckInDraft(progress, None, ""))
     db.session.commit()
     return made
 

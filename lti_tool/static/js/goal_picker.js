@@ -5,9 +5,12 @@
 
   function fill(form, pick) {
     var data = pick.dataset;
-    form.querySelector("[name=title]").value = data.title;
-    form.querySelector("[name=specific]").value = data.specific;
-    form.querySelector("[name=relevant]").value = data.relevant;
+    ["title", "description", "relevant", "achievable", "measurable", "measure", "baseline",
+     "target_value"].forEach(function (name) {
+      var key = name.replace(/_([a-z])/g, function (m, c) { return c.toUpperCase(); });
+      var field = form.querySelector("[name=" + name + "]");
+      if (field && data[key] !== undefined) { field.value = data[key]; }
+    });
     var target = form.querySelector("[name=target_date]");
     if (!target.value) { target.value = data.target; }
     form.querySelectorAll("input[name=dimension_ids]").forEach(function (box) {
