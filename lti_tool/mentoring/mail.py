@@ -6,10 +6,13 @@ session's .ics as an invitation (METHOD:REQUEST, or CANCEL) under the session's 
 
 Time-driven messages come from `scan`, which the worker runs every few minutes: a reminder
 MAIL_REMINDER_HOURS before a session, an action due tomorrow or overdue, a goal whose review
-(target) date is reached. Each occurrence has its own key, so a scan that runs again, or two
-workers scanning at once, enqueue it once. "Tomorrow" and "reached" are in the recipient's
-own time zone. Overdue actions and reached goals older than SCAN_LOOKBACK_DAYS are left
-alone, so turning mail on does not flood people with last year's news.
+(target) date is reached, a pre-session reflection asked for REFLECTION_ASK_DAYS before a
+session the learner has not prepared for yet, and a retake that opens (a mentor's grant, at
+once or from its date, or the activity's retake round). Each occurrence has its own key, so
+a scan that runs again, or two workers scanning at once, enqueue it once. "Tomorrow" and
+"reached" are in the recipient's own time zone. Overdue actions, reached goals and opened
+retakes older than SCAN_LOOKBACK_DAYS are left alone, so turning mail on does not flood
+people with last year's news.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import aliased, joinedload
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Course, Person, utcnow
@@ -32,13 +35,19 @@ from lti_tool.mentoring.models import (
     GoalStatus,
     MeetingMode,
     MentoringSession,
+    ReflectionKind,
+    SessionReflection,
     SessionStatus,
 )
 from lti_tool.mentoring.timezones import viewer_zone
 from lti_tool.notifications.kinds import Kind
 from lti_tool.notifications.outbox import enqueue, mail_enabled
+from lti_tool.questionnaire.activity import RetakeRound
+from lti_tool.questionnaire.models import Attempt
 
 SCAN_LOOKBACK_DAYS = 7
+#: How long before a session the learner is asked for their pre-session reflection.
+REFLECTION_ASK_DAYS = 3
 
 
 def zone_of(person: Person) -> ZoneInfo:
@@ -94,8 +103,10 @@ def summary_published(session: MentoringSession, actor_id: int) -> int:
     learner = session.learner
     if not mail_enabled() or learner.id == actor_id:
         return 0
-    return int(enqueue(Kind.SUMMARY_PUBLISHED, learner, session_context(session, learner),
-                       f"{session.uid}:summary"))
+    # Keyed by the publication time: a changed summary published again is news again.
+    published = session.summary_published_dt
+    key = f"{session.uid}:summary" + (f":{published.isoformat()}" if published else "")
+    return int(enqueue(Kind.SUMMARY_PUBLISHED, learner, session_context(session, learner), key))
 
 
 def reflection_due(session: MentoringSession) -> int:
@@ -115,11 +126,14 @@ class ScanReport:
     actions_due: int = 0
     actions_overdue: int = 0
     goal_reviews: int = 0
+    reflections_due: int = 0
+    retakes_open: int = 0
 
     @property
     def total(self) -> int:
         """Every message enqueued."""
-        return self.reminders + self.actions_due + self.actions_overdue + self.goal_reviews
+        return (self.reminders + self.actions_due + self.actions_overdue + self.goal_reviews
+                + self.reflections_due + self.retakes_open)
 
 
 def scan(now: datetime | None = None) -> ScanReport:
@@ -131,7 +145,50 @@ def scan(now: datetime | None = None) -> ScanReport:
     report.reminders = _reminders(now)
     report.actions_due, report.actions_overdue = _actions(now)
     report.goal_reviews = _goal_reviews(now)
+    report.reflections_due = _reflections_due(now)
+    report.retakes_open = _retakes_open(now)
     return report
+
+
+def _reflections_due(now: datetime) -> int:
+    prepared = select(SessionReflection.session_id).where(
+        SessionReflection.kind == ReflectionKind.BEFORE)
+    sessions = db.session.scalars(
+        select(MentoringSession)
+        .options(joinedload(MentoringSession.learner))
+        .where(MentoringSession.status == SessionStatus.SCHEDULED,
+               MentoringSession.start_dt > now,
+               MentoringSession.start_dt <= now + timedelta(days=REFLECTION_ASK_DAYS),
+               MentoringSession.id.not_in(prepared))
+    )
+    return sum(reflection_due(session) for session in sessions)
+
+
+def _retakes_open(now: datetime) -> int:
+    since = now - timedelta(days=SCAN_LOOKBACK_DAYS)
+    rounds = dict(db.session.execute(
+        select(RetakeRound.resource_link_id, RetakeRound.opens_dt)
+        .where(RetakeRound.opens_dt > since, RetakeRound.opens_dt <= now)).all())
+    newer = aliased(Attempt)
+    attempts = db.session.scalars(
+        select(Attempt).options(joinedload(Attempt.person))
+        .where(Attempt.submitted_dt.is_not(None),
+               or_(Attempt.retake_allowed_dt.is_not(None),
+                   Attempt.resource_link_id.in_(list(rounds))),
+               # Only the latest attempt: a retake already begun needs no news.
+               ~exists().where(newer.person_id == Attempt.person_id,
+                               newer.resource_link_id == Attempt.resource_link_id,
+                               newer.number > Attempt.number))
+    )
+    queued = 0
+    for attempt in attempts:
+        opens = attempt.retake_opens_dt(rounds.get(attempt.resource_link_id))
+        if opens is None or not since < opens <= now:
+            continue
+        queued += enqueue(Kind.RETAKE_OPEN, attempt.person,
+                          {"course_title": _course_title(attempt.course_id)},
+                          f"{attempt.id}:{opens.isoformat()}")
+    return queued
 
 
 def _reminders(now: datetime) -> int:

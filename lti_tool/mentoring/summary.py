@@ -18,6 +18,7 @@ from lti_tool.extensions import db
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import utcnow
 from lti_tool.lti.session import LaunchContext
+from lti_tool.mentoring import mail
 from lti_tool.mentoring.booking import BookingRefused, session_for_learner, session_for_mentor
 from lti_tool.mentoring.models import (
     Goal,
@@ -48,6 +49,7 @@ def save_summary(launch: LaunchContext, session_id: int, discussed: str | None,
     if publish and (changed or session.summary_published_dt is None):
         session.summary_published_dt = now or utcnow()
         session.summary_acknowledged_dt = None
+        mail.summary_published(session, launch.person_id)
     db.session.flush()
     return session
 

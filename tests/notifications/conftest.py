@@ -11,7 +11,13 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.mentoring.conftest import launch_of, make_activity, make_person, token_for  # noqa: F401
+from tests.mentoring.conftest import (  # noqa: F401
+    launch_of,
+    make_activity,
+    make_person,
+    take,
+    token_for,
+)
 from tests.processes import free_port
 
 

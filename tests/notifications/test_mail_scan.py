@@ -46,8 +46,9 @@ def test_a_reminder_goes_to_both_once_within_the_reminder_hours(course, smtp, ma
     report = mail.scan(now)
     db.session.commit()
     assert report.reminders == 2
-    assert sorted(kinds()[booked:]) == sorted([("session_reminder", course.mentor.id),
-                                               ("session_reminder", course.learner.id)])
+    reminders = [entry for entry in kinds()[booked:] if entry[0] == "session_reminder"]
+    assert sorted(reminders) == sorted([("session_reminder", course.mentor.id),
+                                        ("session_reminder", course.learner.id)])
     assert mail.scan(now + timedelta(minutes=5)).total == 0  # once
     sender.send_due()
     reminder = next(m for m in smtp.messages if m["Subject"].startswith("Reminder"))
@@ -113,3 +114,72 @@ def test_a_done_action_or_a_closed_goal_is_not_nagged(course, smtp, mail_config)
     goal.status = GoalStatus.ACHIEVED
     db.session.commit()
     assert mail.scan(now + timedelta(days=1)).total == 0  # ... and nothing once achieved
+
+
+def test_a_session_not_prepared_for_asks_for_the_reflection_once(course, smtp, mail_config):
+    from lti_tool.mentoring.models import ReflectionKind, SessionReflection
+
+    now = utcnow()
+    near = session_at(course, now + timedelta(days=2))
+    prepared = session_at(course, now + timedelta(days=2, hours=3))
+    session_at(course, now + timedelta(days=6))  # too early to ask
+    db.session.add(SessionReflection(session_id=prepared.id, learner_id=course.learner.id,
+                                     kind=ReflectionKind.BEFORE, text="Ready"))
+    db.session.commit()
+
+    report = mail.scan(now)
+    db.session.commit()
+
+    assert report.reflections_due == 1
+    assert [entry for entry in kinds() if entry[0] == "reflection_due"] == [
+        ("reflection_due", course.learner.id)]
+    asked = db.session.scalar(select(Notification).where(Notification.kind == "reflection_due"))
+    assert near.uid in asked.key
+    assert mail.scan(now + timedelta(minutes=5)).reflections_due == 0
+
+
+def test_a_retake_opening_on_a_date_is_announced_once_when_it_opens(course, smtp, mail_config,
+                                                                   take):
+    from lti_tool.questionnaire import delivery
+
+    attempt = take(course.activity, course.learner)
+    opens = utcnow() + timedelta(days=10)
+    delivery.allow_retake(course.mentor_launch, course.learner.id, opens)
+    db.session.commit()
+
+    assert mail.scan(utcnow()).retakes_open == 0  # not yet open
+    report = mail.scan(opens + timedelta(hours=1))
+    db.session.commit()
+    assert report.retakes_open == 1
+    assert mail.scan(opens + timedelta(hours=2)).retakes_open == 0
+    sender.send_due()
+    subjects = [m["Subject"] for m in smtp.messages
+                if m["To"].addresses[0].addr_spec == course.learner.email]
+    assert "You can take the Design Mindset questionnaire again" in subjects
+    # Once the learner has begun the retake, no later scan announces it.
+    attempt.retake_from_dt = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    delivery.open_attempt(course.learner_launch())
+    db.session.commit()
+    db.session.query(Notification).delete()
+    db.session.commit()
+    assert mail.scan(utcnow()).retakes_open == 0
+
+
+def test_publishing_a_summary_tells_the_learner_and_a_changed_one_again(course, smtp,
+                                                                       mail_config):
+    from lti_tool.mentoring import summary
+
+    session = session_at(course, utcnow() + timedelta(days=1))
+    first = utcnow()
+    summary.save_summary(course.mentor_launch, session.id, "Empathy", "", publish=True,
+                         now=first)
+    summary.save_summary(course.mentor_launch, session.id, "Empathy", "", publish=True,
+                         now=first + timedelta(minutes=1))  # unchanged: no news
+    summary.save_summary(course.mentor_launch, session.id, "Empathy and goals", "",
+                         publish=True, now=first + timedelta(minutes=2))
+    summary.save_summary(course.mentor_launch, session.id, "Draft only", "", publish=False)
+    db.session.commit()
+
+    assert [entry for entry in kinds() if entry[0] == "summary_published"] == [
+        ("summary_published", course.learner.id)] * 2
