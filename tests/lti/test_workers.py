@@ -7,6 +7,7 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
+import urllib3
 from markupsafe import escape
 
 from tests.conftest import TEST_SECRET
@@ -51,5 +52,29 @@ def test_many_launches_across_two_workers(app, driver, tool_server):
             attempt = driver.authorize(login)
             response = driver.post_launch(attempt, launch_url=server.url + "/lti/launch")
             assert landed(response), response.text[:2000]
+    finally:
+        server.stop()
+
+
+def test_the_production_gunicorn_settings_serve_launches_on_kept_alive_connections(
+    app, driver, tool_server
+):
+    """deploy/gunicorn.conf.py: threaded workers forked from a preloaded app, keep-alive."""
+    server = Gunicorn(tool_url=tool_server.url,
+                      database_url=app.config["SQLALCHEMY_DATABASE_URI"],
+                      keys_dir=app.config["KEYS_DIR"], secret=TEST_SECRET, workers=2,
+                      threads=4, production_config=True)
+    try:
+        for index in range(6):
+            user = driver.user("Learner", index)
+            login = driver.login(user["id"], login_url=server.url + "/lti/login")
+            attempt = driver.authorize(login)
+            response = driver.post_launch(attempt, launch_url=server.url + "/lti/launch")
+            assert landed(response), response.text[:2000]
+        # Two requests over one connection: the server kept it open after the first.
+        pool = urllib3.HTTPConnectionPool("127.0.0.1", server.port, maxsize=1)
+        assert pool.request("GET", "/lti/jwks").status == 200
+        assert pool.request("GET", "/lti/jwks").status == 200
+        assert pool.num_connections == 1
     finally:
         server.stop()
