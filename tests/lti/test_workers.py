@@ -3,11 +3,11 @@ finished by another."""
 
 from __future__ import annotations
 
+import http.client
 from urllib.parse import urljoin
 
 import pytest
 import requests
-import urllib3
 from markupsafe import escape
 
 from tests.conftest import TEST_SECRET
@@ -72,9 +72,16 @@ def test_the_production_gunicorn_settings_serve_launches_on_kept_alive_connectio
             response = driver.post_launch(attempt, launch_url=server.url + "/lti/launch")
             assert landed(response), response.text[:2000]
         # Two requests over one connection: the server kept it open after the first.
-        pool = urllib3.HTTPConnectionPool("127.0.0.1", server.port, maxsize=1)
-        assert pool.request("GET", "/lti/jwks").status == 200
-        assert pool.request("GET", "/lti/jwks").status == 200
-        assert pool.num_connections == 1
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        connection.request("GET", "/lti/jwks")
+        first = connection.getresponse()
+        first.read()
+        kept = connection.sock  # None when the server said "Connection: close"
+        connection.request("GET", "/lti/jwks")
+        second = connection.getresponse()
+        second.read()
+        assert first.status == second.status == 200
+        assert kept is not None and connection.sock is kept
+        connection.close()
     finally:
         server.stop()
