@@ -42,7 +42,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def default_anchors() -> Path | None:
     """../shared/anchors from the main checkout or from a worktree beside it."""
-    for candidate in (ROOT.parent / "shared" / "anchors", ROOT.parent.parent / "shared" / "anchors"):
+    for base in (ROOT.parent, ROOT.parent.parent):
+        candidate = base / "shared" / "anchors"
         if (candidate / "launchbench.py").exists():
             return candidate
     return None
