@@ -267,6 +267,7 @@ def _prepare(records: list[ScoreRecord], clients: dict[int, ServiceClient]) -> l
     """Each record's line item and score (one lookup per activity), or why it has none."""
     superseded = _with_newer(records)
     targets: dict[int, LineItemTarget | Exception] = {}
+    settings: dict[int, GradeSettings] = {}
     deliveries = []
     for record in records:
         delivery = _Delivery(record, superseded=record.id in superseded)
@@ -274,7 +275,9 @@ def _prepare(records: list[ScoreRecord], clients: dict[int, ServiceClient]) -> l
         if delivery.superseded:
             continue
         link = record.resource_link
-        delivery.settings = grade_settings(link.id)
+        if link.id not in settings:
+            settings[link.id] = grade_settings(link.id)
+        delivery.settings = settings[link.id]
         if link.id not in targets:
             if delivery.settings.lineitem_url is None:
                 # Two workers must not both create the activity's line item (PostgreSQL
