@@ -82,8 +82,11 @@ mutation: install
 lint: install
 	$(VENV)/bin/ruff check .
 
+# `make bench DB=postgres` runs on PostgreSQL + Redis; BENCH_ARGS="--runs 5" and the like.
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1/dmd_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/0
 bench: install
-	cd bench && ../$(PY) all.py
+	cd bench && $(if $(filter postgres,$(DB)),DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL)) ../$(PY) all.py $(BENCH_ARGS)
 
 clean-dev:
 	rm -rf instance/dmd.sqlite3 instance/devplatform

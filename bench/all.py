@@ -1,75 +1,118 @@
-"""`make bench`: every headline figure in one table, each the median of several runs.
+"""`make bench`: every headline figure in one table, from one run.
 
-    .venv/bin/python bench/all.py [--runs 3]
+    .venv/bin/python bench/all.py [--runs 3] [--launches 500] [--clients 4] [--queued 1000]
+        [--anchor-work DIR] [--markdown]
 
-Launch rate and median launch time (gunicorn, 2 workers), answer-save median, cohort page
-for 2,000 learners, and score delivery rate. SQLite unless DATABASE_URL is set.
+1. Launch: the tool beside the pylti1p3 example, both driven by launchbench.py (see
+   versus_anchor.py): launches/s, median ms, server CPU per launch, one-client latency.
+2. Answer save and results page (the tool under gunicorn, deploy/gunicorn.conf.py).
+3. Score delivery: `--queued` scores to the development platform, one worker pass.
+4. Cohort page in-process for 2,000 and 10,000 learners, and the CSV export of 10,000.
+SQLite unless DATABASE_URL is set (`make bench DB=postgres` sets it and REDIS_URL).
+`--markdown` prints the README's table.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
-import statistics
 import tempfile
+import time
 from pathlib import Path
 
 import cohort
 import grades
-import launch
 import questionnaire
+import versus_anchor
 from stack import Stack
 
 
+def spread(values: list[float], digits: int = 1) -> str:
+    """median (min-max)."""
+    return versus_anchor.spread(values, digits)
+
+
+def cohort_figures(runs: int) -> list[tuple[str, str, str]]:
+    """Cohort page medians for 2,000 and 10,000 learners; the 10,000-learner CSV export."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="dmd-bench-cohort-") as tmp:
+        app, _ = cohort._app(Path(tmp))
+        client = app.test_client()
+        for learners in (2000, 10000):
+            with app.app_context():
+                token, _ = cohort._course(f"c{learners}", learners, mix=False)
+            medians = [cohort._time(client, "/mentor/", {"lt": token}, 5)[0]
+                       for _ in range(runs)]
+            rows.append((f"cohort page, {learners:,} learners, ms (in-process)",
+                         spread(medians), ""))
+        exports = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            response = client.get("/mentor/export.csv", query_string={"lt": token})
+            size = len(response.get_data())
+            exports.append((time.perf_counter() - started) * 1000)
+        rows.append((f"CSV export, 10,000 learners, ms ({size // 1024} KiB)", spread(exports), ""))
+    return rows
+
+
 def main() -> None:
-    """Run each measurement `runs` times and print one table of medians."""
+    """Run each measurement and print one table."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--queued", type=int, default=300)
+    parser.add_argument("--launches", type=int, default=500)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--single", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--queued", type=int, default=1000)
+    parser.add_argument("--anchors")
+    parser.add_argument("--anchor-work")
+    parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
-    rows: list[tuple[str, str]] = []
+    started = datetime.datetime.now(datetime.UTC)
     environment = dict(os.environ)
 
-    stack = Stack(workers=2, learners=30 + 3 * args.runs + args.queued * args.runs + 1)
+    launch = versus_anchor.measure(args)
+    print(versus_anchor.report(launch), flush=True)
+    rows = versus_anchor.table(launch)
+    ratio = versus_anchor.ratios(launch)
+
+    stack = Stack(workers=args.workers, learners=3 * 10 + args.queued + 2)
     try:
-        stack.launch("4")
-        runs = [launch.run_once(stack, 100, 4, 30) for _ in range(args.runs)]
-        rows.append(("launches per second (2 workers, 4 clients)",
-                     f"{statistics.median(r[0] for r in runs):.1f}"))
-        rows.append(("launch, median ms (tool's two requests)",
-                     f"{statistics.median(r[1] for r in runs):.1f}"))
-        figures = questionnaire.measure(stack, 3, args.runs, first=4 + 30)
-        rows.append(("answer save, median ms", f"{figures['answer_save_ms']:.1f}"))
-        rows.append(("results page, median ms", f"{figures['results_page_ms']:.1f}"))
-        rates = []
-        first = figures["next_user"]
-        for _ in range(args.runs):
-            seconds, sent = grades.queue_and_deliver(stack, first, args.queued)
-            rates.append(sent / seconds)
-            first += args.queued
-        rows.append((f"score delivery, scores/s ({args.queued} queued, 1 worker)",
-                     f"{statistics.median(rates):.0f}"))
-        database = "PostgreSQL" if "postgresql" in stack.database_url else "SQLite"
+        questionnaire.one_learner(stack, "4", 0)  # warm up
+        figures = questionnaire.measure(stack, 10, 1, first=5)
+        rows.append(("answer save, median ms (one client)",
+                     f"{figures['answer_save_ms']:.1f}", ""))
+        rows.append(("results page, median ms", f"{figures['results_page_ms']:.1f}", ""))
+        seconds, sent = grades.queue_and_deliver(stack, figures["next_user"], args.queued)
+        rows.append((f"score delivery, scores/s ({args.queued:,} queued, one worker)",
+                     f"{sent / seconds:.0f}", ""))
     finally:
         stack.stop()
         # The delivery measurement points this process at the stack's (now gone) database.
         os.environ.clear()
         os.environ.update(environment)
+    rows += cohort_figures(args.runs)
 
-    with tempfile.TemporaryDirectory(prefix="dmd-bench-cohort-") as tmp:
-        app, _ = cohort._app(Path(tmp))
-        with app.app_context():
-            token, _ = cohort._course("big", 2000, mix=False)
-        client = app.test_client()
-        medians = [cohort._time(client, "/mentor/", {"lt": token}, 10)[0]
-                   for _ in range(args.runs)]
-        rows.append(("cohort page, 2,000 learners, median ms", f"{statistics.median(medians):.1f}"))
-
-    print(f"make bench: {database}, medians of {args.runs} runs")
-    width = max(len(label) for label, _ in rows)
-    print(f"{'measure':<{width}}  value")
-    for label, value in rows:
-        print(f"{label:<{width}}  {value}")
+    load = os.getloadavg()
+    header = (f"make bench, {started:%Y-%m-%d %H:%M} UTC: {launch['database']}, "
+              f"{launch['cores']} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+              f"(before the launches {launch['load_before'][0]:.2f}); tool "
+              f"{launch['tool_workers']} gunicorn workers x {launch['threads']} threads, "
+              f"example 1 worker; {args.runs} runs; median (min-max)")
+    ratio_line = (f"tool/example: launches/s {ratio['launches']:.2f}x, server CPU per launch "
+                  f"{ratio['cpu']:.2f}x")
+    print()
+    print(header)
+    if args.markdown:
+        print("| measure | tool | pylti1p3 example |\n|---|---|---|")
+        for label, tool, anchor in rows:
+            print(f"| {label} | {tool} | {anchor} |")
+    else:
+        width = max(len(r[0]) for r in rows)
+        for label, tool, anchor in rows:
+            print(f"{label:<{width}}  {tool:>22}  {anchor:>22}")
+    print(ratio_line)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from stack import PY, ROOT, Stack
 sys.path.insert(0, str(ROOT))
 
 from lti_tool.questionnaire.versions import current_instrument  # noqa: E402
-from tests.launch_driver import parse_form  # noqa: E402
+from tests.launch_driver import landed, landing_url_of, parse_form  # noqa: E402
 
 PAGES = current_instrument().pages()
 FIRST_LEARNER = 4  # the seeded instructor is user 3
@@ -64,8 +64,8 @@ def launch(stack: Stack, user_id: str) -> str:
     auth = stack.http.get(auth_url, allow_redirects=False)
     action, fields = parse_form(auth.text)
     launched = requests.post(action, data=fields, cookies=cookies, allow_redirects=False)
-    assert launched.status_code == 303, launched.text[:500]
-    return urljoin(stack.tool_url, launched.headers["Location"])
+    assert landed(launched), launched.text[:500]
+    return urljoin(stack.tool_url, landing_url_of(launched))
 
 
 def submit_ms(stack: Stack, user_id: str, index: int) -> float:

@@ -18,7 +18,12 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.launch_driver import parse_form, storage_page_data  # noqa: E402
+from tests.launch_driver import (  # noqa: E402
+    landed,
+    landing_url_of,
+    parse_form,
+    storage_page_data,
+)
 from tests.processes import Gunicorn, free_port  # noqa: E402
 
 SECRET = "bench-secret-key-that-is-long-enough-for-the-checks"
@@ -37,7 +42,7 @@ class Timed:
 class Stack:
     """Start everything; `launch(user_id)` drives one full launch; `stop()` ends it all."""
 
-    def __init__(self, *, workers: int = 2, learners: int = 30, threads: int = 1) -> None:
+    def __init__(self, *, workers: int = 2, learners: int = 30, threads: int = 4) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="dmd-bench-")
         tmp = Path(self.tmp.name)
         self.database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}"
@@ -55,6 +60,11 @@ class Stack:
             # One token serves a whole run, longer than a page keeps a link token.
             "LTI_TOOL_URL_TOKEN_MINUTES": "240",
         })
+        if os.environ.get("REDIS_URL"):
+            import redis
+
+            self.env["LTI_TOOL_REDIS_URL"] = os.environ["REDIS_URL"]
+            redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
         if "postgresql" in self.database_url:
             self._psql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
         self.flask("db", "upgrade")
@@ -73,7 +83,8 @@ class Stack:
         self._wait(self.platform_url + "/mod/lti/certs.php")
         self.tool = Gunicorn(tool_url=self.tool_url, database_url=self.database_url,
                              keys_dir=self.keys_dir, secret=SECRET, workers=workers,
-                             threads=threads, port=self.tool_port)
+                             threads=threads, port=self.tool_port,
+                             redis_url=os.environ.get("REDIS_URL", ""), production_config=True)
         self.http = requests.Session()
 
     def _psql(self, sql: str) -> None:
@@ -123,9 +134,9 @@ class Stack:
         t0 = time.perf_counter()
         launched = requests.post(action, data=fields, cookies=cookies, allow_redirects=False)
         tool_ms += (time.perf_counter() - t0) * 1000
-        assert launched.status_code == 303, launched.text[:500]
+        assert landed(launched), launched.text[:500]
         return Timed(tool_ms, (time.perf_counter() - started) * 1000,
-                     urljoin(self.tool_url, launched.headers["Location"]))
+                     urljoin(self.tool_url, landing_url_of(launched)))
 
     def stop(self) -> None:
         """Stop the processes and remove the temporary files."""

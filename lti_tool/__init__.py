@@ -14,6 +14,14 @@ from lti_tool.config import PACKAGE_DIR, PROJECT_ROOT, load_config
 from lti_tool.extensions import db, migrate
 
 
+def _watch_registry_writes() -> None:
+    # Each process keeps platform registrations and the tool's key in memory; a commit that
+    # changes them tells every process to drop its copies.
+    from lti_tool.lti.registry import watch_writes
+
+    watch_writes()
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration → extensions → blueprints → CLI."""
     app = Flask(
@@ -36,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     log_masking.install_werkzeug_filter()
 
     db.init_app(app)
+    _watch_registry_writes()
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             _tune_sqlite(db.engine)

@@ -188,6 +188,7 @@ def _clean_database(request):
     app.extensions.pop("lti_store", None)
     app.extensions.pop("frame_origins", None)
     app.extensions.pop("reference_groups", None)
+    app.extensions.pop("lti_registry", None)  # registrations and keys kept in memory
     with app.app_context():
         db.session.add(KeyPair(**_tool_key))
         db.session.commit()

@@ -18,6 +18,9 @@ import jwt
 import requests
 
 Mutator = Callable[[dict[str, Any], dict[str, Any]], None]
+#: The tool renders a learner's landing page as the launch's own answer and names the page's
+#: own address in this meta element (its script puts it in the address bar).
+LANDING_META = 'name="lti-landing-url"'
 
 
 class _FormParser(HTMLParser):
@@ -32,6 +35,17 @@ class _FormParser(HTMLParser):
             self.action = values.get("action")
         elif tag == "input" and values.get("name"):
             self.fields[values["name"]] = values.get("value") or ""
+
+
+class _LandingParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.url: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "meta" and values.get("name") == "lti-landing-url":
+            self.url = values.get("content")
 
 
 class _StorageDataParser(HTMLParser):
@@ -51,6 +65,24 @@ def storage_page_data(html: str) -> dict[str, str]:
     parser = _StorageDataParser()
     parser.feed(html)
     return parser.data
+
+
+def landed(response: requests.Response) -> bool:
+    """A launch's answer when the tool accepted it: a redirect to the landing page (303), or
+    the landing page itself (200, naming its own address)."""
+    return response.status_code == 303 or (
+        response.status_code == 200 and LANDING_META in response.text)
+
+
+def landing_url_of(response: requests.Response) -> str:
+    """The landing page's address in an accepted launch's answer."""
+    if response.status_code == 200:
+        parser = _LandingParser()
+        parser.feed(response.text)
+        assert parser.url, response.text[:2000]
+        return parser.url
+    assert response.status_code == 303, response.text[:2000]
+    return response.headers["Location"]
 
 
 def parse_form(html: str) -> tuple[str, dict[str, str]]:
@@ -85,10 +117,23 @@ class LaunchAttempt:
 
     @property
     def landing_url(self) -> str:
-        """Where the tool sent the browser after the launch."""
+        """The landing page's address: where the tool sent the browser after the launch, or
+        the address of the landing page the launch answered with itself."""
         assert self.launch_response is not None
-        assert self.launch_response.status_code == 303, self.launch_response.text[:2000]
-        return self.launch_response.headers["Location"]
+        return landing_url_of(self.launch_response)
+
+    @property
+    def landed(self) -> bool:
+        """The launch was accepted: a redirect to the landing page, or the page itself."""
+        return self.launch_response is not None and landed(self.launch_response)
+
+    def landing_response(self, driver: LaunchDriver) -> requests.Response:
+        """The landing page as the browser shows it after the launch: the launch's own
+        answer when the tool renders it there, else the page its redirect names."""
+        assert self.launch_response is not None
+        if self.launch_response.status_code == 200 and LANDING_META in self.launch_response.text:
+            return self.launch_response
+        return driver.open(self)
 
     @property
     def token(self) -> str:

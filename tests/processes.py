@@ -26,7 +26,7 @@ class Gunicorn:
 
     def __init__(self, *, tool_url: str, database_url: str, keys_dir: str, secret: str,
                  workers: int = 1, redis_url: str = "", port: int | None = None,
-                 threads: int = 1) -> None:
+                 threads: int = 1, production_config: bool = False) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
@@ -41,12 +41,18 @@ class Gunicorn:
             "DATABASE_URL": database_url,
         })
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        self.process = subprocess.Popen(
-            [gunicorn, "--workers", str(workers), "--threads", str(threads),
-             "--bind", f"127.0.0.1:{self.port}",
-             "--log-level", "warning", "--no-control-socket", "lti_tool:create_app()"],
-            cwd=ROOT, env=env,
-        )
+        if production_config:
+            # deploy/gunicorn.conf.py as production runs it; only these values from here.
+            env.update({"GUNICORN_BIND": f"127.0.0.1:{self.port}",
+                        "GUNICORN_WORKERS": str(workers), "GUNICORN_THREADS": str(threads),
+                        "GUNICORN_LOG_LEVEL": "warning", "GUNICORN_ACCESSLOG": "",
+                        "GUNICORN_CONTROL_SOCKET": ""})
+            command = [gunicorn, "-c", str(ROOT / "deploy" / "gunicorn.conf.py")]
+        else:
+            command = [gunicorn, "--workers", str(workers), "--threads", str(threads),
+                       "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning",
+                       "--no-control-socket"]
+        self.process = subprocess.Popen([*command, "lti_tool:create_app()"], cwd=ROOT, env=env)
         self._wait_until_up()
 
     def _wait_until_up(self, seconds: float = 30) -> None:
@@ -60,6 +66,11 @@ class Gunicorn:
             except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         raise RuntimeError("gunicorn did not start")
+
+    def pids(self) -> list[int]:
+        """The master's process id and its workers'."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [self.process.pid, *map(int, children.read_text().split())]
 
     def stop(self) -> None:
         """Stop gunicorn and its workers."""

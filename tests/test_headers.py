@@ -96,7 +96,7 @@ def test_an_origin_header_teaches_no_frame_origin(app, driver, tool_server):
     frame the tool for everyone."""
     attempt = driver.authorize(driver.login(driver.user("Learner")["id"]))
     driver.post_launch(attempt, headers={"Origin": "https://attacker.example"})
-    assert attempt.launch_response.status_code == 303
+    assert attempt.landed
     assert "https://attacker.example" not in _ancestors(tool_server)
 
 
@@ -118,7 +118,7 @@ def test_the_lms_host_a_signed_launch_names_may_frame_the_tool(app, driver, tool
     school = "https://school.example.edu"
     attempt = driver.launch(driver.user("Learner")["id"],
                             mutate=_naming(url_claim, school + "/courses/2/external_content"))
-    assert attempt.launch_response.status_code == 303
+    assert attempt.landed
     assert school in _ancestors(tool_server)
     landing = driver.open(attempt)
     assert school in landing.headers["Content-Security-Policy"].split("frame-ancestors")[1]
@@ -130,7 +130,7 @@ def test_no_number_of_launches_crowds_out_a_school_host(app, driver, tool_server
     for n in range(20):
         attempt = driver.authorize(driver.login(learner))
         driver.post_launch(attempt, headers={"Origin": f"https://junk{n}.example"})
-        assert attempt.launch_response.status_code == 303
+        assert attempt.landed
     for n in range(2):
         driver.launch(learner, mutate=_naming("return_url", f"https://school{n}.example.edu/c"))
     ancestors = _ancestors(tool_server)

@@ -276,7 +276,7 @@ def test_a_polish_learner_and_mentor_meet_no_english(app, driver):
     learner = Browser(driver, "Learner")
     with app.app_context():
         check = PolishCheck(set(db.session.scalars(select(ResourceLink.title))))
-    check(learner.follow(learner.launch.launch_response))
+    check(learner.launch.landing_response(driver))
 
     # The questionnaire: a page, a refused submission naming what is missing, then all of it.
     begun = learner.post("/questionnaire/begin")
@@ -299,7 +299,7 @@ def test_a_polish_learner_and_mentor_meet_no_english(app, driver):
 
     # The mentor: cohort, statistics, the learner, a goal with an action, a session, slots.
     mentor = Browser(driver, "Instructor")
-    check(mentor.follow(mentor.launch.launch_response))
+    check(mentor.launch.landing_response(driver))
     check(mentor.get("/mentor/statistics"))
     learner_page = check(mentor.get(f"/mentor/learners/{learner_id}"))
     check(mentor.get(f"/mentor/learners/{learner_id}/attempts/{attempt_id}"))

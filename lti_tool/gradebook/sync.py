@@ -3,7 +3,8 @@
 `record_score` runs inside the learner's submit, in the same transaction as the Result, and
 never calls the platform: the LMS being slow or down cannot slow a submission or lose a
 grade. The grades worker (`flask grades worker`, or one pass with `flask grades sync`)
-delivers due records one by one, committing after each.
+delivers due records in batches: several at once over kept-alive connections, then one
+commit for the batch.
 
 Several workers may share PostgreSQL: each claims a record with `SELECT ... FOR UPDATE SKIP
 LOCKED` and holds the row lock while it talks to the platform, so no record is sent by two
@@ -30,12 +31,13 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import exists, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from lti_tool.extensions import db
 from lti_tool.figures import display
@@ -47,7 +49,7 @@ from lti_tool.gradebook.settings import (
     latest_launch_custom,
 )
 from lti_tool.identity.models import Platform, utcnow
-from lti_tool.lti.services import PlatformServiceError, ServiceClient
+from lti_tool.lti.services import SCOPE_SCORE, PlatformServiceError, ServiceClient
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,10 @@ log = logging.getLogger(__name__)
 BACKOFF_BASE_SECONDS = 30
 #: ... but never longer than this.
 BACKOFF_CAP_SECONDS = 3600
+#: Records one delivery claims at once; they stay locked until its single commit.
+BATCH_SIZE = 100
+#: Scores sent at the same time (each platform's connections are kept alive and reused).
+SEND_THREADS = 8
 
 
 # Recording ---------------------------------------------------------------------------------
@@ -163,26 +169,32 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))
 
 
-def _claim(now: datetime, skip: set[int]) -> ScoreRecord | None:
+def _claim(now: datetime, skip: set[int], size: int) -> list[ScoreRecord]:
     query = (
         select(ScoreRecord)
         .where(ScoreRecord.status == ScoreStatus.PENDING, ScoreRecord.next_try_dt <= now)
         .order_by(ScoreRecord.next_try_dt, ScoreRecord.id)
-        .limit(1)
+        .limit(size)
         .with_for_update(skip_locked=True)
+        # Loaded by separate SELECTs, which lock nothing: only the records are claimed.
+        .options(selectinload(ScoreRecord.person), selectinload(ScoreRecord.resource_link))
     )
     if skip:
         query = query.where(ScoreRecord.id.not_in(skip))
-    return db.session.scalar(query)
+    return list(db.session.scalars(query))
 
 
-def _has_newer(record: ScoreRecord) -> bool:
+def _with_newer(records: list[ScoreRecord]) -> set[int]:
+    """Which of these records have a newer record for the same person and activity."""
     newer = aliased(ScoreRecord)
-    return bool(db.session.scalar(select(exists().where(
-        newer.resource_link_id == record.resource_link_id,
-        newer.person_id == record.person_id,
-        newer.id > record.id,
-    ))))
+    return set(db.session.scalars(select(ScoreRecord.id).where(
+        ScoreRecord.id.in_([r.id for r in records]),
+        exists().where(
+            newer.resource_link_id == ScoreRecord.resource_link_id,
+            newer.person_id == ScoreRecord.person_id,
+            newer.id > ScoreRecord.id,
+        ),
+    )))
 
 
 def deliver_next(
@@ -194,54 +206,220 @@ def deliver_next(
     `skip` names records this pass has handled already. A crash (or KeyboardInterrupt) during
     delivery leaves the record pending and unchanged, to be tried again.
     """
+    outcomes = deliver_batch(now, 1, skip=skip, clients=clients)
+    return outcomes[0] if outcomes else None
+
+
+@dataclass
+class _Delivery:
+    """One claimed record on its way: where it goes, what it sends, what came back."""
+
+    record: ScoreRecord
+    settings: GradeSettings | None = None
+    target: LineItemTarget | None = None
+    score: tuple[float, float] | None = None
+    #: Why it cannot be or was not sent (NoLineItem, PlatformServiceError), or None.
+    problem: Exception | None = None
+    superseded: bool = False
+
+
+def deliver_batch(
+    now: datetime | None = None, size: int = 0, *, skip: set[int] | None = None,
+    clients: dict[int, ServiceClient] | None = None, pool: ThreadPoolExecutor | None = None,
+) -> list[tuple[int, ScoreStatus]]:
+    """Claim up to `size` (BATCH_SIZE) due records, send them, several at once, record every
+    answer and commit once; [(record id, new status)], empty when none was due.
+
+    The records stay locked (FOR UPDATE SKIP LOCKED) from the claim to the commit, so no
+    other worker sends them meanwhile. Nothing is written before the platform has answered:
+    on SQLite the token cache writes on its own connection meanwhile. A crash (or
+    KeyboardInterrupt) before the commit leaves every record of the batch pending and
+    unchanged; those the platform had accepted are sent again with the same timestamp, and
+    its 409 marks them sent (see the module docstring).
+    """
     moment = now or utcnow()
     skip = set() if skip is None else skip
-    record = _claim(moment, skip)
-    if record is None:
+    clients = {} if clients is None else clients
+    records = _claim(moment, skip, size or BATCH_SIZE)
+    if not records:
         db.session.rollback()
-        return None
-    record_id = record.id
-    skip.add(record_id)
+        return []
+    ids = [record.id for record in records]
+    skip.update(ids)
     try:
-        _deliver(record, moment, {} if clients is None else clients)
-        status = record.status
+        deliveries = _prepare(records, clients)
+        _send_all(deliveries, clients, pool)
+        outcomes = [_apply(delivery, moment) for delivery in deliveries]
         db.session.commit()
     except Exception as exc:
-        # A bug or a database hiccup, not the platform's answer: keep the record, try later.
+        # A bug or a database hiccup, not the platform's answer: keep the records, try later.
         db.session.rollback()
-        log.exception("delivering score %s failed inside the tool", record_id)
-        return record_id, _postpone(record_id, f"The tool failed while sending: {exc}", moment)
+        log.exception("delivering scores %s failed inside the tool", ids)
+        return [(record_id, _postpone(record_id, f"The tool failed while sending: {exc}",
+                                      moment)) for record_id in ids]
     except BaseException:
         db.session.rollback()
         raise
-    return record_id, status
+    return outcomes
+
+
+def _prepare(records: list[ScoreRecord], clients: dict[int, ServiceClient]) -> list[_Delivery]:
+    """Each record's line item and score (one lookup per activity), or why it has none."""
+    superseded = _with_newer(records)
+    targets: dict[int, LineItemTarget | Exception] = {}
+    settings: dict[int, GradeSettings] = {}
+    deliveries = []
+    for record in records:
+        delivery = _Delivery(record, superseded=record.id in superseded)
+        deliveries.append(delivery)
+        if delivery.superseded:
+            continue
+        link = record.resource_link
+        if link.id not in settings:
+            settings[link.id] = grade_settings(link.id)
+        delivery.settings = settings[link.id]
+        if link.id not in targets:
+            if delivery.settings.lineitem_url is None:
+                # Two workers must not both create the activity's line item (PostgreSQL
+                # waits here).
+                db.session.refresh(delivery.settings, with_for_update=True)
+            try:
+                client = _client(clients, link.platform_id)
+                targets[link.id] = line_item_for(client, link, delivery.settings.lineitem_url,
+                                                 delivery.settings.score_maximum)
+            except (NoLineItem, PlatformServiceError) as exc:
+                targets[link.id] = exc
+        found = targets[link.id]
+        if isinstance(found, Exception):
+            delivery.problem = found
+        else:
+            delivery.target = found
+            delivery.score = _scaled(record, found)
+    return deliveries
+
+
+def _payload(delivery: _Delivery) -> dict:
+    record = delivery.record
+    given, maximum = delivery.score
+    return {
+        "userId": record.person.sub,
+        "timestamp": iso_timestamp(record.score_dt),
+        "activityProgress": "Completed",
+        "gradingProgress": "FullyGraded",
+        "scoreGiven": given,
+        "scoreMaximum": maximum,
+        "comment": record.comment,
+    }
+
+
+def _send_all(deliveries: list[_Delivery], clients: dict[int, ServiceClient],
+              pool: ThreadPoolExecutor | None) -> None:
+    """POST the scores, several at once over each platform's kept-alive connections.
+
+    The threads only talk HTTP: the access token is fetched here first, and a score the
+    platform answered 401 is sent again here, one by one, with a fresh token."""
+    ready = [d for d in deliveries if d.target is not None and d.problem is None]
+    tokens: dict[int, str | Exception] = {}
+    for delivery in ready:
+        platform_id = delivery.record.resource_link.platform_id
+        if platform_id not in tokens:
+            try:
+                tokens[platform_id] = clients[platform_id].access_token([SCOPE_SCORE])
+            except PlatformServiceError as exc:
+                tokens[platform_id] = exc
+    sendable = []
+    for delivery in ready:
+        token = tokens[delivery.record.resource_link.platform_id]
+        if isinstance(token, Exception):
+            delivery.problem = token
+        else:
+            sendable.append((delivery, token))
+
+    def send(item: tuple[_Delivery, str]) -> PlatformServiceError | None:
+        delivery, token = item
+        client = clients[delivery.record.resource_link.platform_id]
+        try:
+            client.send_score(delivery.target.url, _payload(delivery), token)
+        except PlatformServiceError as exc:
+            return exc
+        return None
+
+    if pool is None or len(sendable) < 2:
+        answers = [send(item) for item in sendable]
+    else:
+        answers = list(pool.map(send, sendable))
+    for (delivery, _), problem in zip(sendable, answers, strict=True):
+        if problem is not None and problem.status == 401:
+            # A fresh token, once (call() does so), as a single delivery always did.
+            client = clients[delivery.record.resource_link.platform_id]
+            try:
+                client.post_score(delivery.target.url, _payload(delivery))
+                problem = None
+            except PlatformServiceError as exc:
+                problem = exc
+        delivery.problem = problem
+
+
+def _apply(delivery: _Delivery, now: datetime) -> tuple[int, ScoreStatus]:
+    """Set the record's new state from what happened to it."""
+    record, settings, problem = delivery.record, delivery.settings, delivery.problem
+    if delivery.superseded:
+        record.status = ScoreStatus.SUPERSEDED
+        log.info("score %s superseded by a newer one", record.id)
+    elif isinstance(problem, NoLineItem):
+        settings.lineitem_problem = str(problem)
+        _fail(record, str(problem))
+    elif isinstance(problem, PlatformServiceError):
+        if problem.status == 409 and delivery.score is not None:
+            # See the module docstring: the platform already holds this score (or a later one).
+            log.info("score %s: 409, the platform has it already: %s", record.id,
+                     problem.describe())
+            _remember_line_item(settings, delivery.target)
+            _sent(record, delivery.target.url, now)
+        else:
+            if problem.status == 404:
+                # The line item is gone: look for (or create) one again on the next try.
+                settings.lineitem_url = None
+                settings.score_maximum = None
+            if problem.retryable:
+                _retry_later(record, explain(problem), now)
+            else:
+                _fail(record, explain(problem))
+    else:
+        _remember_line_item(settings, delivery.target)
+        record.score_given, record.score_maximum = delivery.score
+        _sent(record, delivery.target.url, now)
+    return record.id, record.status
 
 
 def deliver_due(
     now: datetime | None = None, *, limit: int | None = None,
     stop: threading.Event | None = None,
 ) -> PassReport:
-    """One pass: deliver every record due now (at most `limit`), committing after each.
+    """One pass: deliver every record due now (at most `limit`), BATCH_SIZE at a time, each
+    batch committed once.
 
-    Stops early, between two records, once `stop` is set.
+    Stops early, between two batches, once `stop` is set.
     """
     report = PassReport()
     skip: set[int] = set()
     clients: dict[int, ServiceClient] = {}
-    while (limit is None or report.handled < limit) and not (stop and stop.is_set()):
-        outcome = deliver_next(now, skip=skip, clients=clients)
-        if outcome is None:
-            break
-        record_id, status = outcome
-        report.record_ids.append(record_id)
-        if status is ScoreStatus.SENT:
-            report.sent += 1
-        elif status is ScoreStatus.FAILED:
-            report.failed += 1
-        elif status is ScoreStatus.SUPERSEDED:
-            report.superseded += 1
-        else:
-            report.retrying += 1
+    with ThreadPoolExecutor(SEND_THREADS) as pool:
+        while (limit is None or report.handled < limit) and not (stop and stop.is_set()):
+            size = BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - report.handled)
+            outcomes = deliver_batch(now, size, skip=skip, clients=clients, pool=pool)
+            if not outcomes:
+                break
+            for record_id, status in outcomes:
+                report.record_ids.append(record_id)
+                if status is ScoreStatus.SENT:
+                    report.sent += 1
+                elif status is ScoreStatus.FAILED:
+                    report.failed += 1
+                elif status is ScoreStatus.SUPERSEDED:
+                    report.superseded += 1
+                else:
+                    report.retrying += 1
     return report
 
 
@@ -269,60 +447,6 @@ def _client(clients: dict[int, ServiceClient], platform_id: int) -> ServiceClien
     if platform_id not in clients:
         clients[platform_id] = ServiceClient(db.session.get(Platform, platform_id))
     return clients[platform_id]
-
-
-def _deliver(record: ScoreRecord, now: datetime, clients: dict[int, ServiceClient]) -> None:
-    """Send one claimed record and set its new state.
-
-    Nothing is written to the database before the platform has answered: on SQLite the
-    token cache writes on its own connection meanwhile, and a crash must leave no trace.
-    """
-    if _has_newer(record):
-        record.status = ScoreStatus.SUPERSEDED
-        log.info("score %s superseded by a newer one", record.id)
-        return
-    link = record.resource_link
-    settings = grade_settings(link.id)
-    if settings.lineitem_url is None:
-        # Two workers must not both create the activity's line item (PostgreSQL waits here).
-        db.session.refresh(settings, with_for_update=True)
-    target: LineItemTarget | None = None
-    try:
-        client = _client(clients, link.platform_id)
-        target = line_item_for(client, link, settings.lineitem_url, settings.score_maximum)
-        given, maximum = _scaled(record, target)
-        client.post_score(target.url, {
-            "userId": record.person.sub,
-            "timestamp": iso_timestamp(record.score_dt),
-            "activityProgress": "Completed",
-            "gradingProgress": "FullyGraded",
-            "scoreGiven": given,
-            "scoreMaximum": maximum,
-            "comment": record.comment,
-        })
-    except NoLineItem as exc:
-        settings.lineitem_problem = str(exc)
-        _fail(record, str(exc))
-        return
-    except PlatformServiceError as exc:
-        if exc.status == 409 and target is not None:
-            # See the module docstring: the platform already holds this score (or a later one).
-            log.info("score %s: 409, the platform has it already: %s", record.id, exc.describe())
-            _remember_line_item(settings, target)
-            _sent(record, target.url, now)
-            return
-        if exc.status == 404:
-            # The line item is gone: look for (or create) one again on the next try.
-            settings.lineitem_url = None
-            settings.score_maximum = None
-        if exc.retryable:
-            _retry_later(record, explain(exc), now)
-        else:
-            _fail(record, explain(exc))
-        return
-    _remember_line_item(settings, target)
-    record.score_given, record.score_maximum = given, maximum
-    _sent(record, target.url, now)
 
 
 def _scaled(record: ScoreRecord, target: LineItemTarget) -> tuple[float, float]:

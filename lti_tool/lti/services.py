@@ -20,6 +20,7 @@ import requests
 from flask import current_app
 from pylti1p3.exception import LtiServiceException
 from pylti1p3.service_connector import ServiceConnector
+from requests.adapters import HTTPAdapter
 
 from lti_tool.identity.models import Platform
 from lti_tool.lti import tool_config
@@ -76,6 +77,10 @@ class PlatformSession(requests.Session):
         self.timeout = timeout
         self.follow_redirects = follow_redirects
         self.headers["User-Agent"] = "DesignMindsetDetector/1"
+        # Connections to a platform are kept alive and reused, up to this many at once
+        # (the grades worker sends several scores in parallel).
+        for scheme in ("https://", "http://"):
+            self.mount(scheme, HTTPAdapter(pool_connections=4, pool_maxsize=16))
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
@@ -158,10 +163,15 @@ class ServiceClient:
         shared_store().delete(self.connector._scope_key(sorted(scopes)))
 
     def call(self, method: str, url: str, scopes: list[str], *, accept: str | None = None,
-             content_type: str | None = None, body: str | None = None) -> requests.Response:
-        """One service request; a 401 refreshes the token once; other failures raise."""
+             content_type: str | None = None, body: str | None = None,
+             token: str | None = None) -> requests.Response:
+        """One service request; a 401 refreshes the token once; other failures raise.
+
+        With `token` given, that token is used and a 401 raises like any refusal: nothing
+        touches the token cache (for threads that only talk HTTP)."""
         for attempt in (1, 2):
-            headers = {"Authorization": "Bearer " + self.access_token(scopes)}
+            bearer = token or self.access_token(scopes)
+            headers = {"Authorization": "Bearer " + bearer}
             if accept:
                 headers["Accept"] = accept
             if content_type:
@@ -170,7 +180,7 @@ class ServiceClient:
                 response = self.http.request(method, url, headers=headers, data=body)
             except requests.RequestException as exc:
                 raise PlatformServiceError(f"No answer from {url}: {exc}", url=url) from exc
-            if response.status_code == 401 and attempt == 1:
+            if response.status_code == 401 and attempt == 1 and token is None:
                 log.info("platform %s answered 401; refreshing the token once", url)
                 self.forget_token(scopes)
                 continue
@@ -187,6 +197,11 @@ class ServiceClient:
         """POST a score to `{lineitem}/scores`."""
         self.call("POST", scores_url(lineitem_url), [SCOPE_SCORE],
                   content_type=SCORE_TYPE, body=json.dumps(score))
+
+    def send_score(self, lineitem_url: str, score: dict[str, Any], token: str) -> None:
+        """POST a score with a token fetched beforehand; safe from several threads at once."""
+        self.call("POST", scores_url(lineitem_url), [SCOPE_SCORE],
+                  content_type=SCORE_TYPE, body=json.dumps(score), token=token)
 
     def line_items(self, lineitems_url: str, *, resource_link_id: str | None = None,
                    resource_id: str | None = None,

@@ -11,48 +11,30 @@ from typing import Any
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
-from sqlalchemy import select
 
-from lti_tool.extensions import db
-from lti_tool.identity.models import Deployment, Platform
-from lti_tool.lti import keys
-
-
-def find_platform(issuer: str, client_id: str | None) -> Platform | None:
-    """The registration for an issuer and client id; without a client id, the only one."""
-    query = select(Platform).where(Platform.issuer == issuer)
-    if client_id:
-        return db.session.scalar(query.where(Platform.client_id == client_id))
-    rows = db.session.scalars(query.limit(2)).all()
-    return rows[0] if len(rows) == 1 else None
+from lti_tool.identity.models import Platform
+from lti_tool.lti import registry
+from lti_tool.lti.registry import DeploymentRecord, PlatformRecord
 
 
-def find_deployment(platform: Platform, deployment_id: str) -> Deployment | None:
+def find_platform(
+    issuer: str, client_id: str | None, *, for_launch: bool = True
+) -> PlatformRecord | None:
+    """The registration for an issuer and client id; without a client id, the only one.
+
+    Kept in memory (see registry.py); `for_launch=False` lets a login use a copy up to
+    two seconds old."""
+    return registry.platform(issuer, client_id, for_launch=for_launch)
+
+
+def find_deployment(platform: PlatformRecord, deployment_id: str) -> DeploymentRecord | None:
     """A known deployment of that platform."""
-    return db.session.scalar(
-        select(Deployment).where(
-            Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id
-        )
-    )
+    return platform.deployment(deployment_id)
 
 
-def registration_for(platform: Platform) -> Registration:
+def registration_for(platform: PlatformRecord | Platform) -> Registration:
     """A pylti1p3 Registration carrying the platform's URLs and the tool's signing key."""
-    kid, private_pem = keys.signing_key()
-    pair = next(k for k in keys.published_keys() if k.kid == kid)
-    registration = (
-        Registration()
-        .set_issuer(platform.issuer)
-        .set_client_id(platform.client_id)
-        .set_auth_login_url(platform.auth_login_url)
-        .set_auth_token_url(platform.auth_token_url)
-        .set_key_set_url(platform.key_set_url)
-        .set_tool_private_key(private_pem)
-        .set_tool_public_key(keys.public_pem(pair))
-    )
-    if platform.auth_audience:
-        registration.set_auth_audience(platform.auth_audience)
-    return registration
+    return registry.registration(platform)
 
 
 class DatabaseToolConf(ToolConfAbstract):

@@ -28,9 +28,10 @@ from pylti1p3.message_validators import get_validators
 
 from lti_tool.i18n import english
 from lti_tool.i18n import lazy_gettext as _l
-from lti_tool.identity.models import Deployment, Platform
-from lti_tool.lti import tool_config
+from lti_tool.identity.models import Deployment
+from lti_tool.lti import registry, tool_config
 from lti_tool.lti.provisioning import get_or_create
+from lti_tool.lti.registry import DeploymentRecord, PlatformRecord
 from lti_tool.lti.storage import SharedLaunchDataStorage, SharedSessionService, shared_store
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -173,7 +174,7 @@ class ToolLogin(FlaskOIDCLogin):
                 "Check the Tool URL in the platform's registration.",
                 target=target, tool_url=tool_url,
             ))
-        platform = tool_config.find_platform(iss, client_id)
+        platform = tool_config.find_platform(iss, client_id, for_launch=False)
         if platform is None:
             raise LaunchError(
                 _l("This tool has no registration for issuer %(iss)s with client id "
@@ -233,8 +234,8 @@ def begin_login() -> LoginStart:
 class ToolLaunch(FlaskMessageLaunch):
     """A resource link or deep linking launch, validated item by item."""
 
-    platform: Platform
-    deployment: Deployment
+    platform: PlatformRecord
+    deployment: DeploymentRecord
     login_params: dict[str, Any]
 
     def __init__(self, storage_proof: str | None = None) -> None:
@@ -431,8 +432,15 @@ class ToolLaunch(FlaskMessageLaunch):
         url = self.platform.key_set_url
         cache_key = "platform-jwks:" + hashlib.sha256(url.encode()).hexdigest()
         if not refresh:
+            # This process's copy first, then the copy every worker shares (kept here for
+            # a minute at most: its own lifetime in the store is not known).
+            kept = registry.key_set(url)
+            if kept:
+                return kept
             cached = store.get(cache_key)
             if cached:
+                registry.keep_key_set(url, cached, min(60, current_app.config[
+                    "PLATFORM_JWKS_CACHE_SECONDS"]))
                 return cached
         try:
             response = requests.get(url, timeout=current_app.config["HTTP_TIMEOUT_SECONDS"])
@@ -445,7 +453,9 @@ class ToolLaunch(FlaskMessageLaunch):
                 _l("The platform's public keys could not be read from %(url)s.", url=url),
                 status=502, detail=f"JWKS fetch failed: {exc}",
             ) from exc
-        store.set(cache_key, key_set, current_app.config["PLATFORM_JWKS_CACHE_SECONDS"])
+        ttl = current_app.config["PLATFORM_JWKS_CACHE_SECONDS"]
+        store.set(cache_key, key_set, ttl)
+        registry.keep_key_set(url, key_set, ttl)
         return key_set
 
     def _find_key(self, kid: str) -> dict[str, Any]:
@@ -524,9 +534,10 @@ class ToolLaunch(FlaskMessageLaunch):
         if deployment is None and (first or current_app.config["UNKNOWN_DEPLOYMENTS"] == "accept"):
             # The registered platform signed this launch (checked above), so the deployment
             # it names is real (Canvas: the app installed in one more account): record it.
-            deployment = get_or_create(
+            row = get_or_create(
                 Deployment, {"platform_id": self.platform.id, "deployment_id": deployment_id}
             )
+            deployment = DeploymentRecord(row.id, row.deployment_id)
             current_app.logger.info(
                 "recorded new deployment %r of %s (client id %s)", deployment_id,
                 self.platform.issuer, self.platform.client_id,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 
 from flask import (
     Blueprint,
     current_app,
+    g,
     jsonify,
     make_response,
     redirect,
@@ -15,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import refresh as refresh_language
 
 from lti_tool import headers as security_headers
 from lti_tool.extensions import db
@@ -175,6 +178,10 @@ def _open(lti_launch: ToolLaunch):
     token = start_session(
         person, lti_launch.deployment.id, course, link, role, message_type, claims
     )
+    endpoint = _landing(role, message_type, course is not None) if role is not Role.NONE else ""
+    if endpoint in INLINE_LANDINGS:
+        # Read while the new session and its person and course are still in memory.
+        g.launch = load_context(token)
     db.session.commit()
     log.info("launch accepted as %s: %s", role.value, describe(claims))
     if role is Role.NONE:
@@ -185,8 +192,27 @@ def _open(lti_launch: ToolLaunch):
                 "lti/no_role.html", person=person, course=course,
                 roles=claims.get(CLAIM + "roles"),
             ), 403
-    endpoint = _landing(role, message_type, course is not None)
-    return redirect(url_for(endpoint, **{TOKEN_PARAM: token}), code=303)
+    landing_url = url_for(endpoint, **{TOKEN_PARAM: token})
+    if endpoint in INLINE_LANDINGS:
+        return _landing_page(endpoint, landing_url)
+    return redirect(landing_url, code=303)
+
+
+#: Landing pages the launch answers with itself, saving the browser a round trip: pages
+#: that read nothing from the request but the launch (`g.launch`).
+INLINE_LANDINGS = frozenset({"questionnaire.start"})
+
+
+def _landing_page(endpoint: str, landing_url: str):
+    """The landing page as the launch's own answer.
+
+    Its view runs without its token check (this request has just made the session); the
+    page names its own address, which a script puts in the address bar, so that reloading
+    it asks for the page again rather than posting the spent launch a second time."""
+    g.landing_url = landing_url
+    refresh_language()
+    view = inspect.unwrap(current_app.view_functions[endpoint])
+    return _no_store(make_response(view()))
 
 
 @bp.post("/session/renew")

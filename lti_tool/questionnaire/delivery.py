@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from lti_tool.extensions import db
@@ -235,9 +237,65 @@ def resume_page(instrument: Instrument, answers: Mapping[str, int]) -> int:
 
 def save_answer(
     attempt: Attempt, item_id: Any, value: Any, page: Any, seconds: Any = None
-) -> None:
-    """Save one answer given on `page`, with the seconds spent there since the last report."""
-    save_page(attempt, page, {item_id: value}, seconds, move_to=page)
+) -> int:
+    """Save one answer given on `page`, with the seconds spent there since the last report;
+    how many items the attempt has answered now.
+
+    The autosave path: one upsert for the answer (a repeat or a change of mind updates it in
+    place, and two requests racing for the same item cannot both insert), no answer rows
+    loaded. Flushed, not committed."""
+    if attempt.is_submitted:
+        raise AlreadySubmitted(
+            _l("this questionnaire is already submitted; its answers can no longer change")
+        )
+    instrument = instrument_for(attempt)
+    index = _page_index(instrument, page)
+    checked = _checked_values(instrument, index, {item_id: value})
+    elapsed = _seconds(seconds)
+    now = utcnow()
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Answer).values(
+        [{"attempt_id": attempt.id, "item_id": key, "value": point, "answered_dt": now}
+         for key, point in checked.items()])
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["attempt_id", "item_id"],
+        set_={"value": statement.excluded.value, "answered_dt": statement.excluded.answered_dt},
+        # A repeat of the same value changes nothing (its first time stays).
+        where=Answer.value != statement.excluded.value,
+    ))
+    _note_progress(attempt, index, elapsed, move_to=index)
+    db.session.flush()
+    return db.session.scalar(
+        select(func.count(Answer.id)).where(Answer.attempt_id == attempt.id)) or 0
+
+
+def _checked_values(instrument: Instrument, index: int,
+                    values: Mapping[Any, Any]) -> dict[str, int]:
+    """Each answer as a point of its scale; BadAnswer for any that does not fit the page."""
+    on_page = {item.id for item in instrument.pages()[index]}
+    known = {item.id for item in instrument.items}
+    checked: dict[str, int] = {}
+    for item_id, raw in values.items():
+        if item_id not in known:
+            raise BadAnswer(_l("there is no statement %(item)s in this questionnaire",
+                               item=repr(item_id)))
+        if item_id not in on_page:
+            raise BadAnswer(_l("statement %(item)s is not on page index %(index)d",
+                               item=repr(item_id), index=index))
+        checked[item_id] = _scale_value(instrument, item_id, raw)
+    return checked
+
+
+def _note_progress(attempt: Attempt, index: int, elapsed: float | None,
+                   move_to: int | None) -> None:
+    """Add the seconds spent on page `index`; keep the page the learner goes to."""
+    if elapsed:
+        times = dict(attempt.page_seconds or {})
+        times[str(index)] = round(times.get(str(index), 0.0) + elapsed, 1)
+        # A new dict: the JSON column does not notice changes made inside the old one.
+        attempt.page_seconds = times
+    if move_to is not None and attempt.current_page != move_to:
+        attempt.current_page = move_to
 
 
 def save_page(
@@ -258,17 +316,7 @@ def save_page(
         )
     instrument = instrument_for(attempt)
     index = _page_index(instrument, page)
-    on_page = {item.id for item in instrument.pages()[index]}
-    known = {item.id for item in instrument.items}
-    checked: dict[str, int] = {}
-    for item_id, raw in values.items():
-        if item_id not in known:
-            raise BadAnswer(_l("there is no statement %(item)s in this questionnaire",
-                               item=repr(item_id)))
-        if item_id not in on_page:
-            raise BadAnswer(_l("statement %(item)s is not on page index %(index)d",
-                               item=repr(item_id), index=index))
-        checked[item_id] = _scale_value(instrument, item_id, raw)
+    checked = _checked_values(instrument, index, values)
     elapsed = _seconds(seconds)
 
     stored = {answer.item_id: answer for answer in attempt.answers}
@@ -287,13 +335,8 @@ def save_page(
                 select(Answer).filter_by(attempt_id=attempt.id, item_id=item_id)
             ).one()
             twin.value, twin.answered_dt = value, now
-    if elapsed:
-        times = dict(attempt.page_seconds or {})
-        times[str(index)] = round(times.get(str(index), 0.0) + elapsed, 1)
-        # A new dict: the JSON column does not notice changes made inside the old one.
-        attempt.page_seconds = times
-    if move_to is not None:
-        attempt.current_page = _page_index(instrument, move_to)
+    _note_progress(attempt, index, elapsed,
+                   None if move_to is None else _page_index(instrument, move_to))
     db.session.flush()
 
 

@@ -131,7 +131,7 @@ def autosave(attempt_id: int):
     if not isinstance(body, dict):
         return {"error": "bad_request", "message": _("Send a JSON object.")}, 400
     try:
-        delivery.save_answer(
+        answered = delivery.save_answer(
             attempt, body.get("item_id"), body.get("value"), body.get("page"), body.get("seconds")
         )
     except BadAnswer as exc:
@@ -142,7 +142,6 @@ def autosave(attempt_id: int):
         db.session.rollback()
         return {"error": "submitted", "message": _sentence(str(exc))}, 409
     db.session.commit()
-    answered = len(delivery.answers_of(attempt))
     return {"saved": True, "answered": answered}
 
 

@@ -117,26 +117,59 @@ def test_a_crash_after_the_platform_accepted_loses_and_doubles_nothing(
     driver, learners, deliver, records, monkeypatch
 ):
     submit(driver, learners[0]["id"])
-    real_post = services.ServiceClient.post_score
+    real_post = services.ServiceClient.send_score
 
-    def post_then_die(self, url, score):
-        real_post(self, url, score)
+    def post_then_die(self, url, score, token):
+        real_post(self, url, score, token)
         raise KeyboardInterrupt("the worker is killed before it commits")
 
-    monkeypatch.setattr(services.ServiceClient, "post_score", post_then_die)
+    monkeypatch.setattr(services.ServiceClient, "send_score", post_then_die)
     with pytest.raises(KeyboardInterrupt):
         deliver()
     [record] = records()
     assert record["status"] == "pending" and record["attempts"] == 0
     assert len(item_of(driver.platform)["history"]) == 1
 
-    monkeypatch.setattr(services.ServiceClient, "post_score", real_post)
+    monkeypatch.setattr(services.ServiceClient, "send_score", real_post)
     # The next pass sends the same timestamp again: the platform answers 409, it has it.
     assert deliver().sent == 1
     [record] = records()
     assert record["status"] == "sent"
     item = item_of(driver.platform)
     assert len(item["history"]) == 1 and len(item["scores"]) == 1
+
+
+def test_a_crash_in_the_middle_of_a_batch_loses_and_doubles_nothing(
+    driver, learners, deliver, records, monkeypatch
+):
+    """Scores go out several at once and are booked with one commit per batch: a worker
+    killed after the platform took some of them leaves all pending, and the next pass
+    books each exactly once (the platform's 409 for those it holds)."""
+    for learner in learners[:4]:
+        submit(driver, learner["id"])
+    real_post = services.ServiceClient.send_score
+    accepted = []
+
+    def die_after_the_second(self, url, score, token):
+        real_post(self, url, score, token)
+        accepted.append(score["userId"])
+        if len(accepted) == 2:
+            raise KeyboardInterrupt("the worker is killed before it commits")
+
+    monkeypatch.setattr(services.ServiceClient, "send_score", die_after_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        deliver()
+    assert all(r["status"] == "pending" and r["attempts"] == 0 for r in records())
+    held = len(item_of(driver.platform)["history"])
+    assert 2 <= held <= 4
+
+    monkeypatch.setattr(services.ServiceClient, "send_score", real_post)
+    assert deliver().sent == 4
+    assert all(r["status"] == "sent" and r["attempts"] == 1 for r in records())
+    item = item_of(driver.platform)
+    expected = sorted(u["id"] for u in learners[:4])
+    assert sorted(s["userId"] for s in item["history"]) == expected
+    assert sorted(s["userId"] for s in item["scores"]) == expected
 
 
 def test_a_refusal_fails_at_once_with_the_reason_shown_and_retry_works(

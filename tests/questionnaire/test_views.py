@@ -493,3 +493,34 @@ def test_an_open_attempt_with_no_answers_offers_start_not_resume(learner):
 
     assert ">Start<" in start.text and "Resume" not in start.text
     assert "You have answered" not in start.text
+
+
+def test_an_autosave_is_a_few_statements_whatever_the_answers_so_far(app, learner):
+    """Autosave is the request learners make most: one upsert for the answer, no answer rows
+    loaded, the count from one COUNT; no more statements with 20 answers than with 1."""
+    from sqlalchemy import event
+
+    learner.begin()
+    counts = []
+    for answered in (1, 20):
+        items = [item for page in PAGES[:2] for item in page][:answered]
+        for item in items[:-1]:
+            page = next(i for i, p in enumerate(PAGES) if item in p)
+            assert learner.autosave(item.id, 3, page).status_code == 200
+        seen: list[str] = []
+        with app.app_context():
+            engine = db.engine
+
+        def listener(conn, cursor, statement, *rest, seen=seen):
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            last = items[-1]
+            page = next(i for i, p in enumerate(PAGES) if last in p)
+            response = learner.autosave(last.id, 5, page)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        assert response.status_code == 200 and response.json()["answered"] == answered
+        counts.append(len(seen))
+    assert counts[0] == counts[1] <= 7, counts
