@@ -33,6 +33,7 @@ from lti_tool.questionnaire.instrument import Instrument, instrument_key
 from lti_tool.questionnaire.interpretation import Precision, read_scores
 from lti_tool.questionnaire.models import Answer, Attempt, Result
 from lti_tool.questionnaire.reference import precision_for
+from lti_tool.questionnaire.scoring import QualityFlags
 from lti_tool.questionnaire.versions import current_instrument, get_instrument
 
 
@@ -78,7 +79,8 @@ class LearnerRow:
     result_attempt_id: int | None
     submitted_dt: datetime | None
     overall: float | None
-    quality: dict[str, list[Any]]
+    #: The latest result's response-quality flags (none without a result).
+    quality: QualityFlags
     grade_state: Any = None
     #: The instrument version of the latest result ("design_mindset@1"), None without one.
     result_instrument: str | None = None
@@ -98,9 +100,9 @@ class LearnerRow:
         return self.overall is not None
 
     @property
-    def quality_reasons(self) -> tuple[str, ...]:
-        """Why the latest result's response quality was flagged (empty when it was not)."""
-        return tuple(self.quality.get("reasons") or ())
+    def flagged(self) -> bool:
+        """Whether the latest result's response quality was flagged."""
+        return not self.quality.ok
 
     def status_text(self) -> str:
         """The status in one phrase: "In progress: 12 of 46", "Completed on 2 Mar 2026"."""
@@ -282,12 +284,12 @@ def grade_state_detail(state: Any) -> str | None:
 def _row(learner: Any, attempts: dict[str, Any], states: dict[int, Any] | None) -> LearnerRow:
     latest, result = attempts.get("latest"), attempts.get("result")
     status, answered, total = Status.NOT_STARTED, None, None
-    quality = dict(result.quality_flags or {}) if result is not None else {}
+    quality = QualityFlags.from_list(result.quality_flags if result is not None else None)
     if latest is not None and latest.submitted_dt is None:
         status, answered = Status.IN_PROGRESS, latest.answered or 0
         total = len(get_instrument(latest.instrument_id, latest.instrument_version).items)
     elif latest is not None:
-        status = Status.FLAGGED if quality.get("reasons") else Status.COMPLETED
+        status = Status.FLAGGED if not quality.ok else Status.COMPLETED
     return LearnerRow(
         person_id=learner.id,
         name=_Named(learner).display_name,

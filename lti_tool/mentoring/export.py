@@ -42,7 +42,7 @@ def csv_lines(cohort: Cohort, rows: Sequence[LearnerRow], locale: str | None) ->
             f"{row.submitted_dt:%Y-%m-%d %H:%M}" if row.submitted_dt else "",
             display(row.overall) if row.overall is not None else "",
             *(display(row.scores[d]) if d in row.scores else "" for d in dimensions),
-            " ".join(quality_note(reason) for reason in row.quality_reasons),
+            " ".join(quality_note(flag, row.result_instrument) for flag in row.quality.flags),
             grade_state_text(row.grade_state) if row.grade_state is not None else "",
         ])
 

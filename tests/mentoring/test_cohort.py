@@ -62,7 +62,7 @@ def test_each_learner_has_a_status(world, make_person, take):
     assert cleo.status_text() == f"Completed on {day.day} {day:%b %Y}"
     assert set(cleo.scores) == set(DIMENSIONS)
     dev = rows["Dev Test"]
-    assert dev.status is Status.FLAGGED and "Attention check" in dev.quality_reasons[0]
+    assert dev.status is Status.FLAGGED and dev.quality.failed_attention_checks == (CHECK.id,)
     assert dev.status_text().endswith("response quality flagged")
 
 
