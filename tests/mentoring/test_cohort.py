@@ -77,7 +77,7 @@ def test_strengths_are_read_by_evidence_with_the_results_version(world, make_per
     assert cohort.strengths(rows["Eve Even"], "en") == []
     assert cohort.strengths(rows["Lea Leaning"], "en") == ["Empathy"]
     assert cohort.strengths(rows["Lea Leaning"], "pl") == ["Empatia"]
-    assert rows["Lea Leaning"].result_instrument == "design_mindset@1"
+    assert rows["Lea Leaning"].result_instrument == "design_mindset@2"
 
 
 def test_the_status_counts_add_up_to_the_roster(world, make_person, take, client, token_for):

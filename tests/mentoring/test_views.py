@@ -29,14 +29,19 @@ def get(client, path, token, **params):
     return client.get(path, query_string={"lt": token, **params})
 
 
+UNPAIRED = [item for item in INSTRUMENT.scored_items
+            if not any(item in pair for pair in INSTRUMENT.twin_pairs)]
+
+
 def complete_many(course, make_person, take, count, keyed=lambda i: (2, 3, 5, 6, 7)[i % 5]):
     # Never all 4s: that is straight-lining, flagged and left out of the figures.
     people = []
     for i in range(count):
         person = make_person(course, given_name=f"P{i}", family_name="Cohort")
         answers = careful_answers(keyed(i))
-        # Vary one item per person so that every dimension has some spread.
-        for item in INSTRUMENT.scored_items[i % 7::7]:
+        # Vary one item per person so that every dimension has some spread (not an item of
+        # a reverse pair: strong agreement with both would be flagged as a contradiction).
+        for item in UNPAIRED[i % 7::7]:
             answers[item.id] = 1 + (answers[item.id] + i) % 7
         take(course, person, answers)
         people.append(person)

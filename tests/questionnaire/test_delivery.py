@@ -124,7 +124,7 @@ def test_first_open_starts_attempt_one_with_the_current_instrument(ctx):
     launch = make_launch(ctx)
     attempt = delivery.open_attempt(launch)
     assert attempt.number == 1
-    assert (attempt.instrument_id, attempt.instrument_version) == ("design_mindset", 1)
+    assert (attempt.instrument_id, attempt.instrument_version) == ("design_mindset", 2)
     assert attempt.course_id == ctx.course.id and attempt.resource_link_id == ctx.link.id
     assert delivery.open_attempt(launch).id == attempt.id
     assert count(Attempt) == 1

@@ -9,7 +9,13 @@ from lti_tool.extensions import db
 from lti_tool.questionnaire import delivery
 from lti_tool.questionnaire.quality_notes import quality_note, quality_notes
 from lti_tool.questionnaire.responses import flagged_count, unflagged_completed_attempts
-from lti_tool.questionnaire.scoring import FlagKind, QualityFlag, QualityFlags
+from lti_tool.questionnaire.scoring import (
+    FlagKind,
+    QualityFlag,
+    QualityFlags,
+    assess_quality,
+    contradiction_from,
+)
 from lti_tool.questionnaire.versions import get_instrument
 from tests.questionnaire.test_delivery import (
     INSTRUMENT,
@@ -21,6 +27,7 @@ from tests.questionnaire.test_delivery import (
 )
 
 V1 = get_instrument("design_mindset", 1)
+V2 = get_instrument("design_mindset", 2)
 FLAGS = (
     QualityFlag(FlagKind.ATTENTION_CHECK, page=0, item="check1", expected=3, value=5),
     QualityFlag(FlagKind.ATTENTION_CHECK, page=2, item="check2", expected=6),
@@ -102,3 +109,42 @@ def test_figures_count_only_unflagged_completed_attempts(ctx):
     assert in_course == {careful}
     assert flagged_count(INSTRUMENT, course_id=ctx.course.id) == 2
     assert flagged.result.flagged and hurried.result.flagged
+
+
+def _answers(instrument, keyed=6, **raw):
+    answers = {item.id: item.attention_check_expected if item.is_attention_check
+               else (8 - keyed if item.reverse else keyed) for item in instrument.items}
+    return answers | raw
+
+
+def test_strong_agreement_with_an_item_and_its_reverse_twin_is_a_contradiction():
+    # On the 1..7 scale "Agree" (6) and "Strongly agree" (7) are strong agreement.
+    assert contradiction_from(V2) == 6
+    assert assess_quality(V2, _answers(V2)).ok
+    quality = assess_quality(V2, _answers(V2, col1=6, col3=7))
+    assert quality.flags == (QualityFlag(FlagKind.CONTRADICTORY_PAIR, page=0, item="col3",
+                                         value=7, twin="col1", twin_value=6),)
+    assert quality.contradictory_pairs == (("col1", "col3"),)
+    # Mild agreement with one of them is not a contradiction; strong with both on two pairs is
+    # two findings.
+    assert assess_quality(V2, _answers(V2, col1=7, col3=5)).ok
+    two = assess_quality(V2, _answers(V2, col1=6, col3=6, opt1=7, opt3=7))
+    assert two.contradictory_pairs == (("col1", "col3"), ("opt1", "opt3"))
+    # Version 1 declares no twins: its attempts are judged as they always were.
+    assert assess_quality(V1, _answers(V1, col1=6, col3=7)).ok
+
+
+def test_a_contradiction_is_said_with_both_statements_in_the_readers_language(app):
+    flag = QualityFlag(FlagKind.CONTRADICTORY_PAIR, page=0, item="col3", value=7,
+                       twin="col1", twin_value=6)
+    with app.test_request_context(), force_locale("en"):
+        english = quality_note(flag, V2)
+    with app.test_request_context(), force_locale("pl"):
+        polish = quality_note(flag.to_dict(), "design_mindset@2")
+    assert english == (
+        "Page 1 (People): strong agreement both with “I look for teammates whose field of study "
+        "or background differs from mine.” (6, Agree) and with its opposite, “I choose "
+        "teammates whose field of study or background is similar to mine.” (7, Strongly "
+        "agree).")
+    assert polish.startswith("Strona 1 (Ludzie): zdecydowana zgoda")
+    assert V2.item("col3").text.get("pl") in polish and "(6, Zgadzam się)" in polish

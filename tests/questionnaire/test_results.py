@@ -132,8 +132,9 @@ def test_the_average_counts_each_learners_latest_result_in_this_course_and_versi
     # Results of another instrument version are another scale: never averaged together.
     stale = Attempt(
         person_id=make_launch(ctx).person_id, course_id=ctx.course.id,
-        resource_link_id=ctx.link.id, instrument_id=INSTRUMENT.id, instrument_version=2,
-        number=1, submitted_dt=retake.submitted_dt, page_seconds={},
+        resource_link_id=ctx.link.id, instrument_id=INSTRUMENT.id,
+        instrument_version=INSTRUMENT.version - 1, number=1, submitted_dt=retake.submitted_dt,
+        page_seconds={},
     )
     db.session.add(stale)
     db.session.add(Result(
