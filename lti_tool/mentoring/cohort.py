@@ -272,7 +272,8 @@ def grade_state_text(state: Any) -> str:
         return "—"
     value = str(getattr(getattr(state, "status", state), "value", state))
     known = {"sent": _l("Sent"), "pending": _l("Pending"), "failed": _l("Failed"),
-             "superseded": _l("Superseded")}
+             "superseded": _l("Superseded"), "held": _l("Held for review"),
+             "withheld": _l("Withheld")}
     return known.get(value) or value.replace("_", " ").capitalize()
 
 
