@@ -135,12 +135,22 @@ class Cohort:
     instruments: dict[str, Instrument] = field(default_factory=dict)
     precisions: dict[str, Precision] = field(default_factory=dict)
 
+    @property
+    def dimension_ids(self) -> list[str]:
+        """The current version's dimensions, then any other that a result's version has."""
+        ids = [dimension.id for dimension in self.instrument.dimensions]
+        for instrument in self.instruments.values():
+            ids += [d.id for d in instrument.dimensions if d.id not in ids]
+        return ids
+
     def dimension_name(self, dimension_id: str, locale: str | None) -> str:
-        """A dimension's name in the launch locale (its id when the instrument lacks it)."""
-        try:
-            return self.instrument.dimension(dimension_id).name.get(locale)
-        except KeyError:
-            return dimension_id
+        """A dimension's name in the launch locale (its id when no version has it)."""
+        for instrument in (self.instrument, *self.instruments.values()):
+            try:
+                return instrument.dimension(dimension_id).name.get(locale)
+            except KeyError:
+                continue
+        return dimension_id
 
     def strengths(self, row: LearnerRow, locale: str | None) -> list[str]:
         """The names of a learner's strengths by evidence (empty without a result)."""

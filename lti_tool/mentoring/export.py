@@ -18,7 +18,8 @@ BOM = "\ufeff"
 
 def csv_lines(cohort: Cohort, rows: Sequence[LearnerRow], locale: str | None) -> Iterator[str]:
     """The export, line by line: a BOM, a header, then one line per learner."""
-    dimensions = [dimension.id for dimension in cohort.instrument.dimensions]
+    # Every dimension a learner's result has, whichever version it was answered with.
+    dimensions = cohort.dimension_ids
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 

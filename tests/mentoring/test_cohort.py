@@ -314,3 +314,22 @@ def test_the_page_takes_the_same_number_of_queries_for_10_and_1000_learners(
         db.session.remove()
     assert counts[10] == counts[1000], counts
     assert counts[10] <= 15, counts  # a handful: launch, roster, learners, attempts, grades, plans
+
+
+def test_a_dimension_only_an_older_version_has_still_reaches_the_export(world, make_person,
+                                                                       take):
+    from dataclasses import replace
+
+    from lti_tool.mentoring.export import csv_lines
+
+    take(world, make_person(world, given_name="Old", family_name="Version"),
+         answers=careful_answers(6))
+    cohort = load_cohort(world.launch())
+    # A current version without "optimism": the learner's result still has it.
+    current = replace(cohort.instrument, dimensions=tuple(
+        d for d in cohort.instrument.dimensions if d.id != "optimism"))
+    cohort = replace(cohort, instrument=current)
+    assert cohort.dimension_ids[-1] == "optimism"
+    header, line = list(csv_lines(cohort, cohort.rows, "en"))[:2]
+    assert header.rstrip().split(",")[-3] == "Optimism to have an impact"
+    assert line.split(",")[-3] == "8.5"  # keyed 6: 1 + 9 × 5 / 6
