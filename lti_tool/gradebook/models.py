@@ -41,6 +41,11 @@ class ScoreStatus(enum.StrEnum):
     FAILED = "failed"
     #: A newer score for the same person and activity replaced it before it was sent.
     SUPERSEDED = "superseded"
+    #: A score (score mode) from a response flagged for its quality: not sent until a mentor
+    #: has looked at it and released it.
+    HELD = "held"
+    #: A held score the mentor decided not to send.
+    WITHHELD = "withheld"
 
 
 class GradeSettings(db.Model):
@@ -86,6 +91,9 @@ class ScoreRecord(db.Model):
     score_given: Mapped[float]
     score_maximum: Mapped[float]
     comment: Mapped[str] = mapped_column(String(255), default="")
+    #: Whether the response the score comes from was flagged for its quality; in score mode
+    #: such a score is held for a mentor's review (also when the mode changes later).
+    quality_flagged: Mapped[bool] = mapped_column(default=False)
     #: The score's own timestamp, fixed when recorded and sent unchanged on every try. Strictly
     #: later, in whole seconds, than the previous record's for the same person and activity
     #: (one line item per activity): Moodle refuses (409) a timestamp that is not later than

@@ -29,6 +29,10 @@ class NotRetryable(Exception):
     """Only the newest score of a learner, once failed, can be tried again."""
 
 
+class NotHeld(Exception):
+    """Only a score held for a mentor's review can be released or withheld."""
+
+
 @dataclass(frozen=True)
 class SyncState:
     """A learner's newest score in an activity and how far it got."""
@@ -80,18 +84,23 @@ def sync_states(course_id: int | None, resource_link_id: int) -> dict[int, SyncS
 
 def sync_rows(course_id: int | None, resource_link_id: int,
               reach: Any = None) -> list[tuple[Person, SyncState]]:
-    """The learners with a score in the activity and its state, failed first, then by name."""
+    """The learners with a score in the activity and its state: held for review first, then
+    failed, then pending, each by name."""
     rows = db.session.execute(_newest_records(course_id, resource_link_id, reach)).all()
-    order = {ScoreStatus.FAILED: 0, ScoreStatus.PENDING: 1}
+    order = {ScoreStatus.HELD: 0, ScoreStatus.FAILED: 1, ScoreStatus.PENDING: 2}
     return sorted(
         ((person, SyncState.of(record)) for record, person in rows),
         key=lambda row: (order.get(row[1].status, 2), row[0].display_name.casefold()),
     )
 
 
-def retry(course_id: int | None, resource_link_id: int, record_id: int,
-          now: datetime | None = None, reach: Any = None) -> ScoreRecord:
-    """Send a failed score again: pending from now, with a fresh retry period."""
+def _newest_in_activity(course_id: int | None, resource_link_id: int,
+                        record_id: int, reach: Any = None) -> ScoreRecord:
+    """The record if it is a learner's newest in the launch's activity and course (and a
+    learner the mentor reaches, when `reach` says whom).
+
+    NotRetryable for an older record of the activity, RecordNotFound for anything else.
+    """
     rows = db.session.execute(
         _newest_records(course_id, resource_link_id, reach).where(ScoreRecord.id == record_id)
     ).first()
@@ -105,15 +114,45 @@ def retry(course_id: int | None, resource_link_id: int, record_id: int,
         ):
             raise NotRetryable(_l("a newer score of this learner replaced this one"))
         raise RecordNotFound(f"no score {record_id} in this activity")
-    record = rows[0]
-    if record.status is not ScoreStatus.FAILED:
-        raise NotRetryable(_l("this score is sent, not failed") if record.status is ScoreStatus.SENT
-                           else _l("this score is pending, not failed"))
+    return rows[0]
+
+
+def _pending_from(record: ScoreRecord, now: datetime | None) -> ScoreRecord:
     now = now or utcnow()
     record.status = ScoreStatus.PENDING
     record.attempts = 0
     record.next_try_dt = now
     record.pending_since_dt = now
+    db.session.flush()
+    return record
+
+
+def retry(course_id: int | None, resource_link_id: int, record_id: int,
+          now: datetime | None = None, reach: Any = None) -> ScoreRecord:
+    """Send a failed score again: pending from now, with a fresh retry period."""
+    record = _newest_in_activity(course_id, resource_link_id, record_id, reach)
+    if record.status is not ScoreStatus.FAILED:
+        raise NotRetryable(_l("this score is sent, not failed") if record.status is ScoreStatus.SENT
+                           else _l("this score is pending, not failed"))
+    return _pending_from(record, now)
+
+
+def release(course_id: int | None, resource_link_id: int, record_id: int,
+            now: datetime | None = None, reach: Any = None) -> ScoreRecord:
+    """A mentor has reviewed a held (or withheld) score and lets it go to the LMS now."""
+    record = _newest_in_activity(course_id, resource_link_id, record_id, reach)
+    if record.status not in (ScoreStatus.HELD, ScoreStatus.WITHHELD):
+        raise NotHeld(_l("this score is not held for review"))
+    return _pending_from(record, now)
+
+
+def withhold(course_id: int | None, resource_link_id: int, record_id: int,
+             reach: Any = None) -> ScoreRecord:
+    """A mentor has reviewed a held score and keeps it from the LMS (it can be released later)."""
+    record = _newest_in_activity(course_id, resource_link_id, record_id, reach)
+    if record.status is not ScoreStatus.HELD:
+        raise NotHeld(_l("this score is not held for review"))
+    record.status = ScoreStatus.WITHHELD
     db.session.flush()
     return record
 
@@ -156,7 +195,8 @@ def change_mode(resource_link_id: int, mode: GradeMode, custom: dict | None = No
     again = 0
     for state in sync_states(link.course_id, link.id).values():
         record = db.session.get(ScoreRecord, state.record_id)
-        add_record(settings, record.person_id, record.result_id, record.overall, now)
+        add_record(settings, record.person_id, record.result_id, record.overall, now,
+                   quality_flagged=record.quality_flagged)
         again += 1
     db.session.flush()
     return again

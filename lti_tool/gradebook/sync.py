@@ -98,11 +98,22 @@ def _newest(resource_link_id: int, person_id: int) -> ScoreRecord | None:
     )
 
 
+def initial_status(mode: GradeMode, quality_flagged: bool) -> ScoreStatus:
+    """Pending, or held for a mentor's review: a flagged response's score in score mode.
+
+    In completion mode a flagged response still completes the activity: its full marks
+    claim nothing about the answers, so they are sent (mentors see the flag on their pages).
+    """
+    if mode is GradeMode.SCORE and quality_flagged:
+        return ScoreStatus.HELD
+    return ScoreStatus.PENDING
+
+
 def add_record(
     settings: GradeSettings, person_id: int, result_id: int | None, overall: float,
-    now: datetime | None = None,
+    now: datetime | None = None, *, quality_flagged: bool = False,
 ) -> ScoreRecord:
-    """A pending ScoreRecord for the activity's current mode, flushed, not committed."""
+    """A pending (or held) ScoreRecord for the activity's current mode, flushed, not committed."""
     now = now or utcnow()
     maximum = settings.score_maximum or DEFAULT_MAXIMUM
     previous = _newest(settings.resource_link_id, person_id)
@@ -115,8 +126,9 @@ def add_record(
         score_given=score_given(settings.grade_mode, overall, maximum),
         score_maximum=maximum,
         comment=score_comment(settings.grade_mode, overall),
+        quality_flagged=quality_flagged,
         score_dt=next_timestamp(previous.score_dt if previous else None, now),
-        status=ScoreStatus.PENDING,
+        status=initial_status(settings.grade_mode, quality_flagged),
         next_try_dt=now,
         pending_since_dt=now,
         created_dt=now,
@@ -127,14 +139,21 @@ def add_record(
 
 
 def record_score(
-    *, person_id: int, resource_link_id: int, result_id: int | None, overall: float
+    *, person_id: int, resource_link_id: int, result_id: int | None, overall: float,
+    quality_flagged: bool = False,
 ) -> ScoreRecord:
-    """Put a submission's score in the outbox, in the caller's transaction (the Result's)."""
+    """Put a submission's score in the outbox, in the caller's transaction (the Result's).
+
+    `quality_flagged`: the response was flagged for its quality; in score mode the score is
+    then held for a mentor's review instead of being sent.
+    """
     settings = db.session.scalar(
         select(GradeSettings).where(GradeSettings.resource_link_id == resource_link_id)
     ) or grade_settings(resource_link_id, latest_launch_custom(person_id, resource_link_id))
-    record = add_record(settings, person_id, result_id, overall)
-    log.info("score %s of person %s recorded (%s)", record.id, person_id, record.grade_mode)
+    record = add_record(settings, person_id, result_id, overall,
+                        quality_flagged=quality_flagged)
+    log.info("score %s of person %s recorded (%s, %s)", record.id, person_id,
+             record.grade_mode, record.status)
     return record
 
 

@@ -54,7 +54,8 @@ def sync_status():
     db.session.commit()  # the settings row, when this is its first use
     return render_template(
         "gradebook/sync_status.html", launch=g.launch, view=view, rows=rows,
-        retried=request.args.get("retried"),
+        retried=request.args.get("retried"), released=request.args.get("released"),
+        withheld=request.args.get("withheld"),
     )
 
 
@@ -76,6 +77,37 @@ def retry(record_id: int):
     db.session.commit()
     log.info("person %s retried score %s", g.launch.person_id, record_id)
     return redirect(launch_url_for("gradebook.sync_status", retried=record_id), code=303)
+
+
+def _review(record_id: int, action, done: str):
+    if g.launch.resource_link_id is None:
+        return _no_activity()
+    try:
+        action(g.launch.course_id, g.launch.resource_link_id, record_id,
+               reach=learner_reach(g.launch, ScoreRecord.person_id))
+    except status.RecordNotFound:
+        db.session.rollback()
+        return _notice(_("No such score"), _("There is no such score in this activity."), 404)
+    except (status.NotRetryable, status.NotHeld) as exc:
+        db.session.rollback()
+        return _notice(_("Not possible"), _sentence(str(exc)), 409)
+    db.session.commit()
+    log.info("person %s %s score %s", g.launch.person_id, done, record_id)
+    return redirect(launch_url_for("gradebook.sync_status", **{done: record_id}), code=303)
+
+
+@bp.post("/records/<int:record_id>/release")
+@role_required(Role.MENTOR)
+def release(record_id: int):
+    """Send a score held for review (a flagged response in score mode) after all."""
+    return _review(record_id, status.release, "released")
+
+
+@bp.post("/records/<int:record_id>/withhold")
+@role_required(Role.MENTOR)
+def withhold(record_id: int):
+    """Keep a score held for review from the LMS."""
+    return _review(record_id, status.withhold, "withheld")
 
 
 @bp.get("/settings")

@@ -33,6 +33,7 @@ from lti_tool.questionnaire.instrument import Instrument, instrument_key
 from lti_tool.questionnaire.interpretation import Precision, read_scores
 from lti_tool.questionnaire.models import Answer, Attempt, Result
 from lti_tool.questionnaire.reference import precision_for
+from lti_tool.questionnaire.scoring import QualityFlags
 from lti_tool.questionnaire.versions import current_instrument, get_instrument
 
 
@@ -78,7 +79,8 @@ class LearnerRow:
     result_attempt_id: int | None
     submitted_dt: datetime | None
     overall: float | None
-    quality: dict[str, list[Any]]
+    #: The latest result's response-quality flags (none without a result).
+    quality: QualityFlags
     grade_state: Any = None
     #: The instrument version of the latest result ("design_mindset@1"), None without one.
     result_instrument: str | None = None
@@ -98,9 +100,9 @@ class LearnerRow:
         return self.overall is not None
 
     @property
-    def quality_reasons(self) -> tuple[str, ...]:
-        """Why the latest result's response quality was flagged (empty when it was not)."""
-        return tuple(self.quality.get("reasons") or ())
+    def flagged(self) -> bool:
+        """Whether the latest result's response quality was flagged."""
+        return not self.quality.ok
 
     def status_text(self) -> str:
         """The status in one phrase: "In progress: 12 of 46", "Completed on 2 Mar 2026"."""
@@ -133,12 +135,22 @@ class Cohort:
     instruments: dict[str, Instrument] = field(default_factory=dict)
     precisions: dict[str, Precision] = field(default_factory=dict)
 
+    @property
+    def dimension_ids(self) -> list[str]:
+        """The current version's dimensions, then any other that a result's version has."""
+        ids = [dimension.id for dimension in self.instrument.dimensions]
+        for instrument in self.instruments.values():
+            ids += [d.id for d in instrument.dimensions if d.id not in ids]
+        return ids
+
     def dimension_name(self, dimension_id: str, locale: str | None) -> str:
-        """A dimension's name in the launch locale (its id when the instrument lacks it)."""
-        try:
-            return self.instrument.dimension(dimension_id).name.get(locale)
-        except KeyError:
-            return dimension_id
+        """A dimension's name in the launch locale (its id when no version has it)."""
+        for instrument in (self.instrument, *self.instruments.values()):
+            try:
+                return instrument.dimension(dimension_id).name.get(locale)
+            except KeyError:
+                continue
+        return dimension_id
 
     def strengths(self, row: LearnerRow, locale: str | None) -> list[str]:
         """The names of a learner's strengths by evidence (empty without a result)."""
@@ -265,7 +277,8 @@ def grade_state_text(state: Any) -> str:
         return "—"
     value = str(getattr(getattr(state, "status", state), "value", state))
     known = {"sent": _l("Sent"), "pending": _l("Pending"), "failed": _l("Failed"),
-             "superseded": _l("Superseded")}
+             "superseded": _l("Superseded"), "held": _l("Held for review"),
+             "withheld": _l("Withheld")}
     return known.get(value) or value.replace("_", " ").capitalize()
 
 
@@ -277,12 +290,12 @@ def grade_state_detail(state: Any) -> str | None:
 def _row(learner: Any, attempts: dict[str, Any], states: dict[int, Any] | None) -> LearnerRow:
     latest, result = attempts.get("latest"), attempts.get("result")
     status, answered, total = Status.NOT_STARTED, None, None
-    quality = dict(result.quality_flags or {}) if result is not None else {}
+    quality = QualityFlags.from_list(result.quality_flags if result is not None else None)
     if latest is not None and latest.submitted_dt is None:
         status, answered = Status.IN_PROGRESS, latest.answered or 0
         total = len(get_instrument(latest.instrument_id, latest.instrument_version).items)
     elif latest is not None:
-        status = Status.FLAGGED if quality.get("reasons") else Status.COMPLETED
+        status = Status.FLAGGED if not quality.ok else Status.COMPLETED
     return LearnerRow(
         person_id=learner.id,
         name=_Named(learner).display_name,

@@ -18,7 +18,8 @@ BOM = "\ufeff"
 
 def csv_lines(cohort: Cohort, rows: Sequence[LearnerRow], locale: str | None) -> Iterator[str]:
     """The export, line by line: a BOM, a header, then one line per learner."""
-    dimensions = [dimension.id for dimension in cohort.instrument.dimensions]
+    # Every dimension a learner's result has, whichever version it was answered with.
+    dimensions = cohort.dimension_ids
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -42,7 +43,7 @@ def csv_lines(cohort: Cohort, rows: Sequence[LearnerRow], locale: str | None) ->
             f"{row.submitted_dt:%Y-%m-%d %H:%M}" if row.submitted_dt else "",
             display(row.overall) if row.overall is not None else "",
             *(display(row.scores[d]) if d in row.scores else "" for d in dimensions),
-            " ".join(quality_note(reason) for reason in row.quality_reasons),
+            " ".join(quality_note(flag, row.result_instrument) for flag in row.quality.flags),
             grade_state_text(row.grade_state) if row.grade_state is not None else "",
         ])
 

@@ -31,9 +31,12 @@ from lti_tool.questionnaire.item_analysis import (
     item_analysis,
 )
 from lti_tool.questionnaire.measurement import MIN_REFERENCE_GROUP
-from lti_tool.questionnaire.models import Answer
-from lti_tool.questionnaire.reference import is_unflagged
-from lti_tool.questionnaire.scoring import NOT_ENOUGH_RESPONSES, cohort_statistics
+from lti_tool.questionnaire.models import Answer, Result
+from lti_tool.questionnaire.responses import counted
+from lti_tool.questionnaire.scoring import (
+    NOT_ENOUGH_RESPONSES,
+    cohort_statistics,
+)
 
 #: A spread needs two responses; below that every figure is withheld.
 MIN_SPREAD = 2
@@ -88,6 +91,7 @@ class QualitySummary:
     attention_checks: int
     straight_lining: int
     too_fast: int
+    contradictions: int
     learners: tuple[LearnerRow, ...]
 
 
@@ -107,19 +111,18 @@ class StatisticsView:
     #: The review rule's limits as the page writes them ("0.20", "0,02").
     review_correlation_text: str = ""
     review_alpha_gain_text: str = ""
+    #: Responses of this version left out because a quality check flagged them.
+    flagged_excluded: int = 0
 
 
 def statistics_view(cohort: Cohort, resource_link_id: int | None,
                     locale: str | None) -> StatisticsView:
     """Per-dimension statistics and the response-quality summary of the cohort."""
     instrument = cohort.instrument
-    answer_sets, other_versions = _latest_answer_sets(cohort, resource_link_id)
+    answer_sets, other_versions, flagged = _latest_answer_sets(cohort, resource_link_id)
     stats = cohort_statistics(instrument, answer_sets.values(), min_n=MIN_SPREAD)
-    # Reliability only from responses the quality checks did not flag.
-    unflagged = {row.result_attempt_id for row in cohort.rows
-                 if row.active and row.has_result and is_unflagged(row.quality)}
-    analysis = item_analysis(instrument, [answers for attempt_id, answers in answer_sets.items()
-                                          if attempt_id in unflagged])
+    # The answer sets hold unflagged responses only (responses.counted), so reliability too.
+    analysis = item_analysis(instrument, list(answer_sets.values()))
     numbers = {item.id: number for number, item in enumerate(instrument.items, start=1)}
     figures = []
     for dimension in instrument.dimensions:
@@ -171,6 +174,7 @@ def statistics_view(cohort: Cohort, resource_link_id: int | None,
         reliability_n=analysis.n,
         review_correlation_text=display(REVIEW_CORRELATION, locale, digits=2),
         review_alpha_gain_text=display(REVIEW_ALPHA_GAIN, locale, digits=2),
+        flagged_excluded=flagged,
     )
 
 
@@ -189,24 +193,26 @@ def _interval_text(reliability: DimensionAnalysis, locale: str | None) -> str | 
 def quality_summary(cohort: Cohort) -> QualitySummary:
     """Counts of each quality flag over active learners' latest results."""
     completed = [row for row in cohort.rows if row.active and row.has_result]
-    flagged = tuple(row for row in completed if row.quality_reasons)
+    flagged = tuple(row for row in completed if row.flagged)
     return QualitySummary(
         completed=len(completed),
         flagged=len(flagged),
-        attention_checks=sum(1 for row in completed if row.quality.get("failed_attention_checks")),
-        straight_lining=sum(1 for row in completed if row.quality.get("straight_lined_pages")),
-        too_fast=sum(1 for row in completed if row.quality.get("too_fast_pages")),
+        attention_checks=sum(1 for row in completed if row.quality.failed_attention_checks),
+        straight_lining=sum(1 for row in completed if row.quality.straight_lined_pages),
+        too_fast=sum(1 for row in completed if row.quality.too_fast_pages),
+        contradictions=sum(1 for row in completed if row.quality.contradictory_pairs),
         learners=tuple(sorted(flagged, key=lambda row: row.name.casefold())),
     )
 
 
 def _latest_answer_sets(
     cohort: Cohort, resource_link_id: int | None
-) -> tuple[dict[int, dict[str, int]], int]:
-    """Attempt id → answers of each active learner's latest submitted attempt (one query).
+) -> tuple[dict[int, dict[str, int]], int, int]:
+    """Attempt id → answers of each active learner's latest submitted, unflagged attempt.
 
-    Also returns how many of those attempts were answered with another instrument version
-    (a second query): their answers cannot be scored with this version's items.
+    Also returns how many of those latest attempts were answered with another instrument
+    version (their answers cannot be scored with this version's items), and how many of this
+    version were left out for a quality flag (responses.py). Three queries in all.
     """
     instrument = cohort.instrument
     ranked = ranked_attempts(cohort.course_id, resource_link_id)
@@ -222,7 +228,8 @@ def _latest_answer_sets(
         select(Answer.attempt_id, Answer.item_id, Answer.value)
         .join(ranked, Answer.attempt_id == ranked.c.id)
         .join(Membership, in_course)
-        .where(*latest, same_version)
+        .join(Result, Result.attempt_id == ranked.c.id)
+        .where(*latest, same_version, counted())
     )
     sets: dict[int, dict[str, int]] = defaultdict(dict)
     for attempt_id, item_id, value in rows:
@@ -231,4 +238,9 @@ def _latest_answer_sets(
         select(func.count()).select_from(ranked).join(Membership, in_course)
         .where(*latest, ~same_version)
     )
-    return dict(sets), other or 0
+    flagged = db.session.scalar(
+        select(func.count()).select_from(ranked).join(Membership, in_course)
+        .join(Result, Result.attempt_id == ranked.c.id)
+        .where(*latest, same_version, ~counted())
+    )
+    return dict(sets), other or 0, flagged or 0

@@ -377,7 +377,7 @@ def submit(
     db.session.add(result)
     db.session.flush()
     record_score(person_id=attempt.person_id, resource_link_id=attempt.resource_link_id,
-                 result_id=result.id, overall=result.overall)
+                 result_id=result.id, overall=result.overall, quality_flagged=result.flagged)
     log.info("attempt %s of person %s submitted", attempt.id, attempt.person_id)
     return result
 

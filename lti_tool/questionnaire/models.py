@@ -125,8 +125,12 @@ class Result(db.Model):
     #: Area id → 1..10 score. Strengths and areas for development are not stored: they are
     #: read from the scores with the precision known when they are shown (interpretation.py).
     area_scores: Mapped[dict[str, float]] = mapped_column(JSON)
-    #: scoring.QualityFlags as a dict: failed checks, flagged page indexes, readable reasons.
-    quality_flags: Mapped[dict[str, list[Any]]] = mapped_column(JSON)
+    #: scoring.QualityFlag dicts (kind, page, seconds, value, ...): data, rendered in each
+    #: reader's language by quality_notes.py. An empty list when nothing was flagged.
+    quality_flags: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    #: Whether any quality flag was raised: such a response is left out of averages,
+    #: cohort statistics, reliability and norms (questionnaire/responses.py).
+    flagged: Mapped[bool] = mapped_column(default=False, index=True)
     scored_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     attempt: Mapped[Attempt] = relationship(back_populates="result")
@@ -143,17 +147,16 @@ class Result(db.Model):
                 for entry in profile.dimensions
             },
             area_scores=profile.area_scores,
-            quality_flags={
-                "failed_attention_checks": list(quality.failed_attention_checks),
-                "straight_lined_pages": list(quality.straight_lined_pages),
-                "too_fast_pages": list(quality.too_fast_pages),
-                "reasons": list(quality.reasons),
-            },
+            quality_flags=quality.to_list(),
+            flagged=not quality.ok,
         )
+
+    def quality(self) -> QualityFlags:
+        """The stored quality flags."""
+        return QualityFlags.from_list(self.quality_flags)
 
     def profile(self) -> Profile:
         """The stored result as the Profile it was made from."""
-        flags = self.quality_flags or {}
         return Profile(
             instrument_key=self.attempt.instrument_key,
             dimensions=tuple(
@@ -164,10 +167,5 @@ class Result(db.Model):
                 AreaScore(area_id, float(value)) for area_id, value in self.area_scores.items()
             ),
             overall=self.overall,
-            quality=QualityFlags(
-                failed_attention_checks=tuple(flags.get("failed_attention_checks", ())),
-                straight_lined_pages=tuple(flags.get("straight_lined_pages", ())),
-                too_fast_pages=tuple(flags.get("too_fast_pages", ())),
-                reasons=tuple(flags.get("reasons", ())),
-            ),
+            quality=self.quality(),
         )

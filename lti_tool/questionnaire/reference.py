@@ -35,12 +35,13 @@ from lti_tool.questionnaire.scoring import cohort_statistics
 CACHE_KEY = "reference_groups"
 
 
-def is_unflagged(quality_flags: Mapping[str, Any] | None) -> bool:
-    """Whether a stored result's quality checks flagged nothing (the one place that decides).
+def is_unflagged(quality_flags: list[Mapping[str, Any]] | None) -> bool:
+    """Whether a stored result's quality flags (Result.quality_flags, a list of structured
+    flags) are empty: the same rule as Result.flagged and responses.counted().
 
     Flagged responses never count in reliability, norms, cohort statistics or change figures.
     """
-    return not (quality_flags or {}).get("reasons")
+    return not quality_flags
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from lti_tool.questionnaire.measurement import (
     mean_error,
 )
 from lti_tool.questionnaire.models import Attempt, Result
+from lti_tool.questionnaire.quality_notes import quality_notes
 from lti_tool.questionnaire.reference import ReferenceGroup, precision_for, reference_group
 from lti_tool.questionnaire.scoring import MIN_COHORT_SIZE, Profile, cohort_average
 
@@ -113,6 +114,8 @@ class CourseAverage:
     learners: int
     #: Dimension id → mean score; None below MIN_COHORT_SIZE learners (it would expose them).
     scores: dict[str, float] | None
+    #: Learners whose latest result was flagged for its quality, left out of the average.
+    excluded: int = 0
 
     @property
     def shown(self) -> bool:
@@ -136,6 +139,7 @@ class ResultsView:
     usual: tuple[DimensionView, ...]
     chart_svg: Markup
     course_average: CourseAverage
+    #: The response-quality flags, each a sentence in the page's language (empty: none).
     quality_notes: tuple[str, ...]
     precision: Precision
     norms: Norms
@@ -186,7 +190,7 @@ def results_view(attempt: Attempt, locale: str | None, *, chart_name: str | None
         usual=tuple(entry for entry in dimensions if entry.standing is Standing.USUAL),
         chart_svg=_chart(dimensions, average, chart_name, chart_id),
         course_average=average,
-        quality_notes=profile.quality.reasons,
+        quality_notes=quality_notes(profile.quality.flags, instrument),
         precision=precision,
         norms=Norms(installation.n, course.n if course is not None else None),
         strength_confidence_percent=round(instrument.interpretation.strength_confidence * 100),
@@ -201,7 +205,11 @@ def reading_of(result: Result) -> tuple[Instrument, ProfileReading]:
 
 
 def course_average(course_id: int | None, instrument: Instrument) -> CourseAverage:
-    """The course average for this instrument version, counting each learner's latest result."""
+    """The course average for this instrument version over each learner's latest result.
+
+    A latest result flagged for its quality is left out (and counted in `excluded`): it may
+    not reflect the learner, and an earlier result was replaced by it.
+    """
     if course_id is None:
         return CourseAverage(0, None)
     rows = db.session.scalars(
@@ -216,13 +224,14 @@ def course_average(course_id: int | None, instrument: Instrument) -> CourseAvera
         )
         .order_by(Attempt.person_id, Attempt.number.desc())
     )
-    latest: dict[int, Profile] = {}
+    latest: dict[int, Profile | None] = {}
     for result in rows:
         # A retake replaces the learner's earlier result; one voice per learner.
         if result.attempt.person_id not in latest:
-            latest[result.attempt.person_id] = result.profile()
-    profiles = list(latest.values())
-    return CourseAverage(len(profiles), cohort_average(profiles, min_n=MIN_COHORT_SIZE))
+            latest[result.attempt.person_id] = None if result.flagged else result.profile()
+    profiles = [profile for profile in latest.values() if profile is not None]
+    return CourseAverage(len(profiles), cohort_average(profiles, min_n=MIN_COHORT_SIZE),
+                         excluded=len(latest) - len(profiles))
 
 
 def _dimension_view(

@@ -8,6 +8,7 @@ claim (its precision, band, strengths and areas) is measurement.py's business.
 
 from __future__ import annotations
 
+import enum
 import math
 import statistics
 from collections import Counter
@@ -28,6 +29,9 @@ STRAIGHT_LINING_SHARE = Fraction(9, 10)
 STRAIGHT_LINING_MIN_ITEMS = 5
 #: A page answered faster than this per item (attention checks included) was hardly read.
 MIN_SECONDS_PER_ITEM = 1.5
+#: Agreeing with an item and with its reverse twin counts as a contradiction when both answers
+#: lie in the scale's top this-many points (6 or 7 on a 1..7 scale; docs/measurement.md).
+CONTRADICTION_TOP_POINTS = 2
 NOT_ENOUGH_RESPONSES = "not enough responses"
 
 Answers = Mapping[str, int]
@@ -75,17 +79,92 @@ class AreaScore:
     score: float
 
 
-@dataclass(frozen=True)
-class QualityFlags:
-    """Signs that a response may not reflect the respondent; shown to mentors, never hidden.
+class FlagKind(enum.StrEnum):
+    """What a response-quality check found."""
 
-    Page indexes are 0-based, as in Instrument.pages(); `reasons` are readable sentences.
+    #: An attention check got another answer than the one it asked for (or none).
+    ATTENTION_CHECK = "attention_check"
+    #: A page got (nearly) the same answer everywhere.
+    STRAIGHT_LINING = "straight_lining"
+    #: A page was answered too fast to have been read.
+    TOO_FAST = "too_fast"
+    #: Strong agreement with an item and with its reverse twin (a contradiction).
+    CONTRADICTORY_PAIR = "contradictory_pair"
+
+
+@dataclass(frozen=True)
+class QualityFlag:
+    """One finding of the response-quality checks, as data: pages are 0-based indexes.
+
+    Which fields are set depends on the kind: an attention check has `item`, `expected` and
+    `value` (None: no answer); straight-lining `page`, `value` (the repeated answer), `count`
+    of `of` statements; too fast `page`, `seconds`, `count` statements and `minimum` seconds
+    each; a contradictory pair `page`, `twin` (the plain item) with `twin_value`, and `item`
+    (its reverse-keyed twin) with `value`. Rendered for people by quality_notes.py.
     """
 
-    failed_attention_checks: tuple[str, ...] = ()
-    straight_lined_pages: tuple[int, ...] = ()
-    too_fast_pages: tuple[int, ...] = ()
-    reasons: tuple[str, ...] = ()
+    kind: FlagKind
+    page: int | None = None
+    seconds: float | None = None
+    value: int | None = None
+    item: str | None = None
+    expected: int | None = None
+    count: int | None = None
+    of: int | None = None
+    minimum: float | None = None
+    twin: str | None = None
+    twin_value: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flag as stored (JSON): the kind and every field that is set."""
+        stored: dict[str, Any] = {"kind": self.kind.value}
+        for name in _FLAG_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                stored[name] = value
+        return stored
+
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, Any]) -> QualityFlag:
+        """A stored flag; fields this version does not know are left out."""
+        return cls(FlagKind(stored["kind"]),
+                   **{name: stored[name] for name in _FLAG_FIELDS if name in stored})
+
+
+_FLAG_FIELDS = ("page", "seconds", "value", "item", "expected", "count", "of", "minimum",
+                "twin", "twin_value")
+
+
+@dataclass(frozen=True)
+class QualityFlags:
+    """Signs that a response may not reflect the respondent; shown to mentors, never hidden."""
+
+    flags: tuple[QualityFlag, ...] = ()
+
+    def _of(self, kind: FlagKind) -> tuple[QualityFlag, ...]:
+        return tuple(flag for flag in self.flags if flag.kind is kind)
+
+    @property
+    def failed_attention_checks(self) -> tuple[str, ...]:
+        """The ids of the attention checks that got another answer than asked for."""
+        return tuple(flag.item or "" for flag in self._of(FlagKind.ATTENTION_CHECK))
+
+    @property
+    def straight_lined_pages(self) -> tuple[int, ...]:
+        """The 0-based indexes of pages that got (nearly) the same answer everywhere."""
+        return tuple(flag.page for flag in self._of(FlagKind.STRAIGHT_LINING)
+                     if flag.page is not None)
+
+    @property
+    def too_fast_pages(self) -> tuple[int, ...]:
+        """The 0-based indexes of pages answered too fast to have been read."""
+        return tuple(flag.page for flag in self._of(FlagKind.TOO_FAST) if flag.page is not None)
+
+    @property
+    def contradictory_pairs(self) -> tuple[tuple[str, str], ...]:
+        """(plain item, reverse twin) pairs that both got strong agreement."""
+        return tuple((flag.twin or "", flag.item or "")
+                     for flag in self._of(FlagKind.CONTRADICTORY_PAIR))
 
     @property
     def attention_check_failed(self) -> bool:
@@ -105,7 +184,16 @@ class QualityFlags:
     @property
     def ok(self) -> bool:
         """Whether nothing was flagged."""
-        return not self.reasons
+        return not self.flags
+
+    def to_list(self) -> list[dict[str, Any]]:
+        """The flags as stored with a result (a JSON list)."""
+        return [flag.to_dict() for flag in self.flags]
+
+    @classmethod
+    def from_list(cls, stored: Iterable[Mapping[str, Any]] | None) -> QualityFlags:
+        """Flags as stored with a result."""
+        return cls(tuple(QualityFlag.from_dict(entry) for entry in stored or ()))
 
 
 @dataclass(frozen=True)
@@ -185,27 +273,26 @@ def check_answers(instrument: Instrument, answers: Answers) -> None:
 def assess_quality(
     instrument: Instrument, answers: Answers, page_seconds: Mapping[int, float] | None = None
 ) -> QualityFlags:
-    """Flag failed attention checks, straight-lined pages and pages answered too fast.
+    """Flag failed attention checks, straight-lined pages, pages answered too fast, and
+    contradictory reverse pairs.
 
     Straight-lining: a page with at least 5 scored items where one raw answer (before reverse
     keying) covers at least 90% of them; with reverse-keyed items on every page, a careful
     reader rarely gives the same answer that often. Answering every scored item alike is
     therefore flagged on every page. Too fast: a page whose time in `page_seconds` (seconds by
     0-based page index; pages without a time are not judged) is under 1.5 s per item shown.
+    Contradictory pair: an item and its declared reverse twin (Instrument.twin_pairs) both
+    answered at `contradiction_from` or above, i.e. strong agreement with a statement and
+    with its opposite (docs/measurement.md).
     """
     pages = instrument.pages()
-    reasons: list[str] = []
-    failed: list[str] = []
+    page_of = {item.id: index for index, page in enumerate(pages) for item in page}
+    flags: list[QualityFlag] = []
     for check in instrument.attention_checks:
         expected, given = check.attention_check_expected, answers.get(check.id)
         if given != expected:
-            failed.append(check.id)
-            got = "no answer" if given is None else f"{given} ({instrument.scale.label(given)})"
-            reasons.append(
-                f"Attention check {check.id} asked for {expected} "
-                f"({instrument.scale.label(expected)}) and got {got}."
-            )
-    straight_lined: list[int] = []
+            flags.append(QualityFlag(FlagKind.ATTENTION_CHECK, page=page_of[check.id],
+                                     item=check.id, expected=expected, value=given))
     for index, page in enumerate(pages):
         given = [answers[item.id] for item in page if not item.is_attention_check
                  and item.id in answers]
@@ -213,26 +300,33 @@ def assess_quality(
             continue
         value, same = Counter(given).most_common(1)[0]
         if same >= STRAIGHT_LINING_SHARE * len(given):
-            straight_lined.append(index)
-            reasons.append(
-                f"Page {index + 1} ({_page_title(instrument, index)}): {same} of {len(given)} "
-                f"statements got the same answer, {value} ({instrument.scale.label(value)})."
-            )
-    too_fast: list[int] = []
+            flags.append(QualityFlag(FlagKind.STRAIGHT_LINING, page=index, value=value,
+                                     count=same, of=len(given)))
     for index, seconds in sorted((page_seconds or {}).items()):
         if not 0 <= index < len(pages):
             raise ScoringError(f"page_seconds names page {index}; there are {len(pages)} pages")
         if seconds < MIN_SECONDS_PER_ITEM * len(pages[index]):
-            too_fast.append(index)
-            reasons.append(
-                f"Page {index + 1} ({_page_title(instrument, index)}) took {seconds:.1f} s for "
-                f"{len(pages[index])} statements, under {MIN_SECONDS_PER_ITEM} s each."
-            )
-    return QualityFlags(tuple(failed), tuple(straight_lined), tuple(too_fast), tuple(reasons))
+            flags.append(QualityFlag(FlagKind.TOO_FAST, page=index, seconds=round(seconds, 1),
+                                     count=len(pages[index]), minimum=MIN_SECONDS_PER_ITEM))
+    strong = contradiction_from(instrument)
+    for plain, reverse in instrument.twin_pairs:
+        plain_value, reverse_value = answers.get(plain.id), answers.get(reverse.id)
+        if plain_value is None or reverse_value is None:
+            continue
+        if plain_value >= strong and reverse_value >= strong:
+            flags.append(QualityFlag(FlagKind.CONTRADICTORY_PAIR, page=page_of[reverse.id],
+                                     item=reverse.id, value=reverse_value, twin=plain.id,
+                                     twin_value=plain_value))
+    return QualityFlags(tuple(flags))
 
 
-def _page_title(instrument: Instrument, index: int) -> str:
-    return instrument.areas[index].title.get()
+def contradiction_from(instrument: Instrument) -> int:
+    """The lowest answer that counts as strong agreement in a contradictory pair.
+
+    The top CONTRADICTION_TOP_POINTS points of the scale: 6 ("Agree") and 7 ("Strongly
+    agree") on a 1..7 scale; mild agreement with both statements is not a contradiction.
+    """
+    return instrument.scale.max - CONTRADICTION_TOP_POINTS + 1
 
 
 def _mean(values: Iterable[Fraction]) -> Fraction:

@@ -113,6 +113,10 @@ class Tour:
         patterns = answer_patterns()
         for index in range(1, OTHER_LEARNERS + 1):
             answers, _ = patterns[index % len(patterns)]
+            if index == 1:
+                # One response fails an attention check: flagged on the mentor's pages, and
+                # its score held for review once the activity grades scores.
+                answers = {**answers, "check1": 7}
             complete_by_http(self.driver, self.driver.user("Learner", index)["id"], answers)
         synced = self.app.test_cli_runner().invoke(args=["grades", "sync"])
         assert synced.exit_code == 0, synced.output
@@ -241,7 +245,12 @@ class Tour:
             expect(goal.get_by_role("cell", name=title)).to_be_visible()
         yield "learner-plan"
 
+        # Score mode: the flagged response's score waits for the mentor's review.
+        page.goto(self.url("gradebook.settings", lt=token))
+        page.get_by_role("radio", name=re.compile("^Score")).check()
+        page.get_by_role("button", name="Save").click()
         page.goto(self.url("gradebook.sync_status", lt=token))
+        expect(page.get_by_role("button", name=re.compile("^Send the score")).first).to_be_visible()
         yield "grades"
         page.goto(self.url("gradebook.settings", lt=token))
         yield "grade-settings"

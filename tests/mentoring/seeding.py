@@ -101,7 +101,7 @@ def seed_cohort(
                 results.append({
                     "attempt_id": attempt_id, "overall": row.overall,
                     "dimension_scores": row.dimension_scores, "area_scores": row.area_scores,
-                    "quality_flags": row.quality_flags, "scored_dt": now,
+                    "quality_flags": row.quality_flags, "flagged": row.flagged, "scored_dt": now,
                 })
         db.session.execute(insert(Answer), answers)
         if results:

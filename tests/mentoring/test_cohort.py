@@ -60,7 +60,7 @@ def test_each_learner_has_a_status(world, make_person, take):
     assert cleo.status_text() == f"Completed on {day.day} {day:%b %Y}"
     assert set(cleo.scores) == set(DIMENSIONS)
     dev = rows["Dev Test"]
-    assert dev.status is Status.FLAGGED and "Attention check" in dev.quality_reasons[0]
+    assert dev.status is Status.FLAGGED and dev.quality.failed_attention_checks == (CHECK.id,)
     assert dev.status_text().endswith("response quality flagged")
 
 
@@ -75,7 +75,7 @@ def test_strengths_are_read_by_evidence_with_the_results_version(world, make_per
     assert cohort.strengths(rows["Eve Even"], "en") == []
     assert cohort.strengths(rows["Lea Leaning"], "en") == ["Empathy"]
     assert cohort.strengths(rows["Lea Leaning"], "pl") == ["Empatia"]
-    assert rows["Lea Leaning"].result_instrument == "design_mindset@1"
+    assert rows["Lea Leaning"].result_instrument == "design_mindset@2"
 
 
 def test_the_status_counts_add_up_to_the_roster(world, make_person, take, client, token_for):
@@ -314,3 +314,22 @@ def test_the_page_takes_the_same_number_of_queries_for_10_and_1000_learners(
         db.session.remove()
     assert counts[10] == counts[1000], counts
     assert counts[10] <= 15, counts  # a handful: launch, roster, learners, attempts, grades, plans
+
+
+def test_a_dimension_only_an_older_version_has_still_reaches_the_export(world, make_person,
+                                                                       take):
+    from dataclasses import replace
+
+    from lti_tool.mentoring.export import csv_lines
+
+    take(world, make_person(world, given_name="Old", family_name="Version"),
+         answers=careful_answers(6))
+    cohort = load_cohort(world.launch())
+    # A current version without "optimism": the learner's result still has it.
+    current = replace(cohort.instrument, dimensions=tuple(
+        d for d in cohort.instrument.dimensions if d.id != "optimism"))
+    cohort = replace(cohort, instrument=current)
+    assert cohort.dimension_ids[-1] == "optimism"
+    header, line = list(csv_lines(cohort, cohort.rows, "en"))[:2]
+    assert header.rstrip().split(",")[-3] == "Optimism to have an impact"
+    assert line.split(",")[-3] == "8.5"  # keyed 6: 1 + 9 × 5 / 6

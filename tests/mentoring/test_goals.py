@@ -311,3 +311,30 @@ def test_goals_and_actions_stay_in_their_course_and_with_their_learner(client, c
         goals.goal_for_mentor(course.learner_launch(), goal.id)
     db.session.expire_all()
     assert db.session.get(ActionItem, action.id).done_dt is None
+
+
+def test_every_page_that_shows_the_score_writes_it_alike(client, course, take):
+    # One display function (lti_tool.figures): 6.25 is "6.3" on the learner's results, the
+    # mentor's learner page, the goal form, the cohort and the CSV, never "6.2".
+    answers = careful_answers(5)
+    for item, keyed in zip(INSTRUMENT.items_for_dimension("questioning"), (4, 5, 4, 5),
+                           strict=True):
+        answers[item.id] = 8 - keyed if item.reverse else keyed
+    attempt = take(course.activity, course.learner, answers=answers)
+    assert attempt.result.dimension_scores["questioning"]["score"] == 6.25
+    learner_token = course.learner_tokens[0]
+    pages = {
+        "results": (f"/questionnaire/attempts/{attempt.id}/results", learner_token, {}),
+        "learner page": (f"/mentor/learners/{course.learner.id}", course.mentor_token, {}),
+        "goal form": (f"/mentor/learners/{course.learner.id}/goals/new", course.mentor_token,
+                      {}),
+        "cohort": ("/mentor/", course.mentor_token,
+                   {"dimension": "questioning", "min": "1", "max": "10"}),
+        "csv": ("/mentor/export.csv", course.mentor_token, {}),
+    }
+    for name, (path, token, params) in pages.items():
+        response = get(client, path, token, **params)
+        assert response.status_code == 200, name
+        # Launch tokens (in links and forms) are random text: leave them out.
+        text = re.sub(r'(lt=|name="lt" value=")[^"&]+', "", response.get_data(as_text=True))
+        assert re.search(r"\b6\.3\b", text) and not re.search(r"\b6\.2\b", text), name

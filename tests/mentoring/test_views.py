@@ -32,13 +32,19 @@ def get(client, path, token, **params):
     return client.get(path, query_string={"lt": token, **params})
 
 
-def complete_many(course, make_person, take, count, keyed=lambda i: 2 + i % 5):
+UNPAIRED = [item for item in INSTRUMENT.scored_items
+            if not any(item in pair for pair in INSTRUMENT.twin_pairs)]
+
+
+def complete_many(course, make_person, take, count, keyed=lambda i: (2, 3, 5, 6, 7)[i % 5]):
+    # Never all 4s: that is straight-lining, flagged and left out of the figures.
     people = []
     for i in range(count):
         person = make_person(course, given_name=f"P{i}", family_name="Cohort")
         answers = careful_answers(keyed(i))
-        # Vary one item per person so that every dimension has some spread.
-        for item in INSTRUMENT.scored_items[i % 7::7]:
+        # Vary one item per person so that every dimension has some spread (not an item of
+        # a reverse pair: strong agreement with both would be flagged as a contradiction).
+        for item in UNPAIRED[i % 7::7]:
             answers[item.id] = 1 + (answers[item.id] + i) % 7
         take(course, person, answers)
         people.append(person)
@@ -122,9 +128,10 @@ def test_statistics_withhold_alpha_below_thirty_completed(client, course, make_p
     assert 'class="table table-sm item-analysis"' not in html
     # Means, spreads and distributions are shown to mentors from two responses.
     assert html.count('class="chart histogram"') == len(INSTRUMENT.dimensions)
-    assert "<strong>6</strong> responses" in html
-    # Lena's failed attention check and one straight-lined response (keyed 4 everywhere).
-    assert "Reliability figures here come from 4 unflagged responses." in html
+    # The flagged response (Lena's failed attention check) is left out, and the page says so.
+    assert "<strong>5</strong> responses" in html
+    assert "1 response flagged for its quality was left out" in html
+    assert "Reliability figures here come from 5 unflagged responses." in html
     assert "Of 6 completed responses" in html and "Failed attention check: 1" in html
     assert "Lena Learner" in html  # listed among the flagged responses
 
@@ -145,7 +152,8 @@ def test_statistics_from_thirty_unflagged_show_alpha_its_interval_and_items(clie
     # One flagged response takes the unflagged ones below thirty: no alpha then.
     db.session.execute(update(Result).where(Result.attempt_id == db.session.scalar(
         select(Attempt.id).where(Attempt.person_id == seeded.person_ids[0]))).values(
-        quality_flags={"reasons": ["Page 1 took 2.0 s for 5 statements."]}))
+        quality_flags=[{"kind": "too_fast", "page": 0, "seconds": 2.0, "value": 5}],
+        flagged=True))
     db.session.commit()
     html = get(client, "/mentor/statistics", course.token).get_data(as_text=True)
     assert html.count("not enough responses") == len(INSTRUMENT.dimensions)

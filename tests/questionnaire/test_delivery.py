@@ -126,7 +126,7 @@ def test_first_open_starts_attempt_one_with_the_current_instrument(ctx):
     launch = make_launch(ctx)
     attempt = delivery.open_attempt(launch)
     assert attempt.number == 1
-    assert (attempt.instrument_id, attempt.instrument_version) == ("design_mindset", 1)
+    assert (attempt.instrument_id, attempt.instrument_version) == ("design_mindset", 2)
     assert attempt.course_id == ctx.course.id and attempt.resource_link_id == ctx.link.id
     assert delivery.open_attempt(launch).id == attempt.id
     assert count(Attempt) == 1
@@ -258,7 +258,7 @@ def test_submit_scores_with_the_attempts_answers_and_times(ctx):
     assert attempt.is_submitted
     assert result.overall == expected.overall
     assert result.profile() == expected
-    assert result.quality_flags["reasons"] == []
+    assert result.quality_flags == [] and result.flagged is False
 
 
 def test_submit_saves_the_last_pages_answers_first(ctx):
@@ -277,10 +277,14 @@ def test_quality_flags_are_stored_with_the_result(ctx):
     for index, items in enumerate(PAGES):
         delivery.save_page(attempt, index, {i.id: 7 for i in items}, 2)
     result = delivery.submit(attempt)
-    flags = result.quality_flags
-    assert flags["failed_attention_checks"]
-    assert flags["straight_lined_pages"] == list(range(len(PAGES)))
-    assert flags["too_fast_pages"] == list(range(len(PAGES)))
+    # Stored as data: one dict per finding, with the numbers that make it.
+    assert result.flagged is True
+    assert {"kind": "too_fast", "page": 0, "seconds": 2.0, "count": len(PAGES[0]),
+            "minimum": 1.5} in result.quality_flags
+    assert {"kind": "attention_check", "page": 0, "item": "check1", "expected": 3,
+            "value": 7} in result.quality_flags
+    assert [flag["page"] for flag in result.quality_flags
+            if flag["kind"] == "straight_lining"] == list(range(len(PAGES)))
     assert result.profile().quality == score(
         INSTRUMENT, answers, {i: 2 for i in range(len(PAGES))}
     ).quality

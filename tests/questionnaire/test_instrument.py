@@ -14,6 +14,7 @@ from lti_tool.questionnaire.versions import (
     available_instruments,
     current_instrument,
     get_instrument,
+    shared_dimensions,
 )
 
 VIGNOLI_DIMENSIONS = {
@@ -48,10 +49,15 @@ def all_texts(instrument):
 # The bundled instrument -------------------------------------------------------------------------
 
 
-def test_default_instrument_is_design_mindset_version_1(instrument):
-    assert instrument.key == "design_mindset@1"
-    assert instrument.version == 1
-    assert instrument is current_instrument()
+@pytest.fixture(params=[1, 2], ids=["v1", "v2"])
+def instrument(request):
+    """Each bundled version: both must stay complete and valid."""
+    return get_instrument("design_mindset", request.param)
+
+
+def test_new_attempts_use_version_2_and_version_1_stays():
+    assert current_instrument().key == "design_mindset@2"
+    assert set(available_instruments()) == {"design_mindset@1", "design_mindset@2"}
 
 
 def test_ten_dimensions_in_four_areas(instrument):
@@ -292,8 +298,10 @@ def test_load_instrument_reports_the_path_of_a_broken_file(tmp_path, minimal_def
 
 
 def test_bundled_file_loads_by_path():
-    instrument = load_instrument(BUNDLED_FOLDER / "design_mindset_v1.toml")
+    instrument = load_instrument(BUNDLED_FOLDER / "design_mindset_v2.toml")
     assert instrument == current_instrument()
+    assert load_instrument(BUNDLED_FOLDER / "design_mindset_v1.toml") == get_instrument(
+        "design_mindset", 1)
 
 
 # Finding instruments by id and version ----------------------------------------------------------
@@ -305,15 +313,15 @@ def test_an_institution_can_add_an_instrument_in_its_own_folder(tmp_path, minima
         broken(minimal_definition, ("version = 1", "version = 2")), encoding="utf-8"
     )
     instruments = available_instruments(tmp_path)
-    assert set(instruments) == {"design_mindset@1", "mini@1", "mini@2"}
+    assert set(instruments) == {"design_mindset@1", "design_mindset@2", "mini@1", "mini@2"}
     assert get_instrument("mini", 2, tmp_path).version == 2
-    assert get_instrument("design_mindset", 1, tmp_path) is current_instrument()
+    assert get_instrument("design_mindset", 2, tmp_path) is current_instrument()
 
 
 def test_get_instrument_never_substitutes_another_version():
-    with pytest.raises(UnknownInstrument, match="design_mindset@2"):
-        get_instrument("design_mindset", 2)
-    with pytest.raises(UnknownInstrument, match="available: design_mindset@1"):
+    with pytest.raises(UnknownInstrument, match="design_mindset@3"):
+        get_instrument("design_mindset", 3)
+    with pytest.raises(UnknownInstrument, match="available: design_mindset@1, design_mindset@2"):
         get_instrument("other", 1)
 
 
@@ -329,3 +337,60 @@ def test_two_files_with_one_key_in_a_folder_are_rejected(tmp_path: Path, minimal
     (tmp_path / "b.toml").write_text(minimal_definition, encoding="utf-8")
     with pytest.raises(InstrumentError, match=r"b\.toml: instrument mini@1 is already defined"):
         available_instruments(tmp_path)
+
+
+# Version 2 ---------------------------------------------------------------------------------------
+
+V1 = get_instrument("design_mindset", 1)
+V2 = get_instrument("design_mindset", 2)
+
+
+def _text(instrument, item_id, locale="en"):
+    return instrument.item(item_id).text.get(locale)
+
+
+def test_version_2_rewrites_the_weak_items_and_keeps_the_rest():
+    rewritten = {"abd1", "col2", "lrn1", "col3", "amb4", "exp3", "hol4"}
+    for item in V1.items:
+        same = _text(V1, item.id) == _text(V2, item.id)
+        assert same is (item.id not in rewritten), item.id
+        assert V2.item(item.id).reverse is item.reverse
+        assert V2.item(item.id).dimension_id == item.dimension_id
+    # One idea per statement: no "and then", "instead of", "or" joining two behaviours.
+    assert " and then " not in _text(V2, "abd1") and "instead of" not in _text(V2, "col2")
+    assert " or " not in _text(V2, "lrn1")
+    # The Polish que2 says what the English says, and no more.
+    assert _text(V2, "que2", "pl") == (
+        "Zanim zacznę zadanie, kwestionuję założenia, które za nim stoją.")
+    assert " i " not in _text(V2, "que2", "pl")
+    assert _text(V2, "que2") == _text(V1, "que2")
+    # The near-duplicates across dimensions are apart.
+    assert _text(V2, "hol4") != _text(V1, "hol4")
+    assert not {"ideas", "fields"} & set(_text(V2, "hol4").split())
+    # The interpretation of a score is the same: bands, guidance, precision.
+    assert V2.dimensions == V1.dimensions and V2.scale == V1.scale
+    assert V2.interpretation == V1.interpretation
+
+
+def test_version_2_pairs_rewritten_reverse_items_with_the_plain_item_they_oppose():
+    pairs = {reverse.id: plain.id for plain, reverse in V2.twin_pairs}
+    assert pairs["col3"] == "col1" and pairs["amb4"] == "amb1" and pairs["exp3"] == "exp1"
+    assert len(pairs) == 10
+    # One pair in every dimension, each pair within one page.
+    assert {V2.item(item).dimension_id for item in pairs} == {d.id for d in V2.dimensions}
+    assert V1.twin_pairs == ()
+
+
+def test_the_versions_share_every_dimension_and_say_where_items_changed():
+    shared = {entry.dimension_id: entry.items_changed for entry in shared_dimensions(V1, V2)}
+    assert list(shared) == [dimension.id for dimension in V2.dimensions]
+    assert {key for key, changed in shared.items() if changed} == {
+        "abductive", "collaboration", "learning", "ambiguity", "experimentation", "holistic",
+        "questioning",  # the Polish que2 only: a Polish learner read another statement
+    }
+    assert not any(entry.items_changed for entry in shared_dimensions(V1, V1))
+
+
+def test_a_dimension_only_one_version_has_is_not_shared(minimal_definition):
+    mini = load_instrument_text(minimal_definition)
+    assert shared_dimensions(V1, mini) == ()

@@ -49,7 +49,6 @@ def test_the_view_shows_scores_with_their_error_bands_and_evidence(ctx):
     for item in INSTRUMENT.items_for_dimension("optimism"):
         answers[item.id] = 7 if item.reverse else 1
     attempt = submitted(ctx, **answers)
-    profile = score(INSTRUMENT, answers)
     view = results_view(attempt, "en")
     # Overall (10 + 1 + 8 × 5.5) / 10 = 5.5; SEM of the mean √(10 × 0.768) / 10 = 0.277.
     assert view.overall_text == "5.5 (±0.3)"
@@ -66,7 +65,13 @@ def test_the_view_shows_scores_with_their_error_bands_and_evidence(ctx):
     assert len(empathy.suggestions) == len(INSTRUMENT.dimension("empathy").suggestions)
     assert view.chart_svg.startswith("<svg") and "Empathy" in view.chart_svg
     assert view.chart_svg.count('class="error-bar"') == 10
-    assert view.quality_notes == profile.quality.reasons
+    # Every other dimension at 4 on every item: pages 2 and 3 are straight-lined.
+    assert view.quality_notes == (
+        "Page 2 (Problem): 12 of 12 statements got the same answer, 4 (Neither agree nor "
+        "disagree).",
+        "Page 3 (Action): 10 of 10 statements got the same answer, 4 (Neither agree nor "
+        "disagree).",
+    )
     assert view.precision.provisional
 
 
@@ -96,7 +101,7 @@ def test_quality_notes_reach_the_learner(ctx):
 
 
 def test_no_course_average_below_five_learners(ctx):
-    attempts = [submitted(ctx, keyed) for keyed in (2, 3, 4, 5)]
+    attempts = [submitted(ctx, keyed) for keyed in (2, 3, 5, 6)]
     view = results_view(attempts[0], "en")
     assert view.course_average.learners == 4 and not view.course_average.shown
     assert all(d.cohort_score is None for d in view.dimensions)
@@ -104,7 +109,7 @@ def test_no_course_average_below_five_learners(ctx):
 
 
 def test_course_average_from_five_learners(ctx):
-    attempts = [submitted(ctx, keyed) for keyed in (1, 2, 3, 4, 7)]
+    attempts = [submitted(ctx, keyed) for keyed in (1, 2, 3, 6, 7)]
     view = results_view(attempts[0], "en")
     assert view.course_average.shown and view.course_average.learners == 5
     scores = [a.result.dimension_scores["empathy"]["score"] for a in attempts]
@@ -114,7 +119,7 @@ def test_course_average_from_five_learners(ctx):
 
 
 def test_the_average_counts_each_learners_latest_result_in_this_course_and_version(ctx):
-    attempts = [submitted(ctx, keyed) for keyed in (1, 2, 3, 4)]
+    attempts = [submitted(ctx, keyed) for keyed in (1, 2, 3, 6)]
     # Another course's learners never count.
     other = make_activity(db.session.get(Platform, ctx.course.platform_id))
     submitted(other)
@@ -127,12 +132,13 @@ def test_the_average_counts_each_learners_latest_result_in_this_course_and_versi
     # Results of another instrument version are another scale: never averaged together.
     stale = Attempt(
         person_id=make_launch(ctx).person_id, course_id=ctx.course.id,
-        resource_link_id=ctx.link.id, instrument_id=INSTRUMENT.id, instrument_version=2,
-        number=1, submitted_dt=retake.submitted_dt, page_seconds={},
+        resource_link_id=ctx.link.id, instrument_id=INSTRUMENT.id,
+        instrument_version=INSTRUMENT.version - 1, number=1, submitted_dt=retake.submitted_dt,
+        page_seconds={},
     )
     db.session.add(stale)
     db.session.add(Result(
-        attempt=stale, overall=1.0, dimension_scores={}, area_scores={}, quality_flags={},
+        attempt=stale, overall=1.0, dimension_scores={}, area_scores={}, quality_flags=[],
     ))
     db.session.flush()
     average = course_average(ctx.course.id, INSTRUMENT)
@@ -146,3 +152,18 @@ def test_the_average_counts_each_learners_latest_result_in_this_course_and_versi
         + [score(INSTRUMENT, careful_answers(2)).scores["empathy"]]
     )
     assert average.scores["empathy"] == pytest.approx(expected)
+
+
+def test_a_flagged_response_is_left_out_of_the_course_average_and_said_so(ctx, client):
+    careful = [submitted(ctx, keyed) for keyed in (1, 2, 3, 5, 6)]
+    # Straight 7s everywhere: the attention checks fail and every page is straight-lined.
+    # (All 4s, keyed=4, would be straight-lined too: the careful learners avoid it.)
+    flagged = submitted(ctx, **{item.id: 7 for item in INSTRUMENT.items})
+    assert flagged.result.flagged
+    average = course_average(ctx.course.id, INSTRUMENT)
+    assert (average.learners, average.excluded) == (5, 1)
+    expected = statistics.fmean(a.result.dimension_scores["empathy"]["score"] for a in careful)
+    assert average.scores["empathy"] == pytest.approx(expected)
+    view = results_view(careful[0], "en")
+    assert view.course_average.excluded == 1
+    assert "Course average (5 learners)" in view.chart_svg

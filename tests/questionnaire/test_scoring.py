@@ -16,8 +16,10 @@ from lti_tool.questionnaire.interpretation import provisional_precision, read_sc
 from lti_tool.questionnaire.scoring import (
     NOT_ENOUGH_RESPONSES,
     AlphaUndefined,
+    FlagKind,
     IncompleteAnswers,
     InvalidAnswer,
+    QualityFlag,
     ScoringError,
     cohort_average,
     cohort_statistics,
@@ -151,7 +153,8 @@ def test_an_unanswered_attention_check_does_not_block_scoring_but_is_flagged(mak
     del answers["check2"]
     profile = score(INSTRUMENT, answers)
     assert profile.quality.failed_attention_checks == ("check2",)
-    assert "got no answer" in profile.quality.reasons[0]
+    assert profile.quality.flags == (QualityFlag(FlagKind.ATTENTION_CHECK, page=2,
+                                                 item="check2", expected=6, value=None),)
 
 
 # Response quality -------------------------------------------------------------------------------
@@ -169,9 +172,8 @@ def test_a_failed_attention_check_is_flagged_with_a_reason(make_answers):
     quality = score(INSTRUMENT, make_answers(keyed=5, check1=5)).quality
     assert quality.attention_check_failed
     assert quality.failed_attention_checks == ("check1",)
-    assert quality.reasons == (
-        "Attention check check1 asked for 3 (Somewhat disagree) and got 5 (Somewhat agree).",
-    )
+    assert quality.flags == (QualityFlag(FlagKind.ATTENTION_CHECK, page=0, item="check1",
+                                         expected=3, value=5),)
 
 
 def test_the_same_answer_everywhere_flags_every_page(make_answers):
@@ -179,7 +181,8 @@ def test_the_same_answer_everywhere_flags_every_page(make_answers):
     answers.update(check1=3, check2=6)
     quality = score(INSTRUMENT, answers).quality
     assert quality.straight_lined_pages == (0, 1, 2, 3)
-    assert "Page 1 (People): 10 of 10 statements got the same answer, 4" in quality.reasons[0]
+    assert quality.flags[0] == QualityFlag(FlagKind.STRAIGHT_LINING, page=0, value=4, count=10,
+                                           of=10)
 
 
 def test_straight_lining_needs_ninety_percent_of_a_page(make_answers):
@@ -197,7 +200,8 @@ def test_a_page_under_one_and_a_half_seconds_per_item_is_too_fast(make_answers):
     answers = make_answers(keyed=5)
     quality = score(INSTRUMENT, answers, page_seconds={0: 16.4, 1: 200}).quality
     assert quality.too_fast_pages == (0,)
-    assert quality.reasons == ("Page 1 (People) took 16.4 s for 11 statements, under 1.5 s each.",)
+    assert quality.flags == (QualityFlag(FlagKind.TOO_FAST, page=0, seconds=16.4, count=11,
+                                         minimum=1.5),)
     assert score(INSTRUMENT, answers, page_seconds={0: 16.5}).quality.ok
 
 
