@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_console_launch import COURSE_ID, _launch_as, _user
+from tests.e2e.test_console_launch import _launch_as, _user
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +44,7 @@ def test_answers_survive_a_reload(page, platform, tool_server):
 
 
 def test_the_submit_errors_heading_shows_below_the_sticky_progress_bar(page, platform):
-    learner = [u for u in platform.users(COURSE_ID) if u["role"] == "Learner"][1]
+    learner = _user(platform, "Learner")
     page.set_viewport_size({"width": 360, "height": 640})
     _launch_as(page, platform, learner["name"])
     content = page.frame_locator("#contentframe")
