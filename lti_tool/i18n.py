@@ -7,7 +7,8 @@ Pages without a launch (errors, registration, session ended) follow the browser.
 The catalogs live in `lti_tool/translations/<lang>/LC_MESSAGES/messages.po`; their `.mo` files
 are not committed. `make install` compiles them (`pybabel compile`), and start-up compiles any
 that is missing or older than its `.po`, so a fresh clone or a plain `pip install -e .` works
-too; a built wheel carries them (setup.py compiles them into it), so a read-only install does. `make messages` extracts new strings into `messages.pot` and merges them into the `.po`.
+too; a built wheel carries them (setup.py compiles them into it), so a read-only install
+does. `make messages` extracts new strings into `messages.pot` and merges them into the `.po`.
 """
 
 from __future__ import annotations
