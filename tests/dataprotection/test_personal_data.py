@@ -166,6 +166,16 @@ def test_erase_leaves_no_trace_but_the_audit_entry(app, rich):
     assert traces == []
     [entry] = erase_entries
     assert entry["detail"]["erased_person_id"] == person_id
+    # What went, counted (the entry's only content beyond the id): one attempt with every
+    # answer, its result and score, the session with its three notes, the goal and action.
+    counts = entry["detail"]["counts"]
+    assert {k: counts[k] for k in ("answers", "results", "attempts", "grade_deliveries",
+                                   "notes", "mentoring_sessions", "goals", "actions",
+                                   "time_zone", "memberships")} == {
+        "answers": len(current_instrument().items), "results": 1, "attempts": 1,
+        "grade_deliveries": 1, "notes": 3, "mentoring_sessions": 1, "goals": 1, "actions": 1,
+        "time_zone": 1, "memberships": 1}
+    assert counts["launch_sessions"] >= 1 and counts["audit_entries_about"] >= 1
     # The mentor is untouched.
     with app.app_context():
         assert db.session.get(Person, rich["mentor_id"]) is not None
@@ -186,6 +196,21 @@ def test_erasing_a_mentor_keeps_the_learners_records(app, rich):
             NoteVisibility.LEARNER, NoteVisibility.MENTORS}
     assert session.learner_id == rich["person_id"] and goal is not None
     assert placeholder.sub.startswith(personal_data.ERASED_PREFIX) and placeholder.email is None
+    assert placeholder.name == "Erased person"
+
+
+def test_erasing_nobody_or_a_placeholder_is_refused(app, rich):
+    with app.app_context():
+        with pytest.raises(personal_data.PersonNotFound) as raised:
+            personal_data.erase_person(999_999)
+        assert raised.value.args == (999_999,)
+        personal_data.erase_person(rich["mentor_id"])
+        db.session.commit()
+        placeholder = db.session.scalar(select(Person).where(
+            Person.sub.startswith(personal_data.ERASED_PREFIX)))
+        with pytest.raises(personal_data.PersonNotFound) as raised:
+            personal_data.erase_person(placeholder.id)
+        assert raised.value.args == (placeholder.id,)
 
 
 def test_retention_purges_old_attempts(app, rich):
