@@ -199,6 +199,25 @@ def test_erasing_a_mentor_keeps_the_learners_records(app, rich):
     assert placeholder.name == "Erased person"
 
 
+def test_erasing_one_learner_keeps_every_other_learners_records(app, rich, driver):
+    other = driver.launch(driver.user("Learner", 2)["id"])
+    _submit_everything(app, other.token)
+
+    def held() -> dict[str, int]:
+        return {model.__name__: db.session.scalar(select(func.count()).select_from(model))
+                for model in (Attempt, Answer, Result, ScoreRecord)}
+
+    with app.app_context():
+        before = held()
+        counts = personal_data.erase_person(rich["person_id"])
+        db.session.commit()
+        after = held()
+    items = len(current_instrument().items)
+    assert before == {"Attempt": 2, "Answer": 2 * items, "Result": 2, "ScoreRecord": 2}
+    assert after == {"Attempt": 1, "Answer": items, "Result": 1, "ScoreRecord": 1}
+    assert counts["grade_deliveries"] == 1
+
+
 def test_erasing_nobody_or_a_placeholder_is_refused(app, rich):
     with app.app_context():
         with pytest.raises(personal_data.PersonNotFound) as raised:
