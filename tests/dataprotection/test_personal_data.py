@@ -218,6 +218,45 @@ def test_erasing_one_learner_keeps_every_other_learners_records(app, rich, drive
     assert counts["grade_deliveries"] == 1
 
 
+def _others_rows(app, person_id: int) -> dict[str, list[str]]:
+    """Every row that does not refer to `person_id` or their attempts, by table (audit
+    entries and erased placeholders aside: erasure adds those)."""
+    with app.app_context():
+        attempts = set(db.session.scalars(select(Attempt.id).where(
+            Attempt.person_id == person_id)))
+    rows: dict[str, list[str]] = {}
+    for table, row in _every_row(app):
+        if table.name in ("answer", "result") and row["attempt_id"] in attempts:
+            continue
+        if table.name == "audit_entry" or str(row.get("sub", "")).startswith(
+                personal_data.ERASED_PREFIX):
+            continue
+        refers = any(value == person_id for key, value in row.items()
+                     if key == "person_id" or key.endswith("_id") and key != "id"
+                     and any(fk.column.table.name == "person"
+                             for fk in table.columns[key].foreign_keys))
+        if not refers and not (table.name == "person" and row["id"] == person_id):
+            rows.setdefault(table.name, []).append(json.dumps(row, default=str, sort_keys=True))
+    return {name: sorted(found) for name, found in rows.items()}
+
+
+def test_erasing_one_person_changes_nothing_of_anyone_else(app, rich, driver):
+    """A second learner, who wrote nothing, is erased: every row of the first learner and
+    the mentor (sessions, notes of every level, goals, actions) is exactly as it was."""
+    other = driver.launch(driver.user("Learner", 2)["id"])
+    _submit_everything(app, other.token)
+    with app.app_context():
+        other_id = db.session.scalar(select(Attempt.person_id).where(
+            Attempt.person_id != rich["person_id"]))
+    before = _others_rows(app, other_id)
+    with app.app_context():
+        personal_data.erase_person(other_id)
+        db.session.commit()
+    after = _others_rows(app, other_id)
+    assert "PRIVATE-NOTE-TEXT" in json.dumps(before) and "AUTHOR-ONLY-TEXT" in json.dumps(before)
+    assert after == before
+
+
 def test_erasing_nobody_or_a_placeholder_is_refused(app, rich):
     with app.app_context():
         with pytest.raises(personal_data.PersonNotFound) as raised:
