@@ -201,6 +201,16 @@ def test_erase_leaves_no_trace_but_the_audit_entry(app, rich):
     assert traces == []
     [entry] = erase_entries
     assert entry["detail"]["erased_person_id"] == person_id
+    # What went, counted (the entry's only content beyond the id): one attempt with every
+    # answer, its result and score, the session with its three notes, the goal and action.
+    counts = entry["detail"]["counts"]
+    assert {k: counts[k] for k in ("answers", "results", "attempts", "grade_deliveries",
+                                   "notes", "mentoring_sessions", "goals", "actions",
+                                   "time_zone", "memberships")} == {
+        "answers": len(current_instrument().items), "results": 1, "attempts": 1,
+        "grade_deliveries": 1, "notes": 3, "mentoring_sessions": 1, "goals": 1, "actions": 1,
+        "time_zone": 1, "memberships": 1}
+    assert counts["launch_sessions"] >= 1 and counts["audit_entries_about"] >= 1
     # The mentor is untouched.
     with app.app_context():
         assert db.session.get(Person, rich["mentor_id"]) is not None
@@ -221,6 +231,79 @@ def test_erasing_a_mentor_keeps_the_learners_records(app, rich):
             NoteVisibility.LEARNER, NoteVisibility.MENTORS}
     assert session.learner_id == rich["person_id"] and goal is not None
     assert placeholder.sub.startswith(personal_data.ERASED_PREFIX) and placeholder.email is None
+    assert placeholder.name == "Erased person"
+
+
+def test_erasing_one_learner_keeps_every_other_learners_records(app, rich, driver):
+    other = driver.launch(driver.user("Learner", 2)["id"])
+    _submit_everything(app, other.token)
+
+    def held() -> dict[str, int]:
+        return {model.__name__: db.session.scalar(select(func.count()).select_from(model))
+                for model in (Attempt, Answer, Result, ScoreRecord)}
+
+    with app.app_context():
+        before = held()
+        counts = personal_data.erase_person(rich["person_id"])
+        db.session.commit()
+        after = held()
+    items = len(current_instrument().items)
+    assert before == {"Attempt": 2, "Answer": 2 * items, "Result": 2, "ScoreRecord": 2}
+    assert after == {"Attempt": 1, "Answer": items, "Result": 1, "ScoreRecord": 1}
+    assert counts["grade_deliveries"] == 1
+
+
+def _others_rows(app, person_id: int) -> dict[str, list[str]]:
+    """Every row that does not refer to `person_id` or their attempts, by table (audit
+    entries and erased placeholders aside: erasure adds those)."""
+    with app.app_context():
+        attempts = set(db.session.scalars(select(Attempt.id).where(
+            Attempt.person_id == person_id)))
+    rows: dict[str, list[str]] = {}
+    for table, row in _every_row(app):
+        if table.name in ("answer", "result") and row["attempt_id"] in attempts:
+            continue
+        if table.name == "audit_entry" or str(row.get("sub", "")).startswith(
+                personal_data.ERASED_PREFIX):
+            continue
+        refers = any(value == person_id for key, value in row.items()
+                     if key == "person_id" or key.endswith("_id") and key != "id"
+                     and any(fk.column.table.name == "person"
+                             for fk in table.columns[key].foreign_keys))
+        if not refers and not (table.name == "person" and row["id"] == person_id):
+            rows.setdefault(table.name, []).append(json.dumps(row, default=str, sort_keys=True))
+    return {name: sorted(found) for name, found in rows.items()}
+
+
+def test_erasing_one_person_changes_nothing_of_anyone_else(app, rich, driver):
+    """A second learner, who wrote nothing, is erased: every row of the first learner and
+    the mentor (sessions, notes of every level, goals, actions) is exactly as it was."""
+    other = driver.launch(driver.user("Learner", 2)["id"])
+    _submit_everything(app, other.token)
+    with app.app_context():
+        other_id = db.session.scalar(select(Attempt.person_id).where(
+            Attempt.person_id != rich["person_id"]))
+    before = _others_rows(app, other_id)
+    with app.app_context():
+        personal_data.erase_person(other_id)
+        db.session.commit()
+    after = _others_rows(app, other_id)
+    assert "PRIVATE-NOTE-TEXT" in json.dumps(before) and "AUTHOR-ONLY-TEXT" in json.dumps(before)
+    assert after == before
+
+
+def test_erasing_nobody_or_a_placeholder_is_refused(app, rich):
+    with app.app_context():
+        with pytest.raises(personal_data.PersonNotFound) as raised:
+            personal_data.erase_person(999_999)
+        assert raised.value.args == (999_999,)
+        personal_data.erase_person(rich["mentor_id"])
+        db.session.commit()
+        placeholder = db.session.scalar(select(Person).where(
+            Person.sub.startswith(personal_data.ERASED_PREFIX)))
+        with pytest.raises(personal_data.PersonNotFound) as raised:
+            personal_data.erase_person(placeholder.id)
+        assert raised.value.args == (placeholder.id,)
 
 
 def test_retention_purges_old_attempts(app, rich):

@@ -17,6 +17,9 @@ LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
         ([LIS + "membership#ContentDeveloper"], Role.MENTOR),
         ([LIS + "membership#Administrator"], Role.MENTOR),
         ([LIS + "system/person#Administrator"], Role.MENTOR),
+        ([LIS + "institution/person#Administrator"], Role.MENTOR),
+        (["urn:lti:instrole:ims/lis/Administrator"], Role.MENTOR),
+        (["urn:lti:instrole:ims/lis/Student"], Role.NONE),
         (["Instructor"], Role.MENTOR),
         (["urn:lti:role:ims/lis/Instructor"], Role.MENTOR),
         ([LIS + "membership#Learner"], Role.LEARNER),
@@ -28,6 +31,8 @@ LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
         (["http://example.com/x#Learner"], Role.NONE),
         ([], Role.NONE),
         ([None, 3], Role.NONE),
+        # A value that is not a string is skipped, not the end of the list.
+        ([3, LIS + "membership#Learner"], Role.LEARNER),
     ],
 )
 def test_role_for(roles, expected):
@@ -88,7 +93,15 @@ def test_observed_users_reads_only_strings_of_the_claim():
         ([LIS + "system/person#SysAdmin"], MentorKind.SITE_ADMIN),
         (["urn:lti:sysrole:ims/lis/SysAdmin"], MentorKind.SITE_ADMIN),
         ([LIS + "system/person#Administrator", LIS + "membership#Instructor"], MentorKind.LEAD),
+        (["urn:lti:instrole:ims/lis/Administrator"], MentorKind.SITE_ADMIN),
+        # LTI 1.1's sub-role form: Instructor/TeachingAssistant is an assistant.
+        (["urn:lti:role:ims/lis/Instructor/TeachingAssistant"], MentorKind.ASSISTANT),
+        (["urn:lti:role:ims/lis/Instructor"], MentorKind.LEAD),
         ([LIS + "membership#Learner"], None),
+        # An institution role that is not an administrator makes no mentor.
+        ([LIS + "institution/person#Student"], None),
+        ([LIS + "membership#Instructor", LIS + "institution/person#Student"], MentorKind.LEAD),
+        ([None, LIS + "membership#Instructor"], MentorKind.LEAD),
         ([], None),
     ],
 )
