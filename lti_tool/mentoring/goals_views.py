@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from lti_tool.extensions import db
-from lti_tool.figures import page_score
+from lti_tool.figures import display, page_score
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Role, utcnow
 from lti_tool.lti.session import launch_url_for, role_required
@@ -107,15 +107,17 @@ def starting_point(choice: DimensionChoice, suggestion: str, today) -> MultiDict
         ("target_date", (today + timedelta(weeks=DEFAULT_GOAL_WEEKS)).isoformat()),
     ]
     if choice.score is not None:
-        baseline = round(choice.score, 1)
-        target = min(10.0, round(baseline + TARGET_STEP, 1))
+        # The score as every page writes it (figures.display: 6.25 is 6.3, never 6.2).
+        baseline = float(display(choice.score))
+        target = min(10.0, float(display(baseline + TARGET_STEP)))
+        locale = g.launch.locale
         fields += [
             ("measure", _("%(name)s score at the next retake", name=choice.name)),
-            ("baseline", f"{baseline:g}"), ("target_value", f"{target:g}"),
+            ("baseline", display(baseline)), ("target_value", display(target)),
             ("measurable", _("The %(name)s score rises from %(baseline)s to %(target)s at the "
                              "next retake, and the learner can name one situation where they "
-                             "acted differently.", name=choice.name, baseline=f"{baseline:g}",
-                             target=f"{target:g}")),
+                             "acted differently.", name=choice.name,
+                             baseline=display(baseline, locale), target=display(target, locale))),
         ]
     return MultiDict(fields)
 

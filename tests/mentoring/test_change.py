@@ -98,7 +98,8 @@ def test_attempts_of_two_versions_are_compared_per_dimension(course, twice, monk
     monkeypatch.setattr(comparison_module, "instrument_for",
                         lambda attempt: later if attempt.id == after.id else INSTRUMENT)
     view = compare(before, after, "en")
-    assert view.versions_differ and (view.before_version, view.after_version) == (1, 2)
+    assert view.versions_differ and (view.before_version, view.after_version) == (
+        INSTRUMENT.version, INSTRUMENT.version + 1)
     assert [d.id for d in view.dimensions] == [d.id for d in INSTRUMENT.dimensions[1:]]
     assert view.not_compared == ("Empathy",)
 

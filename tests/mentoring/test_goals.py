@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from lti_tool.extensions import db
+from lti_tool.figures import display
 from lti_tool.identity.models import utcnow
 from lti_tool.mentoring import goals
 from lti_tool.mentoring.areas import dimension_choices, latest_result
@@ -126,9 +127,9 @@ def test_the_picker_starts_a_goal_from_a_dimensions_suggestion(client, course, t
     # The measure starts from the dimension's score in the result the goal comes from.
     choice = next(c for c in dimension_choices(course.activity.course.id, course.learner.id,
                                                "en") if c.id == weakest)
-    baseline = f"{round(choice.score, 1):g}"
+    baseline = display(choice.score)  # as every page writes the score
     assert f'name="baseline" value="{baseline}"' in form
-    assert f'name="target_value" value="{min(10.0, round(choice.score, 1) + 1):g}"' in form
+    assert f'name="target_value" value="{display(min(10.0, float(baseline) + 1))}"' in form
     assert "Critical questioning score at the next retake" in form
     # Achievable and Measurable are not left empty.
     for name in ("achievable", "measurable"):

@@ -57,9 +57,9 @@ def keyed_rows(dimension_id: str) -> list[list[int]]:
             for answers in sets.values()]
 
 
-def test_only_the_quality_reasons_decide_what_is_flagged():
-    assert is_unflagged({}) and is_unflagged(None) and is_unflagged({"reasons": []})
-    assert not is_unflagged({"reasons": ["Page 1 took 2.0 s"]})
+def test_only_the_quality_flags_decide_what_is_flagged():
+    assert is_unflagged([]) and is_unflagged(None)
+    assert not is_unflagged([{"kind": "too_fast", "page": 0, "seconds": 2.0, "value": 5}])
 
 
 def test_below_thirty_responses_the_precision_stays_provisional(ctx):

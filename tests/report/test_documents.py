@@ -41,8 +41,7 @@ def make_goal(course, title="Interview three users"):
     made = goals.create_goal(course.mentor_launch, course.learner.id, GoalDraft(
         title=title, dimension_ids=("empathy",), specific="Talk to three users",
         measurable="Three interview notes", achievable="", relevant="",
-        target_date=utcnow().date() + timedelta(weeks=6), status=GoalStatus.ACTIVE,
-        progress=None))
+        target_date=utcnow().date() + timedelta(weeks=6), status=GoalStatus.ACTIVE))
     goals.add_action(course.mentor_launch, made.id, ActionDraft(
         "Interview Ann", ActionOwner.LEARNER, utcnow().date() + timedelta(days=10)))
     goals.add_action(course.mentor_launch, made.id, ActionDraft(
