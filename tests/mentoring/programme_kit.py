@@ -54,7 +54,11 @@ def seed_programme(course_id: int, mentor_id: int, learner_ids: list[int], today
         goal = Goal(course_id=course_id, learner_id=learner_id, created_by_id=mentor_id,
                     title="Interview users before deciding", dimension_ids=["empathy"],
                     target_date=today + timedelta(days=30),
-                    status=GoalStatus.ACHIEVED if index % 2 == 0 else GoalStatus.ACTIVE)
+                    status=GoalStatus.ACHIEVED if index % 2 == 0 else GoalStatus.ACTIVE,
+                    # Reviewed: the even ones attained (0 or +1), the second and fourth below
+                    # (-1, -2); the sixth not reviewed yet.
+                    attainment=(index % 4 == 0) * 1 if index % 2 == 0 else (
+                        {1: -1, 3: -2}.get(index)))
         db.session.add_all([held, goal])
         db.session.flush()
         db.session.add(ActionItem(goal_id=goal.id, title="Talk to two users",

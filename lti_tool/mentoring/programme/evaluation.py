@@ -28,8 +28,8 @@ from lti_tool.lti.session import LaunchContext
 from lti_tool.mentoring.models import (
     ActionItem,
     Goal,
-    GoalStatus,
     MentoringSession,
+    Proposal,
     SessionStatus,
 )
 from lti_tool.mentoring.programme.models import SessionRating
@@ -145,21 +145,30 @@ def _sessions(course_id: int, now: datetime) -> tuple[Figure, ...]:
 
 
 def _goals(course_id: int, today: date) -> tuple[Figure, ...]:
+    # Agreed goals only: a learner's proposal awaiting a mentor is not a goal yet. A goal is
+    # attained when its review rated it at the expected level or above (goal attainment
+    # scaling 0..+2); the share is of the goals reviewed so far.
     goals = db.session.execute(
-        select(Goal.id, Goal.learner_id, Goal.status).where(Goal.course_id == course_id)
+        select(Goal.id, Goal.learner_id, Goal.attainment)
+        .where(Goal.course_id == course_id, Goal.proposal == Proposal.AGREED)
     ).all()
     people = len({goal.learner_id for goal in goals})
-    attained = [goal for goal in goals if goal.status is GoalStatus.ACHIEVED]
+    reviewed = [goal for goal in goals if goal.attainment is not None]
+    attained = [goal for goal in reviewed if goal.attainment >= 0]
     overdue = db.session.execute(
         select(ActionItem.id, Goal.learner_id).join(Goal, Goal.id == ActionItem.goal_id)
-        .where(Goal.course_id == course_id, ActionItem.done_dt.is_(None),
-               ActionItem.due_date < today)
+        .where(Goal.course_id == course_id, Goal.proposal == Proposal.AGREED,
+               ActionItem.done_dt.is_(None), ActionItem.due_date < today)
     ).all()
+    reviewed_people = len({goal.learner_id for goal in reviewed})
     return (
         Figure("goals_set", _l("Goals set"), len(goals), people),
-        Figure("goals_attained", _l("Goals attained"), len(attained), people),
-        Figure("goals_attained_rate", _l("Share of goals attained"),
-               len(attained) / len(goals) if goals else None, people, "percent"),
+        Figure("goals_reviewed", _l("Goals reviewed (attainment rated)"), len(reviewed),
+               reviewed_people),
+        Figure("goals_attained", _l("Goals attained (rated as expected or better)"),
+               len(attained), reviewed_people),
+        Figure("goals_attained_rate", _l("Share of reviewed goals attained"),
+               len(attained) / len(reviewed) if reviewed else None, reviewed_people, "percent"),
         Figure("actions_overdue", _l("Actions overdue"), len(overdue), people),
     )
 
