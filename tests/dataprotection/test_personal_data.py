@@ -202,13 +202,14 @@ def test_erase_leaves_no_trace_but_the_audit_entry(app, rich):
     [entry] = erase_entries
     assert entry["detail"]["erased_person_id"] == person_id
     # What went, counted (the entry's only content beyond the id): one attempt with every
-    # answer, its result and score, the session with its three notes, the goal and action.
+    # answer, its result and score, the session with its four notes (one in an agenda part),
+    # the goal and action.
     counts = entry["detail"]["counts"]
     assert {k: counts[k] for k in ("answers", "results", "attempts", "grade_deliveries",
                                    "notes", "mentoring_sessions", "goals", "actions",
                                    "time_zone", "memberships")} == {
         "answers": len(current_instrument().items), "results": 1, "attempts": 1,
-        "grade_deliveries": 1, "notes": 3, "mentoring_sessions": 1, "goals": 1, "actions": 1,
+        "grade_deliveries": 1, "notes": 4, "mentoring_sessions": 1, "goals": 1, "actions": 1,
         "time_zone": 1, "memberships": 1}
     assert counts["launch_sessions"] >= 1 and counts["audit_entries_about"] >= 1
     # The mentor is untouched.
