@@ -45,14 +45,16 @@ def test_answers_survive_a_reload(page, platform, tool_server):
 
 def test_the_submit_errors_heading_shows_below_the_sticky_progress_bar(page, platform):
     learner = _user(platform, "Learner")
-    page.set_viewport_size({"width": 360, "height": 640})
     _launch_as(page, platform, learner["name"])
     content = page.frame_locator("#contentframe")
     content.get_by_role("button", name="Start").click()
-    # Straight to the last page and submit with nothing answered.
+    expect(content.locator("fieldset.item").first).to_be_visible()
+    # Straight to the last page, saying so at each page left unanswered.
     while content.get_by_role("button", name="Submit").count() == 0:
         content.get_by_role("button", name="Next").click()
         expect(content.locator(".skipped-note")).to_be_visible()
+    # On a phone, submit with nothing answered.
+    page.set_viewport_size({"width": 360, "height": 640})
     content.get_by_role("button", name="Submit").click()
 
     heading = content.locator(".missing-summary h2")
