@@ -172,3 +172,25 @@ def test_the_course_view_of_change_from_five_learners(client, course, make_perso
     # Empathy: before 7.0 each; after (4 × 8.5 + 10.0) / 5 = 8.8; one change of +3.0 is real.
     assert row(page, "Empathy") == ["5", "7.0", "8.8", "+1.8", "1", "0"]
     assert row(page, "Optimism to have an impact") == ["5", "7.0", "8.5", "+1.5", "0", "0"]
+
+
+def test_a_v1_attempt_then_a_v2_attempt_compare_for_the_learner_and_the_mentor(
+        client, course, take, launch_of, monkeypatch):
+    from lti_tool.questionnaire import versions
+
+    monkeypatch.setattr(versions, "CURRENT_INSTRUMENT_VERSION", 1)
+    first = take(course, course.learner, careful_answers(5))
+    monkeypatch.setattr(versions, "CURRENT_INSTRUMENT_VERSION", 2)
+    delivery.allow_retake(launch_of(course, course.mentor), course.learner.id)
+    db.session.commit()
+    second = take(course, course.learner, leaning_answers(high="empathy", keyed=5))
+    assert (first.instrument_version, second.instrument_version) == (1, 2)
+
+    learner_page = get(client, "/questionnaire/comparison", course.learner_token)
+    mentor_page = get(client, f"/mentor/learners/{course.learner.id}", course.token)
+    for page in (learner_page, mentor_page):
+        assert page.status_code == 200
+        html = unescape(page.get_data(as_text=True))
+        assert "different versions of the questionnaire (version 1 and version 2)" in html
+        # Empathy's items are the same in both versions: its change is compared, and real.
+        assert row(html, "Empathy") == ["7.0 (±0.9)", "10.0 (±0.9)", "+3.0", "a real increase"]
