@@ -49,10 +49,14 @@ def test_the_submit_errors_heading_shows_below_the_sticky_progress_bar(page, pla
     content = page.frame_locator("#contentframe")
     content.get_by_role("button", name="Start").click()
     expect(content.locator("fieldset.item").first).to_be_visible()
-    # Straight to the last page, saying so at each page left unanswered.
+    # Straight to the last page, saying so at each page left unanswered. Each step waits for
+    # the next page's number: the page being left has a note and no Submit button too.
+    number = 1
     while content.get_by_role("button", name="Submit").count() == 0:
         content.get_by_role("button", name="Next").click()
-        expect(content.locator(".skipped-note")).to_be_visible()
+        number += 1
+        expect(content.locator(".progress-text")).to_contain_text(f"Page {number} of")
+        expect(content.locator(".skipped-note")).to_contain_text(f"page {number - 1}")
     # On a phone, submit with nothing answered.
     page.set_viewport_size({"width": 360, "height": 640})
     content.get_by_role("button", name="Submit").click()

@@ -50,8 +50,8 @@ def _in_polish(claims, header):
 def _as_read(response: requests.Response) -> str:
     """The page without what changes from one request to the next (tokens, nonces)."""
     assert response.status_code == 200, response.text
-    html = re.sub(r"(lt=|name=\"lt\" value=\"|data-launch-token=\")[^\"&]+", r"\1…",
-                  response.text)
+    html = re.sub(r"(lt=|name=\"lt\" value=\"|data-launch-token=\"|name=\"launch-token\" "
+                  r"content=\")[^\"&]+", r"\1…", response.text)
     return re.sub(r"nonce=\"[^\"]+\"", 'nonce="…"', html)
 
 
