@@ -281,3 +281,33 @@ def platform(app, request, profile):
 def driver(tool_server, platform):
     """Drives launches through the development platform over HTTP, as a browser would."""
     return LaunchDriver(tool_server.url, platform)
+
+
+@pytest.fixture
+def scratch_database(app, tmp_path):
+    """An empty database beside the suite's, for migration tests: a SQLite file, or a
+    PostgreSQL schema of its own."""
+    from sqlalchemy import create_engine, text
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'upgrade.sqlite3'}"
+        return
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS upgrade_check CASCADE"))
+        conn.execute(text("CREATE SCHEMA upgrade_check"))
+    separator = "&" if "?" in url else "?"
+    # Only this schema on the path: the suite's own tables (and its alembic_version) in
+    # public must stay out of sight. btree_gist's operator classes are found all the same.
+    yield f"{url}{separator}options=-csearch_path%3Dupgrade_check"
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA upgrade_check CASCADE"))
+    engine.dispose()
+
+
+def scratch_app(scratch_database: str, keys_dir):
+    """The tool on a scratch database (see scratch_database)."""
+    return create_app({"ENV": "test", "TESTING": True, "SECRET_KEY": TEST_SECRET,
+                       "TOOL_URL": "http://127.0.0.1:9", "KEYS_DIR": str(keys_dir),
+                       "SQLALCHEMY_DATABASE_URI": scratch_database, "LOG_LEVEL": "WARNING"})

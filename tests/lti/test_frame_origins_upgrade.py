@@ -5,40 +5,20 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from lti_tool import create_app
 from lti_tool.extensions import db
-from tests.conftest import TEST_SECRET
+from tests.conftest import scratch_app
 
 BEFORE = "4154d51df815"
 SIGNED_ONLY = "6b5368bc1271"
 
 
-@pytest.fixture
-def scratch_database(app, tmp_path):
-    """An empty database beside the suite's: a SQLite file, or a PostgreSQL schema."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'upgrade.sqlite3'}"
-        return
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS frame_upgrade_check CASCADE"))
-        conn.execute(text("CREATE SCHEMA frame_upgrade_check"))
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options=-csearch_path%3Dframe_upgrade_check"
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA frame_upgrade_check CASCADE"))
-    engine.dispose()
 
 
 def test_the_upgrade_keeps_only_origins_on_the_platforms_own_sites(scratch_database, tmp_path):
-    other = create_app({"ENV": "test", "TESTING": True, "SECRET_KEY": TEST_SECRET,
-                        "TOOL_URL": "http://127.0.0.1:9", "KEYS_DIR": str(tmp_path),
-                        "SQLALCHEMY_DATABASE_URI": scratch_database, "LOG_LEVEL": "WARNING"})
+    other = scratch_app(scratch_database, tmp_path)
     canvas = ["https://school.instructure.com", "https://attacker.example",
               "http://school.instructure.com", "https://canvas.instructure.com",
               "https://school.instructure.com.evil.example", "not a url"]

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from lti_tool import create_app
 from lti_tool.extensions import db
 from lti_tool.identity.models import MentorKind, Role
-from tests.conftest import TEST_SECRET
+from tests.conftest import scratch_app
 from tests.mentoring.sessions_kit import get, text_of
 
 BEFORE = "8c2dc2078ee9"
@@ -23,31 +22,7 @@ BEFORE_CHECK_INS = "1a0d5b776169"
 CHECK_INS = "a64b8fd1852e"
 
 
-@pytest.fixture
-def scratch_database(app, tmp_path):
-    """An empty database beside the suite's: a SQLite file, or a PostgreSQL schema."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'upgrade.sqlite3'}"
-        return
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS upgrade_check CASCADE"))
-        conn.execute(text("CREATE SCHEMA upgrade_check"))
-    separator = "&" if "?" in url else "?"
-    # Only this schema on the path: the suite's own tables (and its alembic_version) in
-    # public must stay out of sight. btree_gist's operator classes are found all the same.
-    yield f"{url}{separator}options=-csearch_path%3Dupgrade_check"
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA upgrade_check CASCADE"))
-    engine.dispose()
 
-
-def scratch_app(scratch_database, tmp_path):
-    """The tool on the scratch database."""
-    return create_app({"ENV": "test", "TESTING": True, "SECRET_KEY": TEST_SECRET,
-                       "TOOL_URL": "http://127.0.0.1:9", "KEYS_DIR": str(tmp_path),
-                       "SQLALCHEMY_DATABASE_URI": scratch_database, "LOG_LEVEL": "WARNING"})
 
 
 def populate(file_name: str) -> None:

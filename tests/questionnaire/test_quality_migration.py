@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from lti_tool import create_app
 from lti_tool.extensions import db
-from tests.conftest import TEST_SECRET
+from tests.conftest import scratch_app
 
 BEFORE = "1a0d5b776169"  # where the populated data's shape comes from
 #: The revision just before structured flags (later branches' migrations came in between).
@@ -19,22 +17,6 @@ PARENT = "bae3e484345c"
 STRUCTURED = "db59f07209a1"
 
 
-@pytest.fixture
-def scratch_database(app, tmp_path):
-    """An empty database beside the suite's: a SQLite file, or a PostgreSQL schema."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'upgrade.sqlite3'}"
-        return
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS upgrade_flags CASCADE"))
-        conn.execute(text("CREATE SCHEMA upgrade_flags"))
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options=-csearch_path%3Dupgrade_flags"
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA upgrade_flags CASCADE"))
-    engine.dispose()
 
 
 def _stored(conn) -> dict[int, list | dict]:
@@ -44,9 +26,7 @@ def _stored(conn) -> dict[int, list | dict]:
 
 
 def test_the_upgrade_turns_stored_sentences_into_flags(scratch_database, tmp_path):
-    other = create_app({"ENV": "test", "TESTING": True, "SECRET_KEY": TEST_SECRET,
-                        "TOOL_URL": "http://127.0.0.1:9", "KEYS_DIR": str(tmp_path),
-                        "SQLALCHEMY_DATABASE_URI": scratch_database, "LOG_LEVEL": "WARNING"})
+    other = scratch_app(scratch_database, tmp_path)
     with other.app_context():
         upgrade(revision=BEFORE)
         statements = Path(__file__).with_name(
