@@ -1,6 +1,7 @@
 """`flask worker`: one process runs every background job, so an operator runs one thing.
 
-Each pass: deliver due scores to the LMS gradebooks, every MAIL_SCAN_MINUTES look for
+Each pass: deliver due scores to the LMS gradebooks, every ten minutes remove expired
+protocol data (login states, service tokens) from the database store, every MAIL_SCAN_MINUTES look for
 time-driven e-mails (reminders, actions due or overdue, goal reviews), then send due e-mails;
 then pause. A job that fails is logged and the others go on; the next pass tries it again.
 On PostgreSQL any number of workers may run side by side (each claims rows with SKIP
@@ -58,9 +59,21 @@ def _mail(stop: threading.Event) -> int:
     return sender.send_due(stop=stop).handled
 
 
+def _housekeeping(_stop: threading.Event) -> int:
+    from lti_tool.lti.storage import DatabaseStore, shared_store
+
+    store = shared_store()
+    # Redis expires its own keys; the database store keeps expired rows until removed here.
+    return store.purge_expired() if isinstance(store, DatabaseStore) else 0
+
+
+#: How often the worker removes expired protocol data (states, tokens, key sets).
+HOUSEKEEPING_SECONDS = 600
+
+
 def every_job() -> list[Job]:
     """The jobs `flask worker` runs; the mail jobs only when a mail server is configured."""
-    jobs = [Job("grades", _grades)]
+    jobs = [Job("grades", _grades), Job("housekeeping", _housekeeping, every=HOUSEKEEPING_SECONDS)]
     if current_app.config.get("MAIL_HOST"):
         jobs += [Job("mail scan", _scan, every=current_app.config["MAIL_SCAN_MINUTES"] * 60),
                  Job("mail", _mail)]

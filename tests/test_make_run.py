@@ -65,7 +65,7 @@ def test_make_run_serves_both_on_the_ports_asked_for(tmp_path):
         printed = (tmp_path / "make.log").read_text()
         assert f"Open {platform}/ and launch" in printed
         # The tool's e-mails go to the platform's SMTP sink, whose catches its Mail page lists.
-        assert "Worker: grades, mail scan, mail" in printed
+        assert "Worker: grades, housekeeping, mail scan, mail" in printed
         with smtplib.SMTP("127.0.0.1", mail_port, timeout=10) as smtp:
             smtp.sendmail("dmd@localhost", ["learner@example.edu"],
                           b"Subject: Caught by the sink\r\n\r\nHello.\r\n")

@@ -73,3 +73,23 @@ def test_expired_values_are_gone(store):
     assert store.get("short") is None
     assert store.take("short") is None
     assert store.add("short", "y", 60) is True
+
+
+def test_the_workers_housekeeping_removes_expired_rows_and_keeps_live_ones(app):
+    from sqlalchemy import func, select
+
+    from lti_tool.extensions import db
+    from lti_tool.lti.models import CacheEntry
+    from lti_tool.worker import every_job
+
+    with app.app_context():
+        store = DatabaseStore()
+        app.extensions["lti_store"] = store
+        store.set("stale", "x", 1)
+        store.set("live", "y", 600)
+        time.sleep(1.2)
+        housekeeping = next(job for job in every_job() if job.name == "housekeeping")
+        assert housekeeping.run(threading.Event()) == 1
+        keys = db.session.scalars(select(CacheEntry.key)).all()
+        assert "live" in keys and "stale" not in keys
+        assert db.session.scalar(select(func.count()).select_from(CacheEntry)) == len(keys)

@@ -124,6 +124,6 @@ def test_flask_worker_sends_mail_and_stops_cleanly_on_sigterm(app, client, cours
         if worker.poll() is None:
             worker.kill()
     assert worker.returncode == 0, output
-    assert "Worker: grades, mail scan, mail every 0.2 s" in output
+    assert "Worker: grades, housekeeping, mail scan, mail every 0.2 s" in output
     assert "1 mail" in output
     assert row().status is MailStatus.SENT
