@@ -12,6 +12,7 @@ pyproject.toml whose [tool.mutmut] names that module and its tests).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -58,9 +59,14 @@ def prepare(module: str, tests: list[str]) -> Path:
 
 
 def run(module: str, tests: list[str]) -> None:
-    """mutmut run for one module, one test process at a time."""
+    """mutmut run for one module; MUTATION_CHILDREN test processes at a time (default 1).
+
+    Each test process has its own SQLite database (a session temporary folder), so children
+    do not share state.
+    """
     folder = prepare(module, tests)
-    subprocess.run([str(MUTMUT), "run", "--max-children", "1"], cwd=folder, check=True)
+    children = os.environ.get("MUTATION_CHILDREN", "1")
+    subprocess.run([str(MUTMUT), "run", "--max-children", children], cwd=folder, check=True)
 
 
 def outcomes(module: str) -> Counter:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 import requests
@@ -359,3 +360,196 @@ def test_privacy_page_needs_no_launch(tool_server):
     page = requests.get(tool_server.url + "/privacy")
     assert page.status_code == 200
     assert "What is stored, and why" in page.text and "730 days" in page.text
+
+
+# A course where everyone has every kind of record, about themselves and about the others:
+# erasing any one of them must take exactly their records, hand their authorship on others'
+# records to a placeholder, and leave every other row as it was.
+
+def _world_extras(app, learners: list[int], mentors: list[int], course_id: int) -> None:
+    from lti_tool.identity import audit
+    from lti_tool.mentoring.models import AgendaTemplate, AvailabilitySlot, CalendarFeed
+    from lti_tool.notifications.models import MailPreference, Notification
+    from lti_tool.questionnaire.activity import RetakeRound
+
+    with app.app_context():
+        first_mentor, second_mentor = mentors
+        for index, mentor_id in enumerate(mentors):
+            db.session.add_all([
+                CalendarFeed(mentor_id=mentor_id, course_id=course_id,
+                             token_hash=f"{index:064d}"),
+                AgendaTemplate(mentor_id=mentor_id, course_id=course_id,
+                               parts=[{"kind": "opening", "minutes": 10}]),
+                AvailabilitySlot(course_id=course_id, mentor_id=mentor_id,
+                                 start_dt=utcnow() + timedelta(days=20 + index),
+                                 end_dt=utcnow() + timedelta(days=20 + index, hours=2),
+                                 mode=MeetingMode.ONLINE),
+            ])
+        for person_id in learners + mentors:
+            db.session.add_all([
+                MailPreference(person_id=person_id, kind="reminders"),
+                Notification(kind="booked", recipient_id=person_id, key=f"k-{person_id}",
+                             message_id=f"<m-{person_id}@test>"),
+            ])
+        for learner_id, mentor_id in zip(learners, mentors, strict=True):
+            # Each mentor allowed the other mentor's first learner a retake, reviewed
+            # an action, and wrote a check-in on a goal.
+            attempt = db.session.scalar(select(Attempt).where(Attempt.person_id == learner_id))
+            attempt.retake_allowed_by_id = mentor_id
+            attempt.retake_allowed_dt = utcnow()
+            for goal in db.session.scalars(select(Goal).where(Goal.learner_id == learner_id)):
+                for action in goal.actions:
+                    action.done_by_id, action.done_dt = mentor_id, utcnow()
+                db.session.add(GoalCheckIn(goal_id=goal.id, author_id=mentor_id,
+                                           by=ActionOwner.MENTOR, progress=50,
+                                           note=f"mentor {mentor_id} checked in"))
+            audit.record("GET mentoring.learner_page", actor_person_id=mentor_id,
+                         subject_person_id=learner_id, course_id=course_id)
+        resource_link_id = db.session.scalar(select(Attempt.resource_link_id))
+        db.session.add(RetakeRound(resource_link_id=resource_link_id, opens_dt=utcnow(),
+                                   set_by_id=first_mentor))
+        # A session the second mentor booked for the first, and one they cancelled.
+        for session in db.session.scalars(select(MentoringSession).where(
+                MentoringSession.mentor_id == first_mentor)):
+            session.created_by_id = second_mentor
+        for assignment in db.session.scalars(select(MentorAssignment).where(
+                MentorAssignment.mentor_id == first_mentor)):
+            assignment.assigned_by_id = second_mentor
+        db.session.commit()
+
+
+@pytest.fixture
+def world(app, rich, driver):
+    """Two learners and two mentors, each learner with a session with each mentor."""
+    other = driver.launch(driver.user("Learner", 2)["id"])
+    _submit_everything(app, other.token)
+    with app.app_context():
+        second_learner = db.session.scalar(select(Attempt.person_id).where(
+            Attempt.person_id != rich["person_id"]))
+        platform_id = db.session.get(Person, rich["mentor_id"]).platform_id
+        from lti_tool.identity.models import Membership, Role
+        mentor = Person(platform_id=platform_id, sub="second-mentor", name="Second Mentor",
+                        email="second.mentor@example.edu")
+        db.session.add(mentor)
+        db.session.flush()
+        db.session.add(Membership(course_id=rich["course_id"], person_id=mentor.id,
+                                  roles=["Instructor"], role=Role.MENTOR))
+        db.session.add(TimezonePreference(person_id=mentor.id, timezone="Europe/Lisbon"))
+        db.session.commit()
+        second_mentor = mentor.id
+    learners = [rich["person_id"], second_learner]
+    mentors = [rich["mentor_id"], second_mentor]
+    _mentoring(app, learners[1], mentors[0], rich["course_id"], start_days=5)
+    _mentoring(app, learners[0], mentors[1], rich["course_id"], start_days=7)
+    _mentoring(app, learners[1], mentors[1], rich["course_id"], start_days=9)
+    _world_extras(app, learners, mentors, rich["course_id"])
+    return {"learners": learners, "mentors": mentors}
+
+
+def _references(app, person_id: int) -> list[tuple[str, str]]:
+    """Every (table, column) still pointing at the person (the erasure's entry aside)."""
+    found = []
+    for table, row in _every_row(app):
+        if table.name == "audit_entry" and row["action"] == "data.erase":
+            continue
+        for column in table.columns:
+            points_at_person = any(fk.column.table.name == "person"
+                                   for fk in column.foreign_keys)
+            if points_at_person and row[column.key] == person_id:
+                found.append((table.name, column.key))
+    return found
+
+
+def _unrelated_rows(app, person_id: int) -> dict[str, list[str]]:
+    """`_others_rows`, also without the rows that hang from the person's own sessions,
+    goals and results (a mentor's note in the learner's session goes with the session)."""
+    with app.app_context():
+        owned = {
+            "session_id": set(db.session.scalars(select(MentoringSession.id).where(
+                MentoringSession.learner_id == person_id))),
+            "goal_id": set(db.session.scalars(select(Goal.id).where(
+                Goal.learner_id == person_id))),
+            "result_id": set(db.session.scalars(select(Result.id).join(Attempt).where(
+                Attempt.person_id == person_id))),
+        }
+    rows = {}
+    for table, found in _others_rows(app, person_id).items():
+        kept = [row for row in found if not any(
+            json.loads(row).get(key) in ids for key, ids in owned.items())]
+        if kept:
+            rows[table] = kept
+    return rows
+
+
+def _erase_in_world(app, person_id: int) -> dict[str, int]:
+    """Erase one person; every row unrelated to them is exactly as it was, and nothing
+    points at them any more. Rows handed to the placeholder are checked by the caller."""
+    before = _unrelated_rows(app, person_id)
+    with app.app_context():
+        counts = personal_data.erase_person(person_id)
+        db.session.commit()
+    after = _unrelated_rows(app, person_id)
+
+    def keys(rows: dict[str, list[str]]) -> set[tuple[str, Any]]:
+        return {(table, json.loads(row).get("id", row)) for table, found in rows.items()
+                for row in found}
+
+    kept = keys(before)
+    # Rows that pointed at the person and now point at the placeholder join the unrelated
+    # ones: compare the rows that were unrelated before.
+    compared = {table: [row for row in found if (table, json.loads(row).get("id", row)) in kept]
+                for table, found in after.items()}
+    assert {table: rows for table, rows in compared.items() if rows} == before
+    assert _references(app, person_id) == []
+    return counts
+
+
+NOTHING = dict.fromkeys((
+    "grade_deliveries", "actions", "check_ins", "goals", "answers", "results", "attempts",
+    "retakes_allowed_cleared", "session_ratings", "mentor_assignments",
+    "authorship_reassigned", "session_reflections", "notes", "agenda_parts",
+    "mentoring_sessions", "calendar_feeds", "agenda_templates", "time_zone", "emails",
+    "email_settings", "launch_sessions", "memberships", "audit_entries_about",
+    "audit_entries_by"), 0)
+
+
+def test_erasing_a_learner_in_a_full_course_takes_exactly_their_records(app, world):
+    counts = _erase_in_world(app, world["learners"][0])
+    items = len(current_instrument().items)
+    # Their two sessions (one with each mentor) each hold four notes, an agenda part, a
+    # goal with one action and two check-ins (theirs and their mentor's), a rating and a
+    # reflection; their two assignments; their attempt's answers, result and score.
+    assert counts == {
+        **NOTHING, "grade_deliveries": 1, "actions": 2, "check_ins": 4, "goals": 2,
+        "answers": items, "results": 1, "attempts": 1, "session_ratings": 2,
+        "mentor_assignments": 2, "session_reflections": 2, "notes": 8, "agenda_parts": 2,
+        "mentoring_sessions": 2, "time_zone": 1, "emails": 1, "email_settings": 1,
+        "launch_sessions": 1, "memberships": 1, "audit_entries_about": 2}
+
+
+def test_erasing_a_mentor_in_a_full_course_hands_their_authorship_on(app, world):
+    mentor = world["mentors"][0]
+    counts = _erase_in_world(app, mentor)
+    # Authorship on the learners' records passes to the placeholder: the three shared notes
+    # in each of their two sessions, the two sessions, the two goals they wrote, their
+    # check-ins and done-marks on the first learner's two goals, their slot. The retake they
+    # allowed and the retake round they set are cleared; the assignments naming them go,
+    # with the notes they kept for themselves; their two page views stay, without them.
+    assert counts == {
+        **NOTHING, "retakes_allowed_cleared": 2, "mentor_assignments": 2,
+        "authorship_reassigned": 3 * 2 + 2 + 2 + 2 + 2 + 1, "notes": 2,
+        "calendar_feeds": 1, "agenda_templates": 1, "emails": 1, "email_settings": 1,
+        "launch_sessions": 1, "memberships": 1, "audit_entries_by": 2}
+    with app.app_context():
+        stand_ins = set(db.session.scalars(select(MentoringSession.mentor_id).where(
+            MentoringSession.learner_id.in_(world["learners"]))))
+        placeholders = db.session.scalars(select(Person).where(
+            Person.sub.startswith(personal_data.ERASED_PREFIX))).all()
+    assert len(placeholders) == 1 and placeholders[0].name == "Erased person"
+    assert stand_ins == {placeholders[0].id, world["mentors"][1]}
+
+
+def test_erasing_the_mentor_who_assigned_and_booked_for_another(app, world):
+    counts = _erase_in_world(app, world["mentors"][1])
+    assert counts["authorship_reassigned"] > 0 and counts["mentor_assignments"] == 2
+    assert counts["calendar_feeds"] == counts["agenda_templates"] == counts["time_zone"] == 1
