@@ -440,7 +440,8 @@ def world(app, rich, driver):
     learners = [rich["person_id"], second_learner]
     mentors = [rich["mentor_id"], second_mentor]
     _mentoring(app, learners[1], mentors[0], rich["course_id"], start_days=5)
-    _mentoring(app, learners[0], mentors[1], rich["course_id"], start_days=7)
+    # Booked after the first, held before it: the export lists sessions by start.
+    _mentoring(app, learners[0], mentors[1], rich["course_id"], start_days=1)
     _mentoring(app, learners[1], mentors[1], rich["course_id"], start_days=9)
     _world_extras(app, learners, mentors, rich["course_id"])
     return {"learners": learners, "mentors": mentors}
@@ -553,3 +554,77 @@ def test_erasing_the_mentor_who_assigned_and_booked_for_another(app, world):
     counts = _erase_in_world(app, world["mentors"][1])
     assert counts["authorship_reassigned"] > 0 and counts["mentor_assignments"] == 2
     assert counts["calendar_feeds"] == counts["agenda_templates"] == counts["time_zone"] == 1
+
+
+def _export(app, person_id: int, **options) -> dict[str, Any]:
+    with app.app_context():
+        return json.loads(json.dumps(personal_data.export_person(person_id, **options)))
+
+
+def test_a_learners_export_in_a_full_course_holds_theirs_and_nothing_of_the_others(app, world):
+    first, second = world["learners"]
+    document = _export(app, first)
+    text_of = json.dumps(document)
+    with app.app_context():
+        person = db.session.get(Person, first)
+        other_attempt = db.session.scalar(select(Attempt.id).where(Attempt.person_id == second))
+        own_sessions = set(db.session.scalars(select(MentoringSession.id).where(
+            MentoringSession.learner_id == first)))
+        email, sub = person.email, person.sub
+    assert document["person"]["id"] == first and document["person"]["sub"] == sub
+    assert document["person"]["email"] == email
+    assert document["person"]["platform"].startswith("http")
+    assert document["person"]["created_dt"].endswith("Z")
+    assert [c["role"] for c in document["courses"]] == ["learner"]
+    assert "person_id" not in document["courses"][0] and document["courses"][0]["course"]
+    [attempt] = document["questionnaire_attempts"]
+    assert attempt["person_id"] == first and attempt["id"] != other_attempt
+    assert attempt["result"]["attempt_id"] == attempt["id"]
+    assert attempt["retake_allowed_by_id"] == world["mentors"][0]
+    assert [g["person_id"] for g in document["grade_deliveries"]] == [first]
+    sessions = document["mentoring_sessions"]
+    assert {s["id"] for s in sessions} == own_sessions
+    assert [s["start_dt"] for s in sessions] == sorted(s["start_dt"] for s in sessions)
+    assert all(s["mode"] == "online" for s in sessions)
+    for session in sessions:
+        assert {n["session_id"] for n in session["notes"]} == {session["id"]}
+        assert sorted(n["visibility"] for n in session["notes"]) == [
+            "learner", "mentors", "mentors"]
+    assert {g["learner_id"] for g in document["goals"]} == {first}
+    assert len(document["goals"]) == 2
+    assert all(len(g["actions"]) == 1 and len(g["check_ins"]) == 2 for g in document["goals"])
+    assert all(g["target_date"].count("-") == 2 and not g["target_date"].endswith("Z")
+               for g in document["goals"])
+    for key in ("session_reflections", "session_ratings", "assigned_mentors"):
+        assert {r["learner_id"] for r in document[key]} == {first}, key
+        assert len(document[key]) == 2, key
+    assert [launch["person_id"] for launch in document["launches"]] == [first]
+    assert "claims" not in document["launches"][0]
+    assert document["as_mentor"] == {"sessions_held": 0, "availability_slots": 0,
+                                     "notes_for_themself": 0}
+    assert {e["subject_person_id"] for e in document["audit_entries"]} == {first}
+    assert "AUTHOR-ONLY-TEXT" not in text_of
+    assert document["exported_at"].endswith("Z")
+
+
+def test_a_mentors_export_counts_what_they_hold_for_others(app, world):
+    mentor = world["mentors"][0]
+    document = _export(app, mentor)
+    assert document["as_mentor"] == {"sessions_held": 2, "availability_slots": 1,
+                                     "notes_for_themself": 2}
+    assert document["questionnaire_attempts"] == [] and document["mentoring_sessions"] == []
+    assert {e["actor_person_id"] for e in document["audit_entries"]} == {mentor}
+    assert len(document["audit_entries"]) == 2
+    assert [c["role"] for c in document["courses"]] == ["mentor"]
+
+
+def test_the_learners_own_copy_keeps_only_notes_shared_with_them(app, world):
+    first = world["learners"][0]
+    own = _export(app, first, for_learner=True)
+    for session in own["mentoring_sessions"]:
+        assert [n["visibility"] for n in session["notes"]] == ["learner"]
+        # A summary the mentor has not published stays out of the learner's copy.
+        assert "summary_discussed" not in session and "summary_next" not in session
+    assert "as_mentor" not in own and "audit_entries" not in own
+    operator = _export(app, first)
+    assert all("summary_discussed" in s for s in operator["mentoring_sessions"])
