@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-import signal
-import threading
-
 import click
 from flask import current_app
 
 from lti_tool.gradebook import sync
-
-log = logging.getLogger(__name__)
 
 
 @click.group("grades")
@@ -37,22 +31,14 @@ def grades_sync(limit: int | None) -> None:
 def grades_worker(poll_seconds: float | None) -> None:
     """Deliver scores as they become due, until SIGTERM or SIGINT (Ctrl-C).
 
-    On SQLite run one worker only; on PostgreSQL any number may run side by side.
+    `flask worker`'s loop with its grades job alone. On SQLite run one worker only; on
+    PostgreSQL any number may run side by side.
     """
+    from lti_tool import worker
+
     poll = poll_seconds or current_app.config["GRADE_WORKER_POLL_SECONDS"]
-    stop = threading.Event()
-
-    def request_stop(signum: int, _frame: object) -> None:
-        # Finish the score being sent (at most HTTP_TIMEOUT_SECONDS), then leave.
-        log.info("grades worker: %s received, stopping", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     database = current_app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
     click.echo(f"Grades worker: looking for due scores every {poll:g} s ({database}).")
-    try:
-        handled = sync.work(stop, poll)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    click.echo(f"Grades worker stopped after handling {handled} score(s).")
+    grades = [job for job in worker.every_job() if job.name == "grades"]
+    handled = worker.run_until_signalled("grades worker", grades, poll)
+    click.echo(f"Grades worker stopped after handling {handled['grades']} score(s).")

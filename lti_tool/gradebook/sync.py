@@ -216,19 +216,6 @@ def _with_newer(records: list[ScoreRecord]) -> set[int]:
     )))
 
 
-def deliver_next(
-    now: datetime | None = None, *, skip: set[int] | None = None,
-    clients: dict[int, ServiceClient] | None = None,
-) -> tuple[int, ScoreStatus] | None:
-    """Claim one due record, deliver it and commit; (record id, new status), or None if none.
-
-    `skip` names records this pass has handled already. A crash (or KeyboardInterrupt) during
-    delivery leaves the record pending and unchanged, to be tried again.
-    """
-    outcomes = deliver_batch(now, 1, skip=skip, clients=clients)
-    return outcomes[0] if outcomes else None
-
-
 @dataclass
 class _Delivery:
     """One claimed record on its way: where it goes, what it sends, what came back."""
@@ -440,26 +427,6 @@ def deliver_due(
                 else:
                     report.retrying += 1
     return report
-
-
-def work(stop: threading.Event, poll_seconds: float) -> int:
-    """The worker's loop: a pass, then a pause of `poll_seconds`, until `stop` is set.
-
-    A failure of the database or of the tool ends the pass, not the worker. Returns how many
-    records it handled.
-    """
-    handled = 0
-    while not stop.is_set():
-        try:
-            handled += deliver_due(stop=stop).handled
-        except Exception:
-            log.exception("grades worker: the pass failed; trying again after a pause")
-            db.session.rollback()
-        finally:
-            # A fresh session per pass: nothing read in one pass goes stale in the next.
-            db.session.remove()
-        stop.wait(poll_seconds)
-    return handled
 
 
 def _client(clients: dict[int, ServiceClient], platform_id: int) -> ServiceClient:

@@ -358,3 +358,100 @@ def test_from_canvas_course_navigation_scores_land_in_a_column_of_their_own(
     assert column["resourceLinkId"] == "" and column["tag"] == "design-mindset"
     assert sorted(s["userId"] for s in column["scores"]) == sorted(u["id"] for u in learners[:2])
     assert {r["status"].value for r in records()} == {"sent"}
+
+
+def _logged(caplog, level: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.name == "lti_tool.gradebook.sync" and r.levelname == level]
+
+
+def test_each_failed_try_counts_and_is_logged_for_the_operator(
+    driver, learners, deliver, records, caplog
+):
+    """A 500 is retried later (try 1, logged with the next time), then a refusal fails the
+    score at try 2: the operator's log names the score, the try and the platform's reason."""
+    caplog.set_level("INFO", logger="lti_tool.gradebook.sync")
+    submit(driver, learners[0]["id"])
+    driver.platform.settings["ags_failure"] = "500"
+    now = utcnow()
+    assert deliver(now).retrying == 1
+    [record] = records()
+    [retry_line] = [m for m in _logged(caplog, "INFO") if "try" in m]
+    assert retry_line == (f"score {record['id']}: try 1 failed ({record['last_error']}); "
+                          f"next at {record['next_try_dt']}")
+
+    driver.platform.settings["ags_failure"] = "422"
+    assert deliver(record["next_try_dt"]).failed == 1
+    [record] = records()
+    assert record["status"] == "failed" and record["attempts"] == 2
+    assert _logged(caplog, "WARNING") == [
+        f"score {record['id']} failed: {record['last_error']}"]
+    assert "HTTP 422" in record["last_error"]
+
+
+def test_retries_stop_exactly_at_the_end_of_the_retry_period(
+    app, driver, learners, deliver, records, caplog
+):
+    caplog.set_level("INFO", logger="lti_tool.gradebook.sync")
+    submit(driver, learners[0]["id"])
+    driver.platform.settings["ags_failure"] = "500"
+    now = utcnow()
+    with app.app_context():
+        from lti_tool.gradebook.models import ScoreRecord
+
+        db.session.execute(update(ScoreRecord).values(pending_since_dt=now))
+        db.session.commit()
+    period = timedelta(hours=app.config["GRADE_RETRY_HOURS"])
+    assert deliver(now).retrying == 1
+    # Pending for exactly the retry period: that try is the last.
+    report = deliver(now + period)
+    assert report.failed == 1
+    [record] = records()
+    assert record["status"] == "failed" and record["attempts"] == 2
+    assert _logged(caplog, "WARNING") == [f"score {record['id']}: {record['last_error']}"]
+
+
+def test_a_failure_inside_the_tool_keeps_the_scores_for_a_later_try(
+    app, driver, learners, deliver, records, monkeypatch, caplog
+):
+    """Not the platform's answer but the tool's own bug or a database hiccup while sending:
+    every score of the batch stays pending, the try is counted and the next one scheduled."""
+    from lti_tool.gradebook import sync
+
+    for learner in learners[:2]:
+        submit(driver, learner["id"])
+    real_apply = sync._apply
+
+    def broken(delivery, now):
+        raise RuntimeError("the tool broke")
+
+    monkeypatch.setattr(sync, "_apply", broken)
+    now = utcnow()
+    report = deliver(now)
+    assert (report.retrying, report.sent, report.failed) == (2, 0, 0)
+    for record in records():
+        assert record["status"] == "pending" and record["attempts"] == 1
+        assert record["last_error"] == "The tool failed while sending: the tool broke"
+        assert timedelta(seconds=15) <= record["next_try_dt"] - now <= timedelta(seconds=30)
+    assert any("failed inside the tool" in r.getMessage() for r in caplog.records)
+
+    monkeypatch.setattr(sync, "_apply", real_apply)
+    assert deliver(now).handled == 0  # not due yet
+    assert deliver(now + timedelta(minutes=1)).sent == 2
+    # The platform took them in the broken pass: its 409 makes them sent, once each.
+    assert len(item_of(driver.platform)["scores"]) == 2
+
+
+def test_postponing_leaves_a_score_another_worker_has_finished(app, driver, learners, deliver,
+                                                               records):
+    from lti_tool.gradebook import sync
+    from lti_tool.gradebook.models import ScoreStatus
+
+    submit(driver, learners[0]["id"])
+    assert deliver().sent == 1
+    [record] = records()
+    with app.app_context():
+        assert sync._postpone(record["id"], "late", utcnow()) is ScoreStatus.SENT
+        assert sync._postpone(10**9, "gone", utcnow()) is ScoreStatus.PENDING
+    [after] = records()
+    assert after == record
