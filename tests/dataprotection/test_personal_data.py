@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from lti_tool.dataprotection import personal_data
 from lti_tool.extensions import db
@@ -628,3 +628,81 @@ def test_the_learners_own_copy_keeps_only_notes_shared_with_them(app, world):
     assert "as_mentor" not in own and "audit_entries" not in own
     operator = _export(app, first)
     assert all("summary_discussed" in s for s in operator["mentoring_sessions"])
+
+
+def test_exporting_nobody_names_the_id_asked_for(app):
+    with app.app_context(), pytest.raises(personal_data.PersonNotFound) as raised:
+        personal_data.export_person(999_999)
+    assert raised.value.args == (999_999,)
+
+
+def test_the_export_lists_a_course_only_they_are_in_and_an_unfinished_attempt(app, rich):
+    from lti_tool.identity.models import Course, Membership, Role
+
+    with app.app_context():
+        person = db.session.get(Person, rich["person_id"])
+        course = Course(platform_id=person.platform_id, context_id="tutorial-1",
+                        title="One-to-one tutorial")
+        db.session.add(course)
+        db.session.flush()
+        db.session.add(Membership(course_id=course.id, person_id=person.id,
+                                  roles=["Learner"], role=Role.LEARNER))
+        attempt = db.session.scalar(select(Attempt).where(Attempt.person_id == person.id))
+        db.session.add(Attempt(person_id=person.id, course_id=course.id,
+                               resource_link_id=attempt.resource_link_id,
+                               instrument_id=attempt.instrument_id,
+                               instrument_version=attempt.instrument_version, number=2))
+        db.session.commit()
+    document = _export(app, rich["person_id"])
+    assert "One-to-one tutorial" in [c["course"] for c in document["courses"]]
+    finished, unfinished = document["questionnaire_attempts"]
+    assert finished["result"]["overall"] > 0
+    assert unfinished["result"] is None and unfinished["answers"] == {}
+
+
+def _attempt_started(app, person_id: int, when) -> None:
+    with app.app_context():
+        db.session.execute(update(Attempt).where(Attempt.person_id == person_id)
+                           .values(started_dt=when))
+        db.session.commit()
+
+
+def test_retention_keeps_an_attempt_started_exactly_at_the_limit(app, rich):
+    now = utcnow()
+    _attempt_started(app, rich["person_id"], now - timedelta(days=730))
+    with app.app_context():
+        assert personal_data.purge_old_attempts(730, now=now) == 0
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(Attempt)) == 1
+        # Kept whole: its answers, its result and the goal's link to it.
+        assert db.session.scalar(select(func.count()).select_from(Answer)) == len(
+            current_instrument().items)
+        assert db.session.scalar(select(func.count()).select_from(Result)) == 1
+        assert db.session.scalar(select(Goal.source_attempt_id)) is not None
+        detail = db.session.scalar(select(AuditEntry.detail).where(
+            AuditEntry.action == "data.purge"))
+    assert detail == {"retention_days": 730, "attempts": 0}
+
+
+def test_retention_records_what_it_purged_and_keeps_live_launches(app, rich):
+    from lti_tool.lti.models import LaunchSession
+
+    now = utcnow()
+    _attempt_started(app, rich["person_id"], now - timedelta(days=731))
+    with app.app_context():
+        launches = db.session.scalar(select(func.count()).select_from(LaunchSession))
+        old = db.session.scalar(select(LaunchSession).limit(1))
+        old.expires_dt = now - timedelta(days=730)  # exactly at the limit: kept
+        db.session.commit()
+        assert personal_data.purge_old_attempts(730, now=now) == 1
+        db.session.commit()
+        detail = db.session.scalar(select(AuditEntry.detail).where(
+            AuditEntry.action == "data.purge"))
+        assert db.session.scalar(select(func.count()).select_from(LaunchSession)) == launches
+        old.expires_dt = now - timedelta(days=731)
+        db.session.commit()
+        personal_data.purge_old_attempts(730, now=now)
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(LaunchSession)) == launches - 1
+    assert launches >= 2
+    assert detail == {"retention_days": 730, "attempts": 1}
