@@ -26,12 +26,38 @@ def _people(app) -> int:
         return db.session.scalar(select(func.count()).select_from(Person))
 
 
-def refused(app, attempt, status: int, words: str) -> None:
-    """The launch got an error page with these words, and recorded nobody."""
+_LOG: list = []
+
+
+@pytest.fixture(autouse=True)
+def launch_log(caplog):
+    """The tool's refusals as the operator's log shows them."""
+    caplog.set_level("WARNING", logger="lti_tool.lti.views")
+    _LOG[:] = [caplog]
+    yield caplog
+    _LOG.clear()
+
+
+def refusals() -> list[str]:
+    """'launch refused (400): why' lines logged so far in this test."""
+    return [r.getMessage() for r in _LOG[0].records
+            if r.name == "lti_tool.lti.views" and " refused (" in r.getMessage()]
+
+
+def refused(app, attempt, status: int, words: str, logged: str | None = None) -> None:
+    """The launch got an error page with these words, and recorded nobody; an error status
+    is logged once for the operator, with the reason (`logged`, when the test knows it)."""
     response = attempt.launch_response
     assert response.status_code == status, response.text[:3000]
     assert words in response.text
     assert _people(app) == 0
+    if status >= 400:
+        [line] = refusals()
+        assert line.startswith(f"launch refused ({status}): ")
+        reason = line.split(": ", 1)[1]
+        assert reason and reason != "None"
+        if logged is not None:
+            assert logged in reason, line
 
 
 def drop(name):
@@ -56,7 +82,7 @@ def test_no_kid(app, driver, learner):
 
 def test_wrong_kid(app, driver, learner):
     attempt = driver.launch(learner, mutate=lambda c, h: h.__setitem__("kid", "no-such-key"))
-    refused(app, attempt, 400, "has no key &#39;no-such-key&#39;")
+    refused(app, attempt, 400, "has no key &#39;no-such-key&#39;", "unknown kid 'no-such-key'")
 
 
 def test_wrong_version(app, driver, learner):
@@ -131,7 +157,8 @@ def test_deployment_id_too_long(app, driver, learner):
 
 def test_unknown_deployment_names_issuer_and_command(app, driver, learner, platform):
     attempt = driver.launch(learner, mutate=setclaim(CLAIM + "deployment_id", "7"))
-    refused(app, attempt, 403, f"Deployment 7 is not registered for issuer {platform.issuer}")
+    refused(app, attempt, 403, f"Deployment 7 is not registered for issuer {platform.issuer}",
+            "unknown deployment '7'")
     assert "flask platforms add-deployment" in attempt.launch_response.text
 
 
@@ -175,12 +202,12 @@ def test_signature_by_another_key(app, driver, learner):
 
 def test_other_issuer(app, driver, learner):
     refused(app, driver.launch(learner, mutate=setclaim("iss", "https://evil.example")), 400,
-            "another issuer")
+            "another issuer", "iss 'https://evil.example' != login ")
 
 
 def test_audience_not_ours(app, driver, learner):
     refused(app, driver.launch(learner, mutate=setclaim("aud", "someone-else")), 400,
-            "another client id")
+            "another client id", "aud/azp 'someone-else' != login ")
 
 
 def test_several_audiences_without_azp(app, driver, learner, platform):
@@ -207,7 +234,7 @@ def test_several_audiences_with_our_azp_is_accepted(app, driver, learner, platfo
 
 def test_nonce_not_ours(app, driver, learner):
     refused(app, driver.launch(learner, mutate=setclaim("nonce", "nonce-of-someone-else")), 400,
-            "nonce is not the one")
+            "nonce is not the one", "nonce mismatch")
 
 
 def test_replayed_launch(app, driver, learner):
@@ -230,7 +257,8 @@ def test_state_unknown(app, driver, learner):
     attempt = driver.authorize(driver.login(learner))
     driver.post_launch(attempt, state="state-forged",
                        cookies={"dmd-lti-state-forged": "state-forged"})
-    refused(app, attempt, 400, "expired or was already used")
+    refused(app, attempt, 400, "expired or was already used",
+            "unknown, expired or replayed state state-forged...")
 
 
 def test_state_cookie_missing(app, driver, learner):
@@ -254,14 +282,15 @@ def test_state_of_another_browser(app, driver, learner):
 def test_state_cookie_of_another_value(app, driver, learner):
     attempt = driver.authorize(driver.login(learner))
     driver.post_launch(attempt, cookies={name: "state-forged" for name in attempt.cookies})
-    refused(app, attempt, 400, "another cookie")
+    refused(app, attempt, 400, "another cookie", "state cookie different")
 
 
 def test_target_link_uri_differs_from_login(app, driver, learner, tool_server):
     attempt = driver.launch(
         learner, mutate=setclaim(CLAIM + "target_link_uri", tool_server.url + "/lti/launch?x=1")
     )
-    refused(app, attempt, 400, "target_link_uri differs")
+    refused(app, attempt, 400, "target_link_uri differs",
+            f"'{tool_server.url}/lti/launch?x=1' != '{tool_server.url}/lti/launch'")
 
 
 def test_unknown_claims_are_ignored(app, driver, learner):
@@ -301,3 +330,23 @@ def test_platform_auth_error_is_shown(app, driver, learner):
     assert launch.status_code == 400
     assert "The platform refused the login" in launch.text
     assert _people(app) == 0
+
+
+def test_an_accepted_launch_is_logged_without_secrets(app, driver, learner, platform, caplog):
+    import json
+
+    caplog.set_level("INFO", logger="lti_tool.lti.views")
+    attempt = driver.launch(learner)
+    assert attempt.landed
+    [line] = [r.getMessage() for r in caplog.records
+              if r.getMessage().startswith("launch accepted as ")]
+    role, _, summary = line.removeprefix("launch accepted as ").partition(": ")
+    claims = jwt.decode(attempt.id_token, options={"verify_signature": False})
+    assert role == "learner"
+    assert json.loads(summary) == {
+        "iss": platform.issuer, "sub": learner,
+        "deployment_id": claims[CLAIM + "deployment_id"],
+        "context": claims[CLAIM + "context"]["id"],
+        "message_type": "LtiResourceLinkRequest",
+    }
+    assert attempt.id_token not in line and "nonce" not in line
