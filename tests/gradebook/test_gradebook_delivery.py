@@ -297,7 +297,16 @@ def test_without_a_lineitem_claim_the_item_is_found_by_resource_link(
         db.session.execute(update(ResourceLink).values(ags_lineitem=None))
         db.session.commit()
     assert deliver().sent == 1
-    assert len(item_of(driver.platform)["scores"]) == 1
+    item = item_of(driver.platform)
+    assert len(item["scores"]) == 1
+    # The item found is remembered for the activity, with its maximum: no search next time.
+    with app.app_context():
+        from lti_tool.gradebook.models import GradeSettings
+
+        settings = db.session.scalar(select(GradeSettings))
+        assert settings.lineitem_url == item["url"]
+        assert settings.score_maximum == item["scoreMaximum"]
+        assert settings.lineitem_problem is None
 
 
 def test_an_activity_without_a_grade_item_gets_one(driver, learners, deliver, new_activity,
@@ -418,6 +427,7 @@ def test_a_failure_inside_the_tool_keeps_the_scores_for_a_later_try(
     every score of the batch stays pending, the try is counted and the next one scheduled."""
     from lti_tool.gradebook import sync
 
+    caplog.set_level("INFO", logger="lti_tool.gradebook.sync")
     for learner in learners[:2]:
         submit(driver, learner["id"])
     real_apply = sync._apply
@@ -435,11 +445,20 @@ def test_a_failure_inside_the_tool_keeps_the_scores_for_a_later_try(
         assert timedelta(seconds=15) <= record["next_try_dt"] - now <= timedelta(seconds=30)
     assert any("failed inside the tool" in r.getMessage() for r in caplog.records)
 
+    monkeypatch.setattr(sync, "_apply", broken)
+    submit(driver, learners[2]["id"])
+    with app.app_context():
+        [(record_id, status)] = sync.deliver_batch(now + timedelta(minutes=5), 1)
+        assert status is sync.ScoreStatus.PENDING
     monkeypatch.setattr(sync, "_apply", real_apply)
     assert deliver(now).handled == 0  # not due yet
-    assert deliver(now + timedelta(minutes=1)).sent == 2
+    assert deliver(now + timedelta(minutes=10)).sent == 3
     # The platform took them in the broken pass: its 409 makes them sent, once each.
-    assert len(item_of(driver.platform)["scores"]) == 2
+    assert len(item_of(driver.platform)["scores"]) == 3
+    assert all(r["last_error"] is None for r in records())
+    sent_lines = [r.getMessage() for r in caplog.records if " sent to " in r.getMessage()]
+    url = item_of(driver.platform)["url"]
+    assert sorted(sent_lines) == sorted(f"score {r['id']} sent to {url}" for r in records())
 
 
 def test_postponing_leaves_a_score_another_worker_has_finished(app, driver, learners, deliver,
