@@ -103,6 +103,8 @@ class LaunchAttempt:
     state: str | None = None
     id_token: str | None = None
     cookies: dict[str, str] = field(default_factory=dict)
+    #: The platform's login-initiation fields this launch began with.
+    login_fields: dict[str, str] = field(default_factory=dict)
 
     @property
     def auth_url(self) -> str:
@@ -153,7 +155,7 @@ class LaunchDriver:
         """Post the platform's login-initiation form to the tool."""
         url, fields = self.platform.initiate_login_form(user_id, **kwargs)
         response = self.http.post(login_url or url, data=fields, allow_redirects=False)
-        attempt = LaunchAttempt(login_response=response)
+        attempt = LaunchAttempt(login_response=response, login_fields=dict(fields))
         # requests keeps Secure cookies for https only; a browser sends them to localhost
         # and 127.0.0.1 too, so carry the state cookie by hand.
         attempt.cookies = {c.name: c.value for c in response.cookies}

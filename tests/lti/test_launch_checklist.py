@@ -6,7 +6,10 @@ id_token with the platform's own key after changing it, so only the changed item
 
 from __future__ import annotations
 
+import re
 import time
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
@@ -19,6 +22,7 @@ from lti_tool.extensions import db
 from lti_tool.identity.models import Membership, Person
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+EXPIRED = "This launch has expired or was already used. Open the activity again from the course page."
 
 
 def _people(app) -> int:
@@ -133,12 +137,12 @@ def test_issued_too_long_ago(app, driver, learner):
 
 def test_missing_message_type(app, driver, learner):
     refused(app, driver.launch(learner, mutate=drop(CLAIM + "message_type")), 400,
-            "no message_type")
+            "The launch has no message_type.")
 
 
 def test_unsupported_message_type(app, driver, learner):
     attempt = driver.launch(learner, mutate=setclaim(CLAIM + "message_type", "LtiStartProctoring"))
-    refused(app, attempt, 400, "does not handle")
+    refused(app, attempt, 400, "This tool does not handle &#39;LtiStartProctoring&#39; messages.")
 
 
 def test_missing_roles(app, driver, learner):
@@ -242,7 +246,9 @@ def test_replayed_launch(app, driver, learner):
     assert attempt.landed
     again = driver.post_launch(attempt)
     assert again.status_code == 400
-    assert "expired or was already used" in again.text
+    assert EXPIRED in again.text
+    [line] = refusals()
+    assert line == f"launch refused (400): unknown, expired or replayed state {attempt.state[:16]}..."
 
 
 def test_state_missing(app, driver, learner):
@@ -257,8 +263,7 @@ def test_state_unknown(app, driver, learner):
     attempt = driver.authorize(driver.login(learner))
     driver.post_launch(attempt, state="state-forged",
                        cookies={"dmd-lti-state-forged": "state-forged"})
-    refused(app, attempt, 400, "expired or was already used",
-            "unknown, expired or replayed state state-forged...")
+    refused(app, attempt, 400, EXPIRED, "unknown, expired or replayed state state-forged...")
 
 
 def test_state_cookie_missing(app, driver, learner):
@@ -268,6 +273,13 @@ def test_state_cookie_missing(app, driver, learner):
     attempt = driver.authorize(driver.login(learner))
     driver.post_launch(attempt, cookies={})
     refused(app, attempt, 200, "Open in a new window")
+    # The new window starts this login again, with the platform's own login parameters.
+    login = attempt.login_fields
+    new_window = re.search(r'href="([^"]*lti1p3_new_window[^"]*)"', attempt.launch_response.text)
+    query = parse_qs(urlsplit(unescape(new_window.group(1))).query)
+    assert query["lti1p3_new_window"] == ["1"]
+    for name in ("iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id"):
+        assert query[name] == [login[name]], name
 
 
 def test_state_of_another_browser(app, driver, learner):

@@ -214,31 +214,44 @@ def test_a_storage_launch_learns_the_school_host_from_the_signed_launch_only(
     assert school in ancestors and "attacker" not in ancestors
 
 
+def _refusals(caplog) -> list[str]:
+    """The operator's log lines for refused launches in this test."""
+    return [r.getMessage() for r in caplog.records
+            if r.name == "lti_tool.lti.views" and " refused (" in r.getMessage()]
+
+
 @pytest.mark.parametrize("origin", ["https://evil.example", "null", None])
 def test_storage_endpoint_refuses_a_post_from_another_origin(
-    app, driver, learner, tool_server, origin
+    app, driver, learner, tool_server, origin, caplog
 ):
     """Login CSRF: a page elsewhere cannot post an attacker's launch with the proof."""
     attempt = _storage_launch(driver, learner)
 
     refused = _post_proof(tool_server, attempt, origin=origin)
     assert refused.status_code == 403
-    assert "not sent by the tool's own page" in unescape(refused.text)
+    assert ("This launch was not sent by the tool's own page. Open the activity again from "
+            "the course page.") in unescape(refused.text)
     assert _nobody(app)
+    assert _refusals(caplog) == [
+        f"launch refused (403): platform storage proof from Origin {origin!r}"]
 
 
 def test_storage_endpoint_refuses_a_value_other_than_the_state_and_spends_the_state(
-    app, driver, learner, tool_server
+    app, driver, learner, tool_server, caplog
 ):
     attempt = _storage_launch(driver, learner)
 
     wrong = _post_proof(tool_server, attempt, origin=tool_server.url, value="state-of-another")
     assert wrong.status_code == 403
-    assert "does not match this launch" in wrong.text
+    assert ("The value read back from the platform's storage does not match this launch. "
+            "Open the activity again from the course page.") in unescape(wrong.text)
     # One attempt per login: the right value afterwards finds no state.
     late = _post_proof(tool_server, attempt, origin=tool_server.url)
     assert late.status_code == 400 and "expired or was already used" in late.text
     assert _nobody(app)
+    assert _refusals(caplog) == [
+        "launch refused (403): platform storage value differs from state",
+        f"launch refused (400): unknown, expired or replayed state {attempt.state[:16]}..."]
 
 
 def test_storage_endpoint_refuses_a_replay(app, driver, learner, tool_server):
@@ -252,7 +265,7 @@ def test_storage_endpoint_refuses_a_replay(app, driver, learner, tool_server):
 
 
 def test_storage_endpoint_refuses_a_login_that_offered_no_storage(
-    app, driver, platform, learner, tool_server
+    app, driver, platform, learner, tool_server, caplog
 ):
     platform.settings["platform_storage"] = False
     attempt = driver.authorize(driver.login(learner))
@@ -263,8 +276,11 @@ def test_storage_endpoint_refuses_a_login_that_offered_no_storage(
         headers={"Origin": tool_server.url}, allow_redirects=False,
     )
     assert response.status_code == 403
-    assert "did not begin with the platform's storage" in unescape(response.text)
+    assert ("This launch did not begin with the platform's storage. Open the activity again "
+            "from the course page.") in unescape(response.text)
     assert _nobody(app)
+    assert _refusals(caplog) == [
+        "launch refused (403): platform storage proof for a login without storage target"]
 
 
 def test_without_cookie_or_storage_the_launch_offers_a_new_window(
