@@ -22,7 +22,9 @@ from lti_tool.extensions import db
 from lti_tool.identity.models import Membership, Person
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
-EXPIRED = "This launch has expired or was already used. Open the activity again from the course page."
+ANOTHER_CLIENT = "The launch was issued for another client id than the login that began it."
+EXPIRED = ("This launch has expired or was already used. Open the activity again from the "
+           "course page.")
 
 
 def _people(app) -> int:
@@ -53,7 +55,7 @@ def refused(app, attempt, status: int, words: str, logged: str | None = None) ->
     is logged once for the operator, with the reason (`logged`, when the test knows it)."""
     response = attempt.launch_response
     assert response.status_code == status, response.text[:3000]
-    assert words in response.text
+    assert words in unescape(response.text)
     assert _people(app) == 0
     if status >= 400:
         [line] = refusals()
@@ -81,28 +83,28 @@ def learner(driver):
 
 def test_no_kid(app, driver, learner):
     attempt = driver.launch(learner, mutate=lambda c, h: h.pop("kid"))
-    refused(app, attempt, 400, "no key id (kid)")
+    refused(app, attempt, 400, "The launch's id_token has no key id (kid) in its header.")
 
 
 def test_wrong_kid(app, driver, learner):
     attempt = driver.launch(learner, mutate=lambda c, h: h.__setitem__("kid", "no-such-key"))
-    refused(app, attempt, 400, "has no key &#39;no-such-key&#39;", "unknown kid 'no-such-key'")
+    refused(app, attempt, 400, "has no key 'no-such-key'.", "unknown kid 'no-such-key'")
 
 
 def test_wrong_version(app, driver, learner):
     attempt = driver.launch(learner, mutate=setclaim(CLAIM + "version", "1.2.0"))
-    refused(app, attempt, 400, "LTI version is &#39;1.2.0&#39;")
+    refused(app, attempt, 400, "The launch's LTI version is '1.2.0'; expected '1.3.0'.")
 
 
 def test_no_version(app, driver, learner):
     attempt = driver.launch(learner, mutate=drop(CLAIM + "version"))
-    refused(app, attempt, 400, "LTI version is None")
+    refused(app, attempt, 400, "The launch's LTI version is None; expected '1.3.0'.")
 
 
 def test_not_a_jwt(app, driver, learner):
     attempt = driver.authorize(driver.login(learner))
     driver.post_launch(attempt, id_token="this-is-not-a-jwt")
-    refused(app, attempt, 400, "is not a JWT")
+    refused(app, attempt, 400, "The launch's id_token is not a JWT.")
 
 
 @pytest.mark.parametrize("claim", ["iss", "aud", "nonce", "exp", "iat"])
@@ -117,7 +119,9 @@ def test_expired(app, driver, learner):
         claims["iat"] = int(time.time()) - 400
         claims["exp"] = int(time.time()) - 300
 
-    refused(app, driver.launch(learner, mutate=expire), 400, "launch token has expired")
+    refused(app, driver.launch(learner, mutate=expire), 400, (
+        "The launch token has expired. Launch tokens live for a minute or so; open the activity "
+        "again, and if this repeats, check the clocks of the LMS and tool servers."))
 
 
 def test_issued_in_the_future(app, driver, learner):
@@ -125,14 +129,17 @@ def test_issued_in_the_future(app, driver, learner):
         claims["iat"] = int(time.time()) + 3600
         claims["exp"] = int(time.time()) + 3660
 
-    refused(app, driver.launch(learner, mutate=future), 400, "issued in the future")
+    refused(app, driver.launch(learner, mutate=future), 400, (
+        "The launch token says it was issued in the future: the clocks of the LMS and tool "
+        "servers disagree."))
 
 
 def test_issued_too_long_ago(app, driver, learner):
     def old(claims, header):
         claims["iat"] = int(time.time()) - 7200
 
-    refused(app, driver.launch(learner, mutate=old), 400, "issued too long ago")
+    refused(app, driver.launch(learner, mutate=old), 400,
+            "The launch token was issued too long ago.")
 
 
 def test_missing_message_type(app, driver, learner):
@@ -142,21 +149,23 @@ def test_missing_message_type(app, driver, learner):
 
 def test_unsupported_message_type(app, driver, learner):
     attempt = driver.launch(learner, mutate=setclaim(CLAIM + "message_type", "LtiStartProctoring"))
-    refused(app, attempt, 400, "This tool does not handle &#39;LtiStartProctoring&#39; messages.")
+    refused(app, attempt, 400,
+            "This tool does not handle 'LtiStartProctoring' messages.")
 
 
 def test_missing_roles(app, driver, learner):
-    refused(app, driver.launch(learner, mutate=drop(CLAIM + "roles")), 400, "no roles claim")
+    refused(app, driver.launch(learner, mutate=drop(CLAIM + "roles")), 400,
+            "The launch has no roles claim.")
 
 
 def test_missing_deployment_id(app, driver, learner):
     refused(app, driver.launch(learner, mutate=drop(CLAIM + "deployment_id")), 400,
-            "no deployment_id")
+            "The launch has no deployment_id.")
 
 
 def test_deployment_id_too_long(app, driver, learner):
     attempt = driver.launch(learner, mutate=setclaim(CLAIM + "deployment_id", "x" * 256))
-    refused(app, attempt, 400, "longer than 255")
+    refused(app, attempt, 400, "The launch's deployment_id is longer than 255 characters.")
 
 
 def test_unknown_deployment_names_issuer_and_command(app, driver, learner, platform):
@@ -168,11 +177,13 @@ def test_unknown_deployment_names_issuer_and_command(app, driver, learner, platf
 
 def test_missing_resource_link_id(app, driver, learner):
     attempt = driver.launch(learner, mutate=setclaim(CLAIM + "resource_link", {"title": "x"}))
-    refused(app, attempt, 400, "no resource_link id")
+    refused(app, attempt, 400, "The launch has no resource_link id.")
 
 
 def test_missing_sub(app, driver, learner):
-    refused(app, driver.launch(learner, mutate=drop("sub")), 400, "no sub")
+    refused(app, driver.launch(learner, mutate=drop("sub")), 400, (
+        "The launch does not say who you are (no sub): this tool saves your answers and cannot "
+        "work with anonymous launches."))
 
 
 # --- the rest of the checklist ---------------------------------------------------------
@@ -189,7 +200,7 @@ def test_alg_other_than_rs256(app, driver, learner, alg):
         token = jwt.encode(claims, "a-secret-that-is-long-enough-for-hs256!!", algorithm="HS256",
                            headers={"kid": kid})
     driver.post_launch(attempt, id_token=token)
-    refused(app, attempt, 400, "LTI 1.3 requires RS256")
+    refused(app, attempt, 400, f"The launch is signed with '{alg}'; LTI 1.3 requires RS256.")
 
 
 def test_signature_by_another_key(app, driver, learner):
@@ -201,22 +212,24 @@ def test_signature_by_another_key(app, driver, learner):
         serialization.NoEncryption(),
     )
     driver.post_launch(attempt, id_token=jwt.encode(claims, other, "RS256", headers=header))
-    refused(app, attempt, 400, "signature or claims are not valid")
+    refused(app, attempt, 400, "The launch's signature or claims are not valid.")
 
 
 def test_other_issuer(app, driver, learner):
     refused(app, driver.launch(learner, mutate=setclaim("iss", "https://evil.example")), 400,
-            "another issuer", "iss 'https://evil.example' != login ")
+            "The launch comes from another issuer than the login that began it.",
+            "iss 'https://evil.example' != login ")
 
 
 def test_audience_not_ours(app, driver, learner):
     refused(app, driver.launch(learner, mutate=setclaim("aud", "someone-else")), 400,
-            "another client id", "aud/azp 'someone-else' != login ")
+            ANOTHER_CLIENT, "aud/azp 'someone-else' != login ")
 
 
 def test_several_audiences_without_azp(app, driver, learner, platform):
     attempt = driver.launch(learner, mutate=setclaim("aud", [platform.client_id, "other"]))
-    refused(app, attempt, 400, "no authorized party (azp)")
+    refused(app, attempt, 400, (
+        "The launch names several audiences but no authorized party (azp) among them."))
 
 
 def test_several_audiences_with_foreign_azp(app, driver, learner, platform):
@@ -224,7 +237,7 @@ def test_several_audiences_with_foreign_azp(app, driver, learner, platform):
         claims["aud"] = [platform.client_id, "other"]
         claims["azp"] = "other"
 
-    refused(app, driver.launch(learner, mutate=both), 400, "another client id")
+    refused(app, driver.launch(learner, mutate=both), 400, ANOTHER_CLIENT)
 
 
 def test_several_audiences_with_our_azp_is_accepted(app, driver, learner, platform):
@@ -238,7 +251,7 @@ def test_several_audiences_with_our_azp_is_accepted(app, driver, learner, platfo
 
 def test_nonce_not_ours(app, driver, learner):
     refused(app, driver.launch(learner, mutate=setclaim("nonce", "nonce-of-someone-else")), 400,
-            "nonce is not the one", "nonce mismatch")
+            "The launch's nonce is not the one this tool gave at login.", "nonce mismatch")
 
 
 def test_replayed_launch(app, driver, learner):
@@ -248,7 +261,8 @@ def test_replayed_launch(app, driver, learner):
     assert again.status_code == 400
     assert EXPIRED in again.text
     [line] = refusals()
-    assert line == f"launch refused (400): unknown, expired or replayed state {attempt.state[:16]}..."
+    assert line == ("launch refused (400): unknown, expired or replayed state "
+                    f"{attempt.state[:16]}...")
 
 
 def test_state_missing(app, driver, learner):
@@ -294,14 +308,17 @@ def test_state_of_another_browser(app, driver, learner):
 def test_state_cookie_of_another_value(app, driver, learner):
     attempt = driver.authorize(driver.login(learner))
     driver.post_launch(attempt, cookies={name: "state-forged" for name in attempt.cookies})
-    refused(app, attempt, 400, "another cookie", "state cookie different")
+    refused(app, attempt, 400, (
+        "Your browser sent back another cookie than the one set when the launch began, so this "
+        "launch cannot be tied to you. Open the activity again."), "state cookie different")
 
 
 def test_target_link_uri_differs_from_login(app, driver, learner, tool_server):
     attempt = driver.launch(
         learner, mutate=setclaim(CLAIM + "target_link_uri", tool_server.url + "/lti/launch?x=1")
     )
-    refused(app, attempt, 400, "target_link_uri differs",
+    refused(app, attempt, 400,
+            "The launch's target_link_uri differs from the one given at login.",
             f"'{tool_server.url}/lti/launch?x=1' != '{tool_server.url}/lti/launch'")
 
 
