@@ -55,7 +55,14 @@ def refused(app, attempt, status: int, words: str, logged: str | None = None) ->
     is logged once for the operator, with the reason (`logged`, when the test knows it)."""
     response = attempt.launch_response
     assert response.status_code == status, response.text[:3000]
-    assert words in unescape(response.text)
+    if status >= 400:
+        # The reason exactly as the page's alert gives it (a sentence, or its known part).
+        alert = re.search(r'<p class="alert alert-danger" role="alert">(.*?)</p>',
+                          response.text, re.S)
+        shown = unescape(alert.group(1))
+        assert shown == words or (shown.startswith(words) or shown.endswith(words)), shown
+    else:
+        assert words in unescape(response.text)
     assert _people(app) == 0
     if status >= 400:
         [line] = refusals()
