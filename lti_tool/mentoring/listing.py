@@ -209,21 +209,22 @@ def select_page(launch: LaunchContext, wanted: CohortFilter, caseload_only: bool
     )
 
 
-def result_versions(launch: LaunchContext, wanted: CohortFilter,
-                    caseload_only: bool = False) -> list[str]:
-    """The instrument versions ("design_mindset@2") of the filtered learners' results."""
+def result_versions(launch: LaunchContext, caseload_only: bool = False) -> list[str]:
+    """The instrument versions ("design_mindset@2") of the cohort's results, whatever the
+    filter: the export's columns are the same for every filter."""
     sql = cohort_sql(launch, caseload_only)
-    versions = sql.query.where(*wanted.conditions(sql), sql.has_result).with_only_columns(
-        sql.query.selected_columns.result_instrument_id,
-        sql.query.selected_columns.result_instrument_version,
-    ).distinct()
+    columns = sql.query.selected_columns
+    versions = sql.query.where(sql.has_result).with_only_columns(
+        columns.result_instrument_id, columns.result_instrument_version).distinct()
     return [instrument_key(*found) for found in db.session.execute(versions)]
 
 
 def export_rows(launch: LaunchContext, wanted: CohortFilter, caseload_only: bool = False,
-                batch: int = EXPORT_BATCH) -> Iterator[LearnerRow]:
+                batch: int | None = None) -> Iterator[LearnerRow]:
     """Every learner that passes the filter, in the requested order, read `batch` rows at a
-    time (a server-side cursor on PostgreSQL), each batch with its grade states."""
+    time (EXPORT_BATCH; a server-side cursor on PostgreSQL), each batch with its grade
+    states."""
+    batch = batch or EXPORT_BATCH
     sql = cohort_sql(launch, caseload_only)
     query = sql.query.where(*wanted.conditions(sql)).order_by(*wanted.order(sql))
     result = db.session.execute(query.execution_options(yield_per=batch))

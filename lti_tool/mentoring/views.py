@@ -147,7 +147,7 @@ def export_csv():
     scope = cohort_scope(g.launch, request.args.get("view"))
     wanted = _filter()
     launch = g.launch
-    versions = _cohort(lambda: result_versions(launch, wanted, scope.caseload_only))
+    versions = _cohort(lambda: result_versions(launch, scope.caseload_only))
     cohort = cohorts.cohort_of(launch, (), launch.resource_link_id is not None, versions)
     course = db.session.get(Course, launch.course_id)
     name = f"{course.label or course.context_id}-cohort-{utcnow():%Y-%m-%d}.csv"
