@@ -283,3 +283,18 @@ def test_the_export_reads_its_rows_in_batches_while_it_is_sent(varied, client, m
     assert len(built) == 10  # one batch read, not the whole cohort
     assert len(list(chunks)) == len(load_cohort(varied).rows) - 2 - 1  # those who left
     response.close()
+
+
+def test_the_quality_summary_counts_what_the_rows_say(varied):
+    from lti_tool.mentoring.cohort import cohort_sql
+    from lti_tool.mentoring.statistics import quality_summary
+
+    summary = quality_summary(cohort_sql(varied))
+    completed = [row for row in load_cohort(varied).rows if row.active and row.has_result]
+    flagged = sorted((row for row in completed if row.flagged),
+                     key=lambda row: row.name.casefold())
+    assert summary.completed == len(completed) and summary.flagged == len(flagged) >= 1
+    assert [row.person_id for row in summary.learners] == [row.person_id for row in flagged]
+    assert summary.attention_checks == sum(
+        1 for row in completed if row.quality.failed_attention_checks) >= 1
+    assert summary.too_fast == sum(1 for row in completed if row.quality.too_fast_pages)
