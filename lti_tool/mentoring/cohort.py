@@ -23,6 +23,7 @@ from typing import Any
 
 from flask_babel import format_date
 from sqlalchemy import ColumnElement, Select, Text, case, cast, func, select
+from sqlalchemy.orm import aliased
 
 from lti_tool.extensions import db
 from lti_tool.gradebook.status import SyncState, sync_states
@@ -170,8 +171,8 @@ class CohortSql:
     latest attempt and latest result joined, and the expressions filters and sorts need.
 
     `query` selects the columns LearnerRow is made from; listing.py adds conditions, order,
-    limits or aggregates. Each learner's latest attempt and latest submitted attempt come from
-    ranked_attempts (window functions, on SQLite and PostgreSQL alike).
+    limits or aggregates. Each learner's latest attempt and latest submitted attempt are
+    looked up per learner (_newest_attempt), as ranked_attempts ranks them.
     """
 
     query: Select
@@ -201,18 +202,18 @@ def cohort_sql(launch: LaunchContext, caseload_only: bool = False) -> CohortSql:
     scope.py), or only their caseload, with their latest attempt and result."""
     if launch.course_id is None:
         raise NoCohort("this launch has no course")
-    latest = ranked_attempts(launch.course_id, launch.resource_link_id)
-    chosen = ranked_attempts(launch.course_id, launch.resource_link_id)
+    latest = aliased(Attempt, name="latest")
+    chosen = aliased(Attempt, name="chosen")
     answered_count = (
-        select(func.count(Answer.id)).where(Answer.attempt_id == latest.c.id).scalar_subquery()
+        select(func.count(Answer.id)).where(Answer.attempt_id == latest.id).scalar_subquery()
     )
     # Counted only while in progress: a submitted attempt has every answer.
-    in_progress = latest.c.id.is_not(None) & latest.c.submitted_dt.is_(None)
+    in_progress = latest.id.is_not(None) & latest.submitted_dt.is_(None)
     answered = case((in_progress, answered_count), else_=None)
     has_result = Result.id.is_not(None)
     status_cases = [
-        (latest.c.id.is_(None), Status.NOT_STARTED),
-        (latest.c.submitted_dt.is_(None), Status.IN_PROGRESS),
+        (latest.id.is_(None), Status.NOT_STARTED),
+        (latest.submitted_dt.is_(None), Status.IN_PROGRESS),
         # Result.flagged is stored as `not quality.ok` (Result.from_profile).
         (Result.flagged.is_(True), Status.FLAGGED),
     ]
@@ -221,29 +222,28 @@ def cohort_sql(launch: LaunchContext, caseload_only: bool = False) -> CohortSql:
     order = {value: position for position, value in enumerate(Status)}
     status_rank = case(*((when, order[value]) for when, value in status_cases),
                        else_=order[Status.COMPLETED])
-    submitted_dt = case((has_result, chosen.c.submitted_dt), else_=None)
+    submitted_dt = case((has_result, chosen.submitted_dt), else_=None)
     query = (
         select(
             Person.id, Person.platform_id, Person.sub, Person.name, Person.given_name,
             Person.family_name, Person.email, Membership.active,
-            latest.c.id.label("latest_id"), latest.c.number.label("latest_number"),
-            latest.c.submitted_dt.label("latest_submitted_dt"),
-            latest.c.instrument_id.label("latest_instrument_id"),
-            latest.c.instrument_version.label("latest_instrument_version"),
-            latest.c.retake_allowed_dt.label("retake_allowed_dt"),
+            latest.id.label("latest_id"), latest.number.label("latest_number"),
+            latest.submitted_dt.label("latest_submitted_dt"),
+            latest.instrument_id.label("latest_instrument_id"),
+            latest.instrument_version.label("latest_instrument_version"),
+            latest.retake_allowed_dt.label("retake_allowed_dt"),
             answered.label("answered"),
             Result.attempt_id.label("result_attempt_id"), submitted_dt.label("submitted_dt"),
-            chosen.c.instrument_id.label("result_instrument_id"),
-            chosen.c.instrument_version.label("result_instrument_version"),
+            chosen.instrument_id.label("result_instrument_id"),
+            chosen.instrument_version.label("result_instrument_version"),
             Result.overall, Result.quality_flags,
             # As text, decoded only when needed (see LearnerRow.scores).
             cast(Result.dimension_scores, Text).label("scores_json"),
         )
         .join(Membership, Membership.person_id == Person.id)
-        .outerjoin(latest, (latest.c.person_id == Person.id) & (latest.c.latest_rank == 1))
-        .outerjoin(chosen, (chosen.c.person_id == Person.id) & (chosen.c.result_rank == 1)
-                   & chosen.c.submitted_dt.is_not(None))
-        .outerjoin(Result, (Result.attempt_id == chosen.c.id) & Result.overall.is_not(None))
+        .outerjoin(latest, latest.id == _newest_attempt(launch, submitted=False))
+        .outerjoin(chosen, chosen.id == _newest_attempt(launch, submitted=True))
+        .outerjoin(Result, (Result.attempt_id == chosen.id) & Result.overall.is_not(None))
         .where(Membership.course_id == launch.course_id, Membership.role == Role.LEARNER,
                learner_reach(launch, Person.id))
     )
@@ -256,6 +256,19 @@ def cohort_sql(launch: LaunchContext, caseload_only: bool = False) -> CohortSql:
         name_key=name_order(Person), email_key=casefold(func.coalesce(Person.email, "")),
         result_scores=Result.dimension_scores,
     )
+
+
+def _newest_attempt(launch: LaunchContext, submitted: bool):
+    """The id of the learner's (Person's) latest attempt in the launch's activity, or of their
+    latest submitted one: a correlated look-up along the (person, activity, number) index,
+    so a page costs the same for 10 learners as for 10,000."""
+    scope = [Attempt.person_id == Person.id, Attempt.course_id == launch.course_id]
+    if launch.resource_link_id is not None:
+        scope.append(Attempt.resource_link_id == launch.resource_link_id)
+    if submitted:
+        scope.append(Attempt.submitted_dt.is_not(None))
+    return (select(Attempt.id).where(*scope).order_by(Attempt.number.desc()).limit(1)
+            .correlate(Person).scalar_subquery())
 
 
 def learner_rows(found: Iterable[Any], states: dict[int, Any] | None) -> list[LearnerRow]:
