@@ -205,63 +205,92 @@ def _rss_kib(pids: list[int]) -> int:
     return largest
 
 
-def bench_http(tmp: Path, database_url: str, courses: dict[int, str], runs: int,
-               kind: str) -> None:
-    """The cohort page and the export over HTTP, the tool under gunicorn with
-    deploy/gunicorn.conf.py (1 worker, so every request meets the same process)."""
+def http_page(server_url: str, http, token: str, params: dict, runs: int
+              ) -> tuple[list[float], int]:
+    """Milliseconds of `runs` GETs of the cohort page over HTTP after two warm-ups, and the
+    rows the last one rendered."""
+    times, body = [], ""
+    for attempt in range(runs + 2):
+        started = time.perf_counter()
+        response = http.get(f"{server_url}/mentor/", params={"lt": token, **params})
+        body = response.text
+        assert response.status_code == 200, response.status_code
+        if attempt >= 2:
+            times.append((time.perf_counter() - started) * 1000)
+    return times, _rows_rendered(body)
+
+
+def http_export(server, http, token: str, runs: int) -> tuple[list[float], int, int, int]:
+    """(milliseconds, bytes, worker RSS KiB before, worker RSS KiB at its peak) of `runs`
+    CSV exports read over HTTP, the worker's memory sampled every 5 ms meanwhile."""
     import threading
 
-    import requests
+    pids = server.pids()[1:]
+    before = _rss_kib(pids)
+    peak = [before]
+    done = threading.Event()
 
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _rss_kib(pids))
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    times, size = [], 0
+    try:
+        for _ in range(runs):
+            started = time.perf_counter()
+            with http.get(f"{server.url}/mentor/export.csv", params={"lt": token},
+                          stream=True) as response:
+                assert response.status_code == 200, response.status_code
+                size = sum(len(chunk) for chunk in response.iter_content(65536))
+            times.append((time.perf_counter() - started) * 1000)
+    finally:
+        done.set()
+        sampler.join()
+    return times, size, before, peak[0]
+
+
+def serve(tmp: Path, database_url: str):
+    """The tool under gunicorn with deploy/gunicorn.conf.py: 1 worker x 4 threads, so every
+    request meets the same process (and its memory can be watched)."""
     from tests.processes import Gunicorn, free_port
 
     port = free_port()
-    server = Gunicorn(tool_url=f"http://127.0.0.1:{port}", database_url=database_url,
-                      keys_dir=str(tmp / "keys"), secret=SECRET, workers=1, threads=4,
-                      port=port, production_config=True)
+    return Gunicorn(tool_url=f"http://127.0.0.1:{port}", database_url=database_url,
+                    keys_dir=str(tmp / "keys"), secret=SECRET, workers=1, threads=4,
+                    port=port, production_config=True)
+
+
+def bench_http(tmp: Path, database_url: str, courses: dict[int, str], runs: int,
+               kind: str) -> None:
+    """The cohort page and the export over HTTP through gunicorn."""
+    import requests
+
+    server = serve(tmp, database_url)
     http = requests.Session()
     try:
         print(f"\nover HTTP: gunicorn -c deploy/gunicorn.conf.py, 1 worker x 4 threads, {kind}, "
               f"{runs} runs after 2 warm-ups, milliseconds median (min-max)")
         for learners, token in courses.items():
             for label, _path, params in VARIANTS[:2]:
-                times, body = [], ""
-                for attempt in range(runs + 2):
-                    started = time.perf_counter()
-                    response = http.get(f"{server.url}/mentor/", params={"lt": token, **params})
-                    body = response.text
-                    assert response.status_code == 200, response.status_code
-                    if attempt >= 2:
-                        times.append((time.perf_counter() - started) * 1000)
-                print(f"{learners:8,}  {label:<44} {spread(times):>22} "
-                      f"{_rows_rendered(body):5d} rows")
-            pids = server.pids()[1:]
-            before = _rss_kib(pids)
-            peak = [before]
-            done = threading.Event()
-
-            def sample(pids=pids, peak=peak, done=done):
-                while not done.is_set():
-                    peak[0] = max(peak[0], _rss_kib(pids))
-                    time.sleep(0.005)
-
-            sampler = threading.Thread(target=sample)
-            sampler.start()
-            times = []
-            size = 0
-            for _ in range(max(1, runs // 2)):
-                started = time.perf_counter()
-                with http.get(f"{server.url}/mentor/export.csv", params={"lt": token},
-                              stream=True) as response:
-                    size = sum(len(chunk) for chunk in response.iter_content(65536))
-                times.append((time.perf_counter() - started) * 1000)
-            done.set()
-            sampler.join()
+                times, rendered = http_page(server.url, http, token, params, runs)
+                print(f"{learners:8,}  {label:<44} {spread(times):>22} {rendered:5d} rows")
+            times, size, before, peak = http_export(server, http, token, max(1, runs // 2))
             print(f"{learners:8,}  {'/mentor/export.csv':<44} {spread(times):>22} "
                   f"({size / 1024:.0f} KiB; worker RSS {before / 1024:.0f} MiB before, "
-                  f"peak {peak[0] / 1024:.0f} MiB)")
+                  f"peak {peak / 1024:.0f} MiB)")
     finally:
         server.stop()
+
+
+def db_dispose() -> None:
+    """Close this process's connections (before gunicorn's workers use the database)."""
+    from lti_tool.extensions import db
+
+    db.session.remove()
+    db.engine.dispose()
 
 
 def bench_page(sizes: list[int], runs: int, http: bool) -> None:
@@ -286,9 +315,7 @@ def bench_page(sizes: list[int], runs: int, http: bool) -> None:
         bench_in_process(app, courses, runs, kind)
         if http:
             with app.app_context():
-                from flask import current_app
-
-                current_app.extensions["sqlalchemy"].engine.dispose()
+                db_dispose()
             bench_http(Path(tmp), database_url, courses, runs, kind)
 
 

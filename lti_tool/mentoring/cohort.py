@@ -1,11 +1,11 @@
 """The cohort of the launch's activity for its mentors: every learner with their state.
 
-The cohort is built with a constant number of SQL queries, however many learners there are:
-one for the learners and their memberships, one for each learner's latest attempt with its
-answer count and latest result (window functions, on SQLite and PostgreSQL alike), and the
-gradebook's own for grade sync states. Filtering, sorting and paging then happen in Python:
-a course has thousands of learners at most, and names shown to mentors (pseudonyms
-included) only exist in Python (see listing.py; export.py writes the CSV).
+The cohort is one SQL query (CohortSql): a row per learner the mentor reaches, with their
+latest attempt (and its answer count while in progress) and latest result looked up along
+the attempts' (person, activity, number) index, and the expressions for status, scores and
+names (Person's display-name rules, identity/names.py). listing.py filters, sorts and pages
+with it in the database, so a page costs the same number of queries for 10 learners as for
+10,000 and Python builds only the rows it shows; export.py writes the CSV from batches.
 
 Attempts count within the launch's activity (resource link), as the questionnaire,
 retakes and grades do; a launch without one counts the whole course.

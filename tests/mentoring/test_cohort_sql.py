@@ -298,3 +298,20 @@ def test_the_quality_summary_counts_what_the_rows_say(varied):
     assert summary.attention_checks == sum(
         1 for row in completed if row.quality.failed_attention_checks) >= 1
     assert summary.too_fast == sum(1 for row in completed if row.quality.too_fast_pages)
+
+
+def test_the_exports_columns_cover_every_version_whatever_the_filter(varied, client,
+                                                                     monkeypatch):
+    """A dimension the current version dropped still has its column while some result has
+    it, even when the filter leaves every such learner out."""
+    from dataclasses import replace
+
+    from lti_tool.mentoring import cohort
+
+    current = replace(INSTRUMENT, dimensions=tuple(
+        d for d in INSTRUMENT.dimensions if d.id != "optimism"))
+    monkeypatch.setattr(cohort, "current_instrument", lambda: current)
+    response = client.get("/mentor/export.csv", query_string={
+        "lt": varied.link_token, "status": "not_started"})
+    header = response.get_data(as_text=True).splitlines()[0]
+    assert header.split(",")[-3] == "Optimism to have an impact"
