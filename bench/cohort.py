@@ -173,7 +173,7 @@ VARIANTS = [
 def bench_in_process(app, courses: dict[int, str], runs: int, kind: str) -> None:
     """The cohort page's variants, the statistics and the export through the test client."""
     client = app.test_client()
-    print(f"\ncohort pages in-process (Flask test client), {kind}, {runs} runs after 2 "
+    print(f"cohort pages in-process (Flask test client), {kind}, {runs} runs after 2 "
           f"warm-ups, milliseconds median (min-max)")
     print(f"{'learners':>8}  {'page':<44} {'ms':>22} {'rows':>5} {'SQL':>4}")
     for learners, token in courses.items():
@@ -307,12 +307,13 @@ def bench_page(sizes: list[int], runs: int, http: bool) -> None:
                 print(f"seeded {learners:,} learners (1 in 10 not started, 1 in 10 halfway) "
                       f"in {time.perf_counter() - started:.1f} s, {kind}")
         client = app.test_client()
+        load = os.getloadavg()
+        print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        bench_in_process(app, courses, runs, kind)
+        # After the timings: the first requests of a process fill caches (reference data).
         counts = ", ".join(f"{learners:,} learners {_queries(app, client, token)}"
                            for learners, token in {10: small, **courses}.items())
-        load = os.getloadavg()
-        print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; SQL statements per "
-              f"cohort page: {counts}")
-        bench_in_process(app, courses, runs, kind)
+        print(f"SQL statements per cohort page: {counts}")
         if http:
             with app.app_context():
                 db_dispose()
@@ -357,6 +358,7 @@ def bench_roster(learners: int, runs: int = 10) -> None:
     from stack import Stack
 
     started = time.perf_counter()
+    environment = dict(os.environ)
     stack = Stack(workers=1, learners=learners)
     try:
         print(f"\nroster bench: development platform with {learners} learners + 1 instructor "
@@ -379,6 +381,9 @@ def bench_roster(learners: int, runs: int = 10) -> None:
               f"{spread(times)} ms, {_rows_rendered(response.text)} rows")
     finally:
         stack.stop()
+        # _nrps_course points this process at the stack's (now gone) database.
+        os.environ.clear()
+        os.environ.update(environment)
 
 
 def main() -> None:

@@ -211,11 +211,14 @@ def cohort_sql(launch: LaunchContext, caseload_only: bool = False) -> CohortSql:
     in_progress = latest.id.is_not(None) & latest.submitted_dt.is_(None)
     answered = case((in_progress, answered_count), else_=None)
     has_result = Result.id.is_not(None)
+    # A submitted latest attempt is also the latest submitted one, so the status needs only
+    # the latest attempt and its result: counting statuses skips the other look-ups.
+    latest_result = aliased(Result, name="latest_result")
     status_cases = [
         (latest.id.is_(None), Status.NOT_STARTED),
         (latest.submitted_dt.is_(None), Status.IN_PROGRESS),
         # Result.flagged is stored as `not quality.ok` (Result.from_profile).
-        (Result.flagged.is_(True), Status.FLAGGED),
+        (latest_result.flagged.is_(True), Status.FLAGGED),
     ]
     status = case(*((when, value.value) for when, value in status_cases),
                   else_=Status.COMPLETED.value)
@@ -242,6 +245,8 @@ def cohort_sql(launch: LaunchContext, caseload_only: bool = False) -> CohortSql:
         )
         .join(Membership, Membership.person_id == Person.id)
         .outerjoin(latest, latest.id == _newest_attempt(launch, submitted=False))
+        .outerjoin(latest_result, (latest_result.attempt_id == latest.id)
+                   & latest_result.overall.is_not(None))
         .outerjoin(chosen, chosen.id == _newest_attempt(launch, submitted=True))
         .outerjoin(Result, (Result.attempt_id == chosen.id) & Result.overall.is_not(None))
         .where(Membership.course_id == launch.course_id, Membership.role == Role.LEARNER,
