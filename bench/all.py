@@ -7,7 +7,8 @@
    versus_anchor.py): launches/s, median ms, server CPU per launch, one-client latency.
 2. Answer save and results page (the tool under gunicorn, deploy/gunicorn.conf.py).
 3. Score delivery: `--queued` scores to the development platform, one worker pass.
-4. Cohort page in-process for 2,000 and 10,000 learners, and the CSV export of 10,000.
+4. Cohort page for 2,000 and 10,000 learners in-process and over HTTP (gunicorn), with the
+   rows rendered and SQL statements; the CSV export of 10,000 (time and memory).
 SQLite unless DATABASE_URL is set (`make bench DB=postgres` sets it and REDIS_URL).
 `--markdown` prints the README's table.
 """
@@ -18,7 +19,6 @@ import argparse
 import datetime
 import os
 import tempfile
-import time
 from pathlib import Path
 
 import cohort
@@ -34,25 +34,43 @@ def spread(values: list[float], digits: int = 1) -> str:
 
 
 def cohort_figures(runs: int) -> list[tuple[str, str, str]]:
-    """Cohort page medians for 2,000 and 10,000 learners; the 10,000-learner CSV export."""
+    """Cohort page medians for 2,000 and 10,000 learners, in-process and over HTTP
+    (gunicorn), with the rows each rendered and its SQL statements; the 10,000-learner CSV
+    export's time and memory."""
+    import requests
+
     rows = []
     with tempfile.TemporaryDirectory(prefix="dmd-bench-cohort-") as tmp:
-        app, _ = cohort._app(Path(tmp))
+        app, database_url = cohort._app(Path(tmp))
         client = app.test_client()
+        tokens = {}
         for learners in (2000, 10000):
             with app.app_context():
-                token, _ = cohort._course(f"c{learners}", learners, mix=False)
-            medians = [cohort._time(client, "/mentor/", {"lt": token}, 5)[0]
-                       for _ in range(runs)]
-            rows.append((f"cohort page, {learners:,} learners, ms (in-process)",
-                         spread(medians), ""))
-        exports = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            response = client.get("/mentor/export.csv", query_string={"lt": token})
-            size = len(response.get_data())
-            exports.append((time.perf_counter() - started) * 1000)
-        rows.append((f"CSV export, 10,000 learners, ms ({size // 1024} KiB)", spread(exports), ""))
+                tokens[learners], _ = cohort._course(f"c{learners}", learners, mix=True)
+            times, body = cohort._time(client, "/mentor/", {"lt": tokens[learners]}, 5 * runs)
+            statements = cohort._queries(app, client, tokens[learners])
+            rows.append((f"cohort page, {learners:,} learners, ms (in-process; "
+                         f"{cohort._rows_rendered(body.decode())} rows, {statements} SQL)",
+                         spread(times), ""))
+        token = tokens[10000]
+        exports, _ = cohort._time(client, "/mentor/export.csv", {"lt": token}, runs)
+        peak, size = cohort._export_peak(client, token)
+        rows.append((f"CSV export, 10,000 learners, ms ({size // 1024} KiB, "
+                     f"tracemalloc peak {peak:.1f} MiB)", spread(exports), ""))
+        with app.app_context():
+            cohort.db_dispose()
+        server = cohort.serve(Path(tmp), database_url)
+        try:
+            http = requests.Session()
+            for learners, token in tokens.items():
+                times, rendered = cohort.http_page(server.url, http, token, {}, 5 * runs)
+                rows.append((f"cohort page, {learners:,} learners, ms (HTTP, gunicorn; "
+                             f"{rendered} rows)", spread(times), ""))
+            times, size, before, top = cohort.http_export(server, http, tokens[10000], runs)
+            rows.append((f"CSV export, 10,000 learners, ms (HTTP; worker RSS "
+                         f"{before // 1024}->{top // 1024} MiB)", spread(times), ""))
+        finally:
+            server.stop()
     return rows
 
 

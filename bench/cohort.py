@@ -1,15 +1,20 @@
-"""The cohort page with 2,000 learners, its SQL query count, and a 2,000-member roster sync.
+"""The cohort page, statistics and CSV export of 2,000 and 10,000 learners; roster syncs.
 
-    .venv/bin/python bench/cohort.py [--learners 2000] [--runs 20] [--skip-roster]
+    .venv/bin/python bench/cohort.py [--learners 2000 10000] [--runs 7] [--skip-roster]
+        [--skip-http]
 
-1. Seeds a course with N learners who all completed the questionnaire (bulk INSERTs straight
-   into a fresh database), then GETs the cohort page (and its variants) through the Flask
-   test client in this process: median and 90th percentile server milliseconds.
-2. Counts the SQL statements of one cohort page for 10 and for 1,000 learners.
-3. Starts the development platform with N learners and the tool under gunicorn, records the
-   platform's course with its NRPS URL (as the instructor's launch would) and runs
-   `flask roster sync --all` (NRPS pages of 100) twice: the first brings in everyone, the
-   second finds nothing to change.
+1. Seeds a course per size (and one of 10 learners) with bulk INSERTs straight into a fresh
+   database: 1 in 10 learners has not started, 1 in 10 is halfway, the rest completed.
+   Counts the SQL statements of one cohort page for 10 learners and for each size.
+2. In-process (Flask test client): the cohort page and its variants, the statistics page
+   and the CSV export: milliseconds median (min-max), rows rendered, statements; the
+   export's tracemalloc peak (flat when it streams).
+3. Over HTTP: the tool under gunicorn with deploy/gunicorn.conf.py (1 worker), the cohort
+   page and the export (with the worker's resident memory before and at its peak).
+4. Roster: the development platform with N learners and the tool under gunicorn; the course
+   recorded with its NRPS URL (as the instructor's launch would) and `flask roster sync
+   --all` (NRPS pages of 100) run twice: the first brings in everyone, the second finds
+   nothing to change; then the cohort page over HTTP.
 DATABASE_URL picks PostgreSQL (its schema is dropped and rebuilt); default: SQLite in a
 temporary folder.
 """
@@ -94,23 +99,34 @@ def _course(label: str, learners: int, mix: bool) -> tuple[str, int]:
     return token, seeded.person_ids[-1]
 
 
-def _time(client, path: str, params: dict, runs: int) -> tuple[float, float, int]:
-    """(median ms, p90 ms, bytes) of GETs after two warm-ups."""
+def spread(values: list[float], digits: int = 1) -> str:
+    """median (min-max)."""
+    return (f"{statistics.median(values):.{digits}f} "
+            f"({min(values):.{digits}f}-{max(values):.{digits}f})")
+
+
+def _rows_rendered(html: str) -> int:
+    """Learner rows in a cohort page's table."""
+    return html.count('<tr class="status-')
+
+
+def _time(client, path: str, params: dict, runs: int) -> tuple[list[float], bytes]:
+    """Milliseconds of `runs` GETs after two warm-ups, and the last response's body."""
     for _ in range(2):
         client.get(path, query_string=params).get_data()
     times = []
-    size = 0
+    body = b""
     for _ in range(runs):
         started = time.perf_counter()
         response = client.get(path, query_string=params)
-        size = len(response.get_data())
+        body = response.get_data()
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.status_code
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.9) - 1], size
+    return times, body
 
 
-def _queries(app, client, token: str) -> int:
+def _queries(app, client, token: str, path: str = "/mentor/") -> int:
+    """SQL statements of one GET (after a warm-up), every statement on the tool's engine."""
     from sqlalchemy import event
 
     from lti_tool.extensions import db
@@ -122,47 +138,186 @@ def _queries(app, client, token: str) -> int:
     def listener(*args):
         seen.append(args[2])
 
-    client.get("/mentor/", query_string={"lt": token}).get_data()
+    client.get(path, query_string={"lt": token}).get_data()
     event.listen(engine, "before_cursor_execute", listener)
     try:
-        client.get("/mentor/", query_string={"lt": token}).get_data()
+        client.get(path, query_string={"lt": token}).get_data()
     finally:
         event.remove(engine, "before_cursor_execute", listener)
     return len(seen)
 
 
-def bench_page(learners: int, runs: int) -> None:
-    """Seed, then time the cohort page and its variants; count queries at 10 and 1,000."""
+def _export_peak(client, token: str) -> tuple[float, int]:
+    """(tracemalloc peak MiB, bytes) of one CSV export read to its end in this process."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        response = client.get("/mentor/export.csv", query_string={"lt": token})
+        size = sum(len(chunk) for chunk in response.response)
+        response.close()
+        return tracemalloc.get_traced_memory()[1] / 2**20, size
+    finally:
+        tracemalloc.stop()
+
+
+VARIANTS = [
+    ("/mentor/ (by name, page 1)", "/mentor/", {}),
+    ("/mentor/?sort=overall&dir=desc", "/mentor/", {"sort": "overall", "dir": "desc"}),
+    ("/mentor/?dimension=empathy&min=4&max=8&q=7", "/mentor/",
+     {"dimension": "empathy", "min": "4", "max": "8", "q": "7"}),
+    ("/mentor/?sort=empathy&page=last", "/mentor/", {"sort": "empathy", "page": "9999"}),
+]
+
+
+def bench_in_process(app, courses: dict[int, str], runs: int, kind: str) -> None:
+    """The cohort page's variants, the statistics and the export through the test client."""
+    client = app.test_client()
+    print(f"cohort pages in-process (Flask test client), {kind}, {runs} runs after 2 "
+          f"warm-ups, milliseconds median (min-max)")
+    print(f"{'learners':>8}  {'page':<44} {'ms':>22} {'rows':>5} {'SQL':>4}")
+    for learners, token in courses.items():
+        for label, path, params in VARIANTS:
+            times, body = _time(client, path, {"lt": token, **params}, runs)
+            print(f"{learners:8,}  {label:<44} {spread(times):>22} "
+                  f"{_rows_rendered(body.decode()):5d} {_queries(app, client, token):4d}")
+        times, _ = _time(client, "/mentor/statistics", {"lt": token}, max(1, runs // 2))
+        print(f"{learners:8,}  {'/mentor/statistics':<44} {spread(times):>22} {'':>5} "
+              f"{_queries(app, client, token, '/mentor/statistics'):4d}")
+        times, body = _time(client, "/mentor/export.csv", {"lt": token}, max(1, runs // 2))
+        peak, size = _export_peak(client, token)
+        lines = body.count(b"\n") - 1
+        print(f"{learners:8,}  {'/mentor/export.csv':<44} {spread(times):>22} "
+              f"{lines:5d}    -  ({size / 1024:.0f} KiB, tracemalloc peak "
+              f"{peak:.1f} MiB)")
+
+
+def _rss_kib(pids: list[int]) -> int:
+    """The largest resident set of these processes, KiB."""
+    largest = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    largest = max(largest, int(line.split()[1]))
+        except FileNotFoundError:
+            continue
+    return largest
+
+
+def http_page(server_url: str, http, token: str, params: dict, runs: int
+              ) -> tuple[list[float], int]:
+    """Milliseconds of `runs` GETs of the cohort page over HTTP after two warm-ups, and the
+    rows the last one rendered."""
+    times, body = [], ""
+    for attempt in range(runs + 2):
+        started = time.perf_counter()
+        response = http.get(f"{server_url}/mentor/", params={"lt": token, **params})
+        body = response.text
+        assert response.status_code == 200, response.status_code
+        if attempt >= 2:
+            times.append((time.perf_counter() - started) * 1000)
+    return times, _rows_rendered(body)
+
+
+def http_export(server, http, token: str, runs: int) -> tuple[list[float], int, int, int]:
+    """(milliseconds, bytes, worker RSS KiB before, worker RSS KiB at its peak) of `runs`
+    CSV exports read over HTTP, the worker's memory sampled every 5 ms meanwhile."""
+    import threading
+
+    pids = server.pids()[1:]
+    before = _rss_kib(pids)
+    peak = [before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _rss_kib(pids))
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    times, size = [], 0
+    try:
+        for _ in range(runs):
+            started = time.perf_counter()
+            with http.get(f"{server.url}/mentor/export.csv", params={"lt": token},
+                          stream=True) as response:
+                assert response.status_code == 200, response.status_code
+                size = sum(len(chunk) for chunk in response.iter_content(65536))
+            times.append((time.perf_counter() - started) * 1000)
+    finally:
+        done.set()
+        sampler.join()
+    return times, size, before, peak[0]
+
+
+def serve(tmp: Path, database_url: str):
+    """The tool under gunicorn with deploy/gunicorn.conf.py: 1 worker x 4 threads, so every
+    request meets the same process (and its memory can be watched)."""
+    from tests.processes import Gunicorn, free_port
+
+    port = free_port()
+    return Gunicorn(tool_url=f"http://127.0.0.1:{port}", database_url=database_url,
+                    keys_dir=str(tmp / "keys"), secret=SECRET, workers=1, threads=4,
+                    port=port, production_config=True)
+
+
+def bench_http(tmp: Path, database_url: str, courses: dict[int, str], runs: int,
+               kind: str) -> None:
+    """The cohort page and the export over HTTP through gunicorn."""
+    import requests
+
+    server = serve(tmp, database_url)
+    http = requests.Session()
+    try:
+        print(f"\nover HTTP: gunicorn -c deploy/gunicorn.conf.py, 1 worker x 4 threads, {kind}, "
+              f"{runs} runs after 2 warm-ups, milliseconds median (min-max)")
+        for learners, token in courses.items():
+            for label, _path, params in VARIANTS[:2]:
+                times, rendered = http_page(server.url, http, token, params, runs)
+                print(f"{learners:8,}  {label:<44} {spread(times):>22} {rendered:5d} rows")
+            times, size, before, peak = http_export(server, http, token, max(1, runs // 2))
+            print(f"{learners:8,}  {'/mentor/export.csv':<44} {spread(times):>22} "
+                  f"({size / 1024:.0f} KiB; worker RSS {before / 1024:.0f} MiB before, "
+                  f"peak {peak / 1024:.0f} MiB)")
+    finally:
+        server.stop()
+
+
+def db_dispose() -> None:
+    """Close this process's connections (before gunicorn's workers use the database)."""
+    from lti_tool.extensions import db
+
+    db.session.remove()
+    db.engine.dispose()
+
+
+def bench_page(sizes: list[int], runs: int, http: bool) -> None:
+    """Seed a course per size (and one of 10), then time and count."""
     with tempfile.TemporaryDirectory(prefix="dmd-bench-cohort-") as tmp:
         app, database_url = _app(Path(tmp))
-        with app.app_context():
-            started = time.perf_counter()
-            token, learner_id = _course("big", learners, mix=False)
-            seeded = time.perf_counter() - started
-            small, _ = _course("q10", 10, mix=True)
-            thousand, _ = _course("q1000", 1000, mix=True)
-        client = app.test_client()
         kind = "PostgreSQL" if "postgresql" in database_url else "SQLite"
-        print(f"cohort bench: {learners} learners with completed results, {kind}, "
-              f"Flask test client in-process, {runs} runs after 2 warm-ups "
-              f"(seeded in {seeded:.1f} s)")
-        print(f"{'page':<44} {'median ms':>10} {'p90 ms':>8} {'KiB':>6}")
-        variants = [
-            ("/mentor/ (landing: by name, page 1)", "/mentor/", {}),
-            ("/mentor/?sort=overall&dir=desc", "/mentor/", {"sort": "overall", "dir": "desc"}),
-            ("/mentor/?dimension=empathy&min=4&max=8&q=7", "/mentor/",
-             {"dimension": "empathy", "min": "4", "max": "8", "q": "7"}),
-            ("/mentor/?page=40 (last page)", "/mentor/", {"page": "40"}),
-            ("/mentor/statistics", "/mentor/statistics", {}),
-            ("/mentor/learners/<id>", f"/mentor/learners/{learner_id}", {}),
-            ("/mentor/export.csv", "/mentor/export.csv", {}),
-        ]
-        for label, path, params in variants:
-            median, p90, size = _time(client, path, {"lt": token, **params}, runs)
-            print(f"{label:<44} {median:10.1f} {p90:8.1f} {size / 1024:6.0f}")
-        print(f"SQL statements per cohort page: 10 learners {_queries(app, client, small)}, "
-              f"1,000 learners {_queries(app, client, thousand)}, "
-              f"{learners} learners {_queries(app, client, token)}")
+        courses = {}
+        with app.app_context():
+            small, _ = _course("q10", 10, mix=True)
+            for learners in sizes:
+                started = time.perf_counter()
+                courses[learners], _ = _course(f"c{learners}", learners, mix=True)
+                print(f"seeded {learners:,} learners (1 in 10 not started, 1 in 10 halfway) "
+                      f"in {time.perf_counter() - started:.1f} s, {kind}")
+        client = app.test_client()
+        load = os.getloadavg()
+        print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        bench_in_process(app, courses, runs, kind)
+        # After the timings: the first requests of a process fill caches (reference data).
+        counts = ", ".join(f"{learners:,} learners {_queries(app, client, token)}"
+                           for learners, token in {10: small, **courses}.items())
+        print(f"SQL statements per cohort page: {counts}")
+        if http:
+            with app.app_context():
+                db_dispose()
+            bench_http(Path(tmp), database_url, courses, runs, kind)
 
 
 def _nrps_course(stack) -> str:
@@ -198,11 +353,12 @@ def _nrps_course(stack) -> str:
     return token
 
 
-def bench_roster(learners: int) -> None:
+def bench_roster(learners: int, runs: int = 10) -> None:
     """`flask roster sync --all` against the development platform with N learners."""
     from stack import Stack
 
     started = time.perf_counter()
+    environment = dict(os.environ)
     stack = Stack(workers=1, learners=learners)
     try:
         print(f"\nroster bench: development platform with {learners} learners + 1 instructor "
@@ -216,27 +372,32 @@ def bench_roster(learners: int) -> None:
             print(f"{label}: {output}\n    command wall time {wall:.2f} s "
                   "(includes starting Python and the app)")
         times = []
-        for _ in range(10):
+        for _ in range(runs):
             t0 = time.perf_counter()
             response = stack.http.get(f"{stack.tool_url}/mentor/", params={"lt": token})
             times.append((time.perf_counter() - t0) * 1000)
             assert response.status_code == 200, response.status_code
-        print(f"cohort page over HTTP (gunicorn, {learners} learners, none started): "
-              f"median {statistics.median(times):.1f} ms")
+        print(f"cohort page over HTTP (gunicorn, {learners:,} learners, none started): "
+              f"{spread(times)} ms, {_rows_rendered(response.text)} rows")
     finally:
         stack.stop()
+        # _nrps_course points this process at the stack's (now gone) database.
+        os.environ.clear()
+        os.environ.update(environment)
 
 
 def main() -> None:
     """Parse options and run both benches."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--learners", type=int, default=2000)
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--learners", type=int, nargs="+", default=[2000, 10000])
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--skip-roster", action="store_true")
+    parser.add_argument("--skip-http", action="store_true")
     args = parser.parse_args()
-    bench_page(args.learners, args.runs)
+    bench_page(args.learners, args.runs, not args.skip_http)
     if not args.skip_roster:
-        bench_roster(args.learners)
+        for learners in args.learners:
+            bench_roster(learners, args.runs)
 
 
 if __name__ == "__main__":

@@ -137,6 +137,8 @@ def _tune_sqlite(engine) -> None:
     """
     from sqlalchemy import event
 
+    from lti_tool.identity.names import register_sqlite_functions
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
@@ -144,6 +146,8 @@ def _tune_sqlite(engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # Person's name rules in SQL need a hash and casefold(), which SQLite lacks.
+        register_sqlite_functions(dbapi_connection)
 
 
 def _import_models() -> None:

@@ -6,6 +6,7 @@ course looks exactly like one that does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,7 +60,8 @@ class SyncState:
         )
 
 
-def _newest_records(course_id: int | None, resource_link_id: int, reach: Any = None):
+def _newest_records(course_id: int | None, resource_link_id: int, reach: Any = None,
+                    person_ids: Collection[int] | None = None):
     """Each person's newest record in the activity, if the activity is in the course (and its
     learner is one the mentor reaches, when `reach` says whom)."""
     newest = (
@@ -67,6 +69,8 @@ def _newest_records(course_id: int | None, resource_link_id: int, reach: Any = N
         .where(ScoreRecord.resource_link_id == resource_link_id)
         .group_by(ScoreRecord.person_id)
     )
+    if person_ids is not None:
+        newest = newest.where(ScoreRecord.person_id.in_(list(person_ids)))
     return (
         select(ScoreRecord, Person)
         .join(Person, Person.id == ScoreRecord.person_id)
@@ -76,9 +80,12 @@ def _newest_records(course_id: int | None, resource_link_id: int, reach: Any = N
     )
 
 
-def sync_states(course_id: int | None, resource_link_id: int) -> dict[int, SyncState]:
-    """Person id → the sync state of their newest score in the activity (one query)."""
-    rows = db.session.execute(_newest_records(course_id, resource_link_id))
+def sync_states(course_id: int | None, resource_link_id: int,
+                person_ids: Collection[int] | None = None) -> dict[int, SyncState]:
+    """Person id → the sync state of their newest score in the activity (one query), of
+    `person_ids` only when given (a page of a large cohort)."""
+    rows = db.session.execute(
+        _newest_records(course_id, resource_link_id, person_ids=person_ids))
     return {person.id: SyncState.of(record) for record, person in rows}
 
 

@@ -1,11 +1,11 @@
 """The cohort of the launch's activity for its mentors: every learner with their state.
 
-The cohort is built with a constant number of SQL queries, however many learners there are:
-one for the learners and their memberships, one for each learner's latest attempt with its
-answer count and latest result (window functions, on SQLite and PostgreSQL alike), and the
-gradebook's own for grade sync states. Filtering, sorting and paging then happen in Python:
-a course has thousands of learners at most, and names shown to mentors (pseudonyms
-included) only exist in Python (see listing.py; export.py writes the CSV).
+The cohort is one SQL query (CohortSql): a row per learner the mentor reaches, with their
+latest attempt (and its answer count while in progress) and latest result looked up along
+the attempts' (person, activity, number) index, and the expressions for status, scores and
+names (Person's display-name rules, identity/names.py). listing.py filters, sorts and pages
+with it in the database, so a page costs the same number of queries for 10 learners as for
+10,000 and Python builds only the rows it shows; export.py writes the CSV from batches.
 
 Attempts count within the launch's activity (resource link), as the questionnaire,
 retakes and grades do; a launch without one counts the whole course.
@@ -15,18 +15,21 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 from flask_babel import format_date
-from sqlalchemy import Text, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, Text, case, cast, func, select
+from sqlalchemy.orm import aliased
 
 from lti_tool.extensions import db
 from lti_tool.gradebook.status import SyncState, sync_states
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Membership, Person, Role
+from lti_tool.identity.names import casefold, name_order
 from lti_tool.lti.session import LaunchContext
 from lti_tool.mentoring.scope import caseload_ids, learner_reach
 from lti_tool.questionnaire.instrument import Instrument, instrument_key
@@ -162,29 +165,143 @@ class Cohort:
                 for entry in reading.strengths]
 
 
-def load_cohort(launch: LaunchContext, caseload_only: bool = False) -> Cohort:
-    """The launch's cohort: the learners of its course whom its mentor reaches (see scope.py),
-    or only their caseload, with their latest attempt and result."""
+@dataclass(frozen=True)
+class CohortSql:
+    """The cohort as one SQL query: a row per learner the launch's mentor reaches, with their
+    latest attempt and latest result joined, and the expressions filters and sorts need.
+
+    `query` selects the columns LearnerRow is made from; listing.py adds conditions, order,
+    limits or aggregates. Each learner's latest attempt and latest submitted attempt are
+    looked up per learner (_newest_attempt), as ranked_attempts ranks them.
+    """
+
+    query: Select
+    person_id: ColumnElement[int]
+    active: ColumnElement[bool]
+    #: Status values (Status.value) and their position in Status, for sorting.
+    status: ColumnElement[str]
+    status_rank: ColumnElement[int]
+    #: Answers of the latest attempt while it is in progress, else NULL.
+    answered: ColumnElement[int]
+    overall: ColumnElement[float]
+    submitted_dt: ColumnElement[datetime]
+    has_result: ColumnElement[bool]
+    #: The latest result's response quality was flagged (NULL without a result).
+    result_flagged: ColumnElement[bool]
+    name_key: ColumnElement[str]
+    email_key: ColumnElement[str]
+    result_scores: Any
+
+    def score(self, dimension_id: str) -> ColumnElement[float]:
+        """A dimension's 1..10 score in the latest result (NULL without one)."""
+        return self.result_scores[(dimension_id, "score")].as_float()
+
+
+def cohort_sql(launch: LaunchContext, caseload_only: bool = False) -> CohortSql:
+    """The launch's cohort as SQL: the learners of its course whom its mentor reaches (see
+    scope.py), or only their caseload, with their latest attempt and result."""
     if launch.course_id is None:
         raise NoCohort("this launch has no course")
+    latest = aliased(Attempt, name="latest")
+    chosen = aliased(Attempt, name="chosen")
+    answered_count = (
+        select(func.count(Answer.id)).where(Answer.attempt_id == latest.id).scalar_subquery()
+    )
+    # Counted only while in progress: a submitted attempt has every answer.
+    in_progress = latest.id.is_not(None) & latest.submitted_dt.is_(None)
+    answered = case((in_progress, answered_count), else_=None)
+    has_result = Result.id.is_not(None)
+    # A submitted latest attempt is also the latest submitted one, so the status needs only
+    # the latest attempt and its result: counting statuses skips the other look-ups.
+    latest_result = aliased(Result, name="latest_result")
+    status_cases = [
+        (latest.id.is_(None), Status.NOT_STARTED),
+        (latest.submitted_dt.is_(None), Status.IN_PROGRESS),
+        # Result.flagged is stored as `not quality.ok` (Result.from_profile).
+        (latest_result.flagged.is_(True), Status.FLAGGED),
+    ]
+    status = case(*((when, value.value) for when, value in status_cases),
+                  else_=Status.COMPLETED.value)
+    order = {value: position for position, value in enumerate(Status)}
+    status_rank = case(*((when, order[value]) for when, value in status_cases),
+                       else_=order[Status.COMPLETED])
+    submitted_dt = case((has_result, chosen.submitted_dt), else_=None)
     query = (
-        select(Person.id, Person.platform_id, Person.sub, Person.name, Person.given_name,
-               Person.family_name, Person.email, Membership.active)
+        select(
+            Person.id, Person.platform_id, Person.sub, Person.name, Person.given_name,
+            Person.family_name, Person.email, Membership.active,
+            latest.id.label("latest_id"), latest.number.label("latest_number"),
+            latest.submitted_dt.label("latest_submitted_dt"),
+            latest.instrument_id.label("latest_instrument_id"),
+            latest.instrument_version.label("latest_instrument_version"),
+            latest.retake_allowed_dt.label("retake_allowed_dt"),
+            answered.label("answered"),
+            Result.attempt_id.label("result_attempt_id"), submitted_dt.label("submitted_dt"),
+            chosen.instrument_id.label("result_instrument_id"),
+            chosen.instrument_version.label("result_instrument_version"),
+            Result.overall, Result.quality_flags,
+            # As text, decoded only when needed (see LearnerRow.scores).
+            cast(Result.dimension_scores, Text).label("scores_json"),
+        )
         .join(Membership, Membership.person_id == Person.id)
+        .outerjoin(latest, latest.id == _newest_attempt(launch, submitted=False))
+        .outerjoin(latest_result, (latest_result.attempt_id == latest.id)
+                   & latest_result.overall.is_not(None))
+        .outerjoin(chosen, chosen.id == _newest_attempt(launch, submitted=True))
+        .outerjoin(Result, (Result.attempt_id == chosen.id) & Result.overall.is_not(None))
         .where(Membership.course_id == launch.course_id, Membership.role == Role.LEARNER,
                learner_reach(launch, Person.id))
     )
     if caseload_only:
         query = query.where(Person.id.in_(caseload_ids(launch.course_id, launch.person_id)))
-    learners = db.session.execute(query).all()
-    attempts = _latest_attempts(launch.course_id, launch.resource_link_id)
-    states = grade_states(launch.course_id, launch.resource_link_id)
-    rows = [_row(learner, attempts.get(learner.id, {}), states) for learner in learners]
-    keys = {row.result_instrument for row in rows if row.result_instrument}
-    instruments = {key: get_instrument(*_split_key(key)) for key in keys}
-    return Cohort(launch.course_id, current_instrument(), tuple(rows), states is not None,
+    return CohortSql(
+        query=query, person_id=Person.id, active=Membership.active, status=status,
+        status_rank=status_rank, answered=answered, overall=Result.overall,
+        submitted_dt=submitted_dt, has_result=has_result, result_flagged=Result.flagged,
+        name_key=name_order(Person), email_key=casefold(func.coalesce(Person.email, "")),
+        result_scores=Result.dimension_scores,
+    )
+
+
+def _newest_attempt(launch: LaunchContext, submitted: bool):
+    """The id of the learner's (Person's) latest attempt in the launch's activity, or of their
+    latest submitted one: a correlated look-up along the (person, activity, number) index,
+    so a page costs the same for 10 learners as for 10,000."""
+    scope = [Attempt.person_id == Person.id, Attempt.course_id == launch.course_id]
+    if launch.resource_link_id is not None:
+        scope.append(Attempt.resource_link_id == launch.resource_link_id)
+    if submitted:
+        scope.append(Attempt.submitted_dt.is_not(None))
+    return (select(Attempt.id).where(*scope).order_by(Attempt.number.desc()).limit(1)
+            .correlate(Person).scalar_subquery())
+
+
+def learner_rows(found: Iterable[Any], states: dict[int, Any] | None) -> list[LearnerRow]:
+    """LearnerRows from rows of CohortSql.query (and the gradebook's states, if any)."""
+    return [_row(row, states) for row in found]
+
+
+def cohort_of(launch: LaunchContext, rows: Sequence[LearnerRow], grades_available: bool,
+              instrument_keys: Iterable[str] = ()) -> Cohort:
+    """A Cohort of these rows: the current instrument and every version their results (and
+    `instrument_keys`) were answered with."""
+    keys = {row.result_instrument for row in rows if row.result_instrument} | set(instrument_keys)
+    instruments = {key: get_instrument(*_split_key(key)) for key in sorted(keys)}
+    return Cohort(launch.course_id, current_instrument(), tuple(rows), grades_available,
                   instruments=instruments,
                   precisions={key: precision_for(found) for key, found in instruments.items()})
+
+
+def load_cohort(launch: LaunchContext, caseload_only: bool = False) -> Cohort:
+    """Every learner of the launch's cohort (those who left included), in no set order.
+
+    Pages and the export read only what they show (listing.py); this serves small courses
+    and tests.
+    """
+    sql = cohort_sql(launch, caseload_only)
+    states = grade_states(launch.course_id, launch.resource_link_id)
+    rows = learner_rows(db.session.execute(sql.query), states)
+    return cohort_of(launch, rows, states is not None)
 
 
 def _split_key(key: str) -> tuple[str, int]:
@@ -195,8 +312,8 @@ def _split_key(key: str) -> tuple[str, int]:
 class _Named:
     """Just enough of a Person, from plain columns, for Person's own display name rules.
 
-    Loading 2,000 Person objects costs more than the rest of the page; borrowing the
-    properties keeps one definition of how a name (or the pseudonym) is chosen.
+    Loading Person objects costs more than the rest of the page; borrowing the properties
+    keeps one definition of how a name (or the pseudonym) is chosen.
     """
 
     __slots__ = ("platform_id", "sub", "name", "given_name", "family_name")
@@ -235,40 +352,14 @@ def ranked_attempts(course_id: int, resource_link_id: int | None):
     )
 
 
-def _latest_attempts(course_id: int, resource_link_id: int | None) -> dict[int, dict[str, Any]]:
-    """Person id → {"latest": row, "result": row}: one query, whatever the cohort's size."""
-    ranked = ranked_attempts(course_id, resource_link_id)
-    answered = (
-        select(func.count(Answer.id)).where(Answer.attempt_id == ranked.c.id).scalar_subquery()
-    )
-    query = (
-        select(
-            ranked,
-            # Counted only while in progress: a submitted attempt has every answer.
-            case((ranked.c.submitted_dt.is_(None), answered), else_=None).label("answered"),
-            Result.overall, Result.quality_flags,
-            # As text, decoded only when needed (see LearnerRow.scores).
-            cast(Result.dimension_scores, Text).label("scores_json"),
-        )
-        .outerjoin(Result, Result.attempt_id == ranked.c.id)
-        .where(or_(ranked.c.latest_rank == 1, ranked.c.result_rank == 1))
-    )
-    found: dict[int, dict[str, Any]] = {}
-    for row in db.session.execute(query):
-        entry = found.setdefault(row.person_id, {})
-        if row.latest_rank == 1:
-            entry["latest"] = row
-        if row.result_rank == 1 and row.submitted_dt is not None and row.overall is not None:
-            entry["result"] = row
-    return found
-
-
-def grade_states(course_id: int, resource_link_id: int | None) -> dict[int, SyncState] | None:
-    """Person id → the gradebook's sync state of their newest score in the launch's activity;
-    None for a launch without an activity (the column is then left out)."""
+def grade_states(course_id: int, resource_link_id: int | None,
+                 person_ids: Collection[int] | None = None) -> dict[int, SyncState] | None:
+    """Person id → the gradebook's sync state of their newest score in the launch's activity
+    (of `person_ids` only, when given); None for a launch without an activity (the column is
+    then left out)."""
     if resource_link_id is None:
         return None
-    return sync_states(course_id, resource_link_id)
+    return sync_states(course_id, resource_link_id, person_ids)
 
 
 def grade_state_text(state: Any) -> str:
@@ -287,32 +378,34 @@ def grade_state_detail(state: Any) -> str | None:
     return getattr(state, "last_error", None) or None
 
 
-def _row(learner: Any, attempts: dict[str, Any], states: dict[int, Any] | None) -> LearnerRow:
-    latest, result = attempts.get("latest"), attempts.get("result")
+def _row(found: Any, states: dict[int, Any] | None) -> LearnerRow:
     status, answered, total = Status.NOT_STARTED, None, None
-    quality = QualityFlags.from_list(result.quality_flags if result is not None else None)
-    if latest is not None and latest.submitted_dt is None:
-        status, answered = Status.IN_PROGRESS, latest.answered or 0
-        total = len(get_instrument(latest.instrument_id, latest.instrument_version).items)
-    elif latest is not None:
+    quality = QualityFlags.from_list(found.quality_flags if found.overall is not None else None)
+    if found.latest_id is not None and found.latest_submitted_dt is None:
+        status, answered = Status.IN_PROGRESS, found.answered or 0
+        total = len(get_instrument(found.latest_instrument_id,
+                                   found.latest_instrument_version).items)
+    elif found.latest_id is not None:
         status = Status.FLAGGED if not quality.ok else Status.COMPLETED
+    has_result = found.overall is not None
     return LearnerRow(
-        person_id=learner.id,
-        name=_Named(learner).display_name,
-        email=learner.email,
-        active=bool(learner.active),
+        person_id=found.id,
+        name=_Named(found).display_name,
+        email=found.email,
+        active=bool(found.active),
         status=status,
         answered=answered,
         total=total,
-        latest_attempt_id=latest.id if latest else None,
-        latest_number=latest.number if latest else None,
-        retake_allowed=bool(latest is not None and latest.retake_allowed_dt is not None),
-        result_attempt_id=result.id if result else None,
-        submitted_dt=result.submitted_dt if result else None,
-        overall=result.overall if result else None,
+        latest_attempt_id=found.latest_id,
+        latest_number=found.latest_number,
+        retake_allowed=bool(found.latest_id is not None and found.retake_allowed_dt is not None),
+        result_attempt_id=found.result_attempt_id if has_result else None,
+        submitted_dt=found.submitted_dt if has_result else None,
+        overall=found.overall,
         quality=quality,
-        grade_state=(states or {}).get(learner.id),
-        result_instrument=(instrument_key(result.instrument_id, result.instrument_version)
-                           if result else None),
-        scores_json=result.scores_json if result else None,
+        grade_state=(states or {}).get(found.id),
+        result_instrument=(instrument_key(found.result_instrument_id,
+                                          found.result_instrument_version)
+                           if has_result else None),
+        scores_json=found.scores_json if has_result else None,
     )

@@ -7,11 +7,12 @@ for every learner at once, in three queries whatever the cohort's size.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from lti_tool.extensions import db
 from lti_tool.figures import display
@@ -61,25 +62,30 @@ class PlanSummary:
 
 
 def plan_summaries(course_id: int, now: datetime | None = None,
-                   today: date | None = None) -> dict[int, PlanSummary]:
-    """Person id → PlanSummary for every learner of the course with a session or a goal.
+                   today: date | None = None,
+                   learner_ids: Collection[int] | None = None) -> dict[int, PlanSummary]:
+    """Person id → PlanSummary for every learner of the course (of `learner_ids` only, when
+    given: a page of the cohort) with a session or a goal.
 
     Three queries whatever the number of learners. "Today" for overdue actions is the UTC
     date unless the caller passes the viewer's.
     """
     now = now or utcnow()
     today = today or now.date()
+    ids = None if learner_ids is None else list(learner_ids)
     next_sessions = dict(db.session.execute(
         select(MentoringSession.learner_id, func.min(MentoringSession.start_dt))
         .where(MentoringSession.course_id == course_id,
                MentoringSession.status == SessionStatus.SCHEDULED,
-               MentoringSession.end_dt > now)
+               MentoringSession.end_dt > now,
+               true() if ids is None else MentoringSession.learner_id.in_(ids))
         .group_by(MentoringSession.learner_id)
     ).all())
     goals: dict[int, dict[GoalStatus, tuple[int, float | None]]] = {}
     for learner_id, status, count, progress in db.session.execute(
         select(Goal.learner_id, Goal.status, func.count(Goal.id), func.avg(Goal.progress))
-        .where(Goal.course_id == course_id, Goal.proposal == Proposal.AGREED)
+        .where(Goal.course_id == course_id, Goal.proposal == Proposal.AGREED,
+               true() if ids is None else Goal.learner_id.in_(ids))
         .group_by(Goal.learner_id, Goal.status)
     ):
         goals.setdefault(learner_id, {})[status] = (count, progress)
@@ -88,7 +94,8 @@ def plan_summaries(course_id: int, now: datetime | None = None,
         .join(ActionItem, ActionItem.goal_id == Goal.id)
         .where(Goal.course_id == course_id, Goal.status == GoalStatus.ACTIVE,
                Goal.proposal == Proposal.AGREED, ActionItem.proposal == Proposal.AGREED,
-               ActionItem.done_dt.is_(None), ActionItem.due_date < today)
+               ActionItem.done_dt.is_(None), ActionItem.due_date < today,
+               true() if ids is None else Goal.learner_id.in_(ids))
         .group_by(Goal.learner_id)
     ).all())
     summaries = {}

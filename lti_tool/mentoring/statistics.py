@@ -22,8 +22,16 @@ from lti_tool.extensions import db
 from lti_tool.figures import display
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Membership, Role
-from lti_tool.mentoring.cohort import Cohort, LearnerRow, ranked_attempts
+from lti_tool.lti.session import LaunchContext
+from lti_tool.mentoring.cohort import (
+    CohortSql,
+    LearnerRow,
+    cohort_sql,
+    learner_rows,
+    ranked_attempts,
+)
 from lti_tool.questionnaire.chart import histogram_svg
+from lti_tool.questionnaire.instrument import Instrument
 from lti_tool.questionnaire.item_analysis import (
     REVIEW_ALPHA_GAIN,
     REVIEW_CORRELATION,
@@ -37,6 +45,7 @@ from lti_tool.questionnaire.scoring import (
     NOT_ENOUGH_RESPONSES,
     cohort_statistics,
 )
+from lti_tool.questionnaire.versions import current_instrument
 
 #: A spread needs two responses; below that every figure is withheld.
 MIN_SPREAD = 2
@@ -115,11 +124,14 @@ class StatisticsView:
     flagged_excluded: int = 0
 
 
-def statistics_view(cohort: Cohort, resource_link_id: int | None,
+def statistics_view(launch: LaunchContext, caseload_only: bool,
                     locale: str | None) -> StatisticsView:
-    """Per-dimension statistics and the response-quality summary of the cohort."""
-    instrument = cohort.instrument
-    answer_sets, other_versions, flagged = _latest_answer_sets(cohort, resource_link_id)
+    """Per-dimension statistics and the response-quality summary of the launch's cohort
+    (its caseload only, when asked: the quality summary; the figures cover the course)."""
+    sql = cohort_sql(launch, caseload_only)
+    instrument = current_instrument()
+    answer_sets, other_versions, flagged = _latest_answer_sets(
+        instrument, launch.course_id, launch.resource_link_id)
     stats = cohort_statistics(instrument, answer_sets.values(), min_n=MIN_SPREAD)
     # The answer sets hold unflagged responses only (responses.counted), so reliability too.
     analysis = item_analysis(instrument, list(answer_sets.values()))
@@ -170,7 +182,7 @@ def statistics_view(cohort: Cohort, resource_link_id: int | None,
         responses=stats.n,
         excluded=stats.excluded + other_versions,
         dimensions=tuple(figures),
-        quality=quality_summary(cohort),
+        quality=quality_summary(sql),
         reliability_n=analysis.n,
         review_correlation_text=display(REVIEW_CORRELATION, locale, digits=2),
         review_alpha_gain_text=display(REVIEW_ALPHA_GAIN, locale, digits=2),
@@ -190,23 +202,30 @@ def _interval_text(reliability: DimensionAnalysis, locale: str | None) -> str | 
              high=display(high, locale, digits=2))
 
 
-def quality_summary(cohort: Cohort) -> QualitySummary:
-    """Counts of each quality flag over active learners' latest results."""
-    completed = [row for row in cohort.rows if row.active and row.has_result]
-    flagged = tuple(row for row in completed if row.flagged)
+def quality_summary(sql: CohortSql) -> QualitySummary:
+    """Counts of each quality flag over active learners' latest results.
+
+    Two queries: a count of the completed, and the flagged learners' rows (the page lists
+    each of them by name, and only a flagged result has flags to count).
+    """
+    completed = sql.query.where(sql.active.is_(True), sql.has_result)
+    count = db.session.scalar(completed.with_only_columns(func.count(sql.person_id)))
+    flagged = tuple(sorted(learner_rows(
+        db.session.execute(completed.where(sql.result_flagged.is_(True))), None),
+        key=lambda row: row.name.casefold()))
     return QualitySummary(
-        completed=len(completed),
+        completed=count or 0,
         flagged=len(flagged),
-        attention_checks=sum(1 for row in completed if row.quality.failed_attention_checks),
-        straight_lining=sum(1 for row in completed if row.quality.straight_lined_pages),
-        too_fast=sum(1 for row in completed if row.quality.too_fast_pages),
-        contradictions=sum(1 for row in completed if row.quality.contradictory_pairs),
+        attention_checks=sum(1 for row in flagged if row.quality.failed_attention_checks),
+        straight_lining=sum(1 for row in flagged if row.quality.straight_lined_pages),
+        too_fast=sum(1 for row in flagged if row.quality.too_fast_pages),
+        contradictions=sum(1 for row in flagged if row.quality.contradictory_pairs),
         learners=tuple(sorted(flagged, key=lambda row: row.name.casefold())),
     )
 
 
 def _latest_answer_sets(
-    cohort: Cohort, resource_link_id: int | None
+    instrument: Instrument, course_id: int, resource_link_id: int | None
 ) -> tuple[dict[int, dict[str, int]], int, int]:
     """Attempt id → answers of each active learner's latest submitted, unflagged attempt.
 
@@ -214,8 +233,7 @@ def _latest_answer_sets(
     version (their answers cannot be scored with this version's items), and how many of this
     version were left out for a quality flag (responses.py). Three queries in all.
     """
-    instrument = cohort.instrument
-    ranked = ranked_attempts(cohort.course_id, resource_link_id)
+    ranked = ranked_attempts(course_id, resource_link_id)
     same_version = (ranked.c.instrument_id == instrument.id) & (
         ranked.c.instrument_version == instrument.version)
     latest = [
@@ -223,7 +241,7 @@ def _latest_answer_sets(
         Membership.role == Role.LEARNER, Membership.active.is_(True),
     ]
     in_course = (Membership.person_id == ranked.c.person_id) & (
-        Membership.course_id == cohort.course_id)
+        Membership.course_id == course_id)
     rows = db.session.execute(
         select(Answer.attempt_id, Answer.item_id, Answer.value)
         .join(ranked, Answer.attempt_id == ranked.c.id)

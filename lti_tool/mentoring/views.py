@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import quote
 
 from flask import (
@@ -33,13 +35,20 @@ from lti_tool.mentoring.change import course_change
 from lti_tool.mentoring.cohort import NoCohort, Status
 from lti_tool.mentoring.export import csv_lines
 from lti_tool.mentoring.learner import LearnerNotFound, learner_detail
-from lti_tool.mentoring.listing import CohortFilter, filtered, select_page
+from lti_tool.mentoring.listing import (
+    CohortFilter,
+    export_rows,
+    result_versions,
+    select_page,
+)
 from lti_tool.mentoring.plan import plan_summaries
 from lti_tool.mentoring.programme.caseloads import cohort_scope
 from lti_tool.mentoring.statistics import statistics_view
 from lti_tool.mentoring.viewer import viewer_clock
+from lti_tool.questionnaire.versions import current_instrument
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 bp = Blueprint("mentoring", __name__, url_prefix="/mentor")
 #: Other features' pages these pages link to or post to, when the app has them.
 GRADES_ENDPOINT = "gradebook.sync_status"
@@ -65,14 +74,15 @@ def cohort_page():
     # Before anything else is written: the sync uses the shared store (see lti/roster.py).
     roster_state = roster.refresh_if_stale(g.launch.course_id)
     db.session.commit()
-    cohort = _cohort()
-    wanted = _filter(cohort)
+    scope = cohort_scope(g.launch, request.args.get("view"))
+    wanted = _filter()
+    page = _cohort(lambda: select_page(g.launch, wanted, scope.caseload_only))
     return render_template(
         "mentoring/cohort.html",
         launch=g.launch,
-        cohort=cohort,
+        cohort=page.cohort,
         wanted=wanted,
-        page=select_page(cohort, wanted),
+        page=page,
         roster_state=roster_state,
         statuses=list(Status),
         sorts=[("name", _("Name")), ("status", _("Status")), ("overall", _("Overall index")),
@@ -80,8 +90,8 @@ def cohort_page():
         score=_score_text,
         grade_state_text=cohorts.grade_state_text,
         grade_state_detail=cohorts.grade_state_detail,
-        plans=plan_summaries(cohort.course_id),
-        scope=cohort_scope(g.launch, request.args.get("view")),
+        plans=plan_summaries(g.launch.course_id, learner_ids=[row.person_id for row in page.rows]),
+        scope=scope,
         clock=viewer_clock(),
     )
 
@@ -90,12 +100,9 @@ def cohort_page():
 @role_required(Role.MENTOR)
 def statistics_page():
     """Per-dimension mean, spread, distribution and Cronbach's alpha; response quality."""
-    cohort = _cohort()
-    return render_template(
-        "mentoring/statistics.html",
-        launch=g.launch,
-        view=statistics_view(cohort, g.launch.resource_link_id, g.launch.locale),
-    )
+    scope = cohort_scope(g.launch, request.args.get("view"))
+    view = _cohort(lambda: statistics_view(g.launch, scope.caseload_only, g.launch.locale))
+    return render_template("mentoring/statistics.html", launch=g.launch, view=view)
 
 
 @bp.get("/change")
@@ -135,15 +142,18 @@ def _learner(person_id: int, attempt_id: int | None):
 @bp.get("/export.csv")
 @role_required(Role.MENTOR)
 def export_csv():
-    """The cohort (as filtered on the page) as CSV: UTF-8 with a BOM, streamed."""
-    cohort = _cohort()
-    rows = filtered(cohort, _filter(cohort))
-    course = db.session.get(Course, cohort.course_id)
+    """The cohort (as filtered on the page) as CSV: UTF-8 with a BOM, streamed: rows are read
+    from the database in batches while the response is being sent."""
+    scope = cohort_scope(g.launch, request.args.get("view"))
+    wanted = _filter()
+    launch = g.launch
+    versions = _cohort(lambda: result_versions(launch, scope.caseload_only))
+    cohort = cohorts.cohort_of(launch, (), launch.resource_link_id is not None, versions)
+    course = db.session.get(Course, launch.course_id)
     name = f"{course.label or course.context_id}-cohort-{utcnow():%Y-%m-%d}.csv"
-    response = Response(
-        stream_with_context(csv_lines(cohort, rows, g.launch.locale)),
-        mimetype="text/csv",
-    )
+    rows = export_rows(launch, wanted, scope.caseload_only)
+    response = Response(stream_with_context(csv_lines(cohort, rows, launch.locale)),
+                        mimetype="text/csv")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{_ascii_filename(name)}"; filename*=UTF-8\'\'{quote(name)}'
     )
@@ -152,19 +162,19 @@ def export_csv():
     return response
 
 
-def _cohort() -> cohorts.Cohort:
+def _cohort(service: Callable[[], T]) -> T:
+    """Run a cohort service; a launch without a course answers 404."""
     try:
-        scope = cohort_scope(g.launch, request.args.get("view"))
-        return cohorts.load_cohort(g.launch, caseload_only=scope.caseload_only)
+        return service()
     except NoCohort as exc:
         # A launch without a course (only reachable with a hand-made URL): nothing to show.
         log.info("mentor %s: %s", g.launch.person_id, exc)
         abort(404)
 
 
-def _filter(cohort: cohorts.Cohort) -> CohortFilter:
+def _filter() -> CohortFilter:
     return CohortFilter.from_args(
-        request.args, [dimension.id for dimension in cohort.instrument.dimensions]
+        request.args, [dimension.id for dimension in current_instrument().dimensions]
     )
 
 

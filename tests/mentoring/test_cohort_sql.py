@@ -1,0 +1,317 @@
+"""The cohort page's filters, sorts and paging in SQL give the rows the Python rules gave.
+
+`reference_rows` is the listing as it was done in Python over every loaded row (before the
+page read only its 50 rows from the database): the oracle each SQL query is checked against,
+on a cohort with every kind of learner (pseudonyms, names differing only in case, letters
+outside ASCII, ties, those who left, retakes, flagged responses).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from lti_tool.identity.models import Role
+from lti_tool.mentoring import listing
+from lti_tool.mentoring.cohort import LearnerRow, Status, load_cohort
+from lti_tool.mentoring.listing import CohortFilter
+from tests.mentoring.conftest import INSTRUMENT, careful_answers, leaning_answers
+from tests.mentoring.seeding import seed_cohort
+
+CHECK = INSTRUMENT.attention_checks[0]
+
+
+def reference_matches(wanted: CohortFilter, row: LearnerRow) -> bool:
+    """Whether a learner passes every filter (the Python rule)."""
+    if not wanted.include_left and not row.active:
+        return False
+    if wanted.status is Status.COMPLETED and row.status not in (Status.COMPLETED,
+                                                                 Status.FLAGGED):
+        return False
+    if wanted.status not in (None, Status.COMPLETED) and row.status is not wanted.status:
+        return False
+    if wanted.dimension and (wanted.low is not None or wanted.high is not None):
+        value = row.scores.get(wanted.dimension)
+        if value is None:
+            return False
+        if wanted.low is not None and value < wanted.low:
+            return False
+        if wanted.high is not None and value > wanted.high:
+            return False
+    if wanted.search:
+        needle = wanted.search.casefold()
+        if needle not in row.name.casefold() and needle not in (row.email or "").casefold():
+            return False
+    return True
+
+
+_STATUS_ORDER = {status: position for position, status in enumerate(Status)}
+
+
+def reference_sort(rows: list[LearnerRow], sort: str, descending: bool) -> list[LearnerRow]:
+    """Sort by name, status, overall, submitted or a dimension; blanks last (the Python rule)."""
+    def by_name(row: LearnerRow) -> tuple[str, int]:
+        return row.name.casefold(), row.person_id
+
+    if sort == "name":
+        return sorted(rows, key=by_name, reverse=descending)
+    values = {
+        "status": lambda row: (_STATUS_ORDER[row.status], row.answered or 0),
+        "overall": lambda row: row.overall,
+        "submitted": lambda row: row.submitted_dt,
+    }
+    value = values.get(sort, lambda row: row.scores.get(sort))
+    present = sorted(rows, key=by_name)
+    present = sorted((row for row in present if value(row) is not None), key=value,
+                     reverse=descending)
+    return present + sorted((row for row in rows if value(row) is None), key=by_name)
+
+
+def reference_rows(launch, wanted: CohortFilter) -> list[int]:
+    rows = [row for row in load_cohort(launch).rows if reference_matches(wanted, row)]
+    return [row.person_id for row in reference_sort(rows, wanted.sort, wanted.descending)]
+
+
+@pytest.fixture
+def varied(make_activity, make_person, take, launch_of):
+    """A course of 140 learners of every kind; returns the mentor's launch."""
+    activity = make_activity()
+    mentor = make_person(activity, Role.MENTOR, given_name="Mira", family_name="Mentor")
+    seed_cohort(platform_id=activity.platform.id, course_id=activity.course.id,
+                resource_link_id=activity.link.id, learners=120)
+    for _ in range(3):
+        make_person(activity)  # no name shared: a pseudonym
+    make_person(activity, given_name="anna", family_name="zed")
+    make_person(activity, given_name="Anna", family_name="Zed", email="ANNA@uni.example")
+    make_person(activity, name="Łukasz Ćwik", email="l_c@uni.example")
+    make_person(activity, name="", given_name="", family_name="Émile")
+    make_person(activity, given_name="Only", family_name=None, email="100%@uni.example")
+    make_person(activity, name="Zoë Left", active=False)
+    gone = make_person(activity, given_name="Gone", family_name="Scored", active=False)
+    take(activity, gone, careful_answers(6))
+    flagged = make_person(activity, given_name="Flo", family_name="Flagged")
+    take(activity, flagged, careful_answers(5, **{CHECK.id: 7}))
+    strong = make_person(activity, given_name="Lea", family_name="Leaning")
+    take(activity, strong, leaning_answers(high="empathy", low="optimism"))
+    retaking = make_person(activity, given_name="Rita", family_name="Retake")
+    take(activity, retaking, careful_answers(3))
+    from lti_tool.extensions import db
+    from lti_tool.questionnaire import delivery
+
+    delivery.allow_retake(launch_of(activity, mentor), retaking.id)
+    db.session.commit()
+    take(activity, retaking, answers={CHECK.id: 2}, submit=False)
+    return launch_of(activity, mentor)
+
+
+SORTS = ["name", "status", "overall", "submitted", "empathy"]
+FILTERS: list[dict[str, Any]] = [
+    {},
+    *({"status": status} for status in Status),
+    {"dimension": "empathy", "low": 4, "high": 7},
+    {"dimension": "optimism", "low": 6.5},
+    {"dimension": "empathy", "high": 5.5},
+    {"search": "given1"},
+    {"search": "LEARNER"},
+    {"search": "anna"},
+    {"search": "ł"},
+    {"search": "_"},
+    {"search": "%"},
+    {"search": "example.com"},
+    {"status": Status.COMPLETED, "search": "given", "dimension": "empathy", "low": 5},
+]
+
+
+def test_every_sort_and_direction_lists_the_rows_in_the_same_order(varied):
+    for sort, descending, left in itertools.product(SORTS, (False, True), (False, True)):
+        wanted = CohortFilter(sort=sort, descending=descending, include_left=left)
+        expected = reference_rows(varied, wanted)
+        found = [row.person_id for row in listing.export_rows(varied, wanted, batch=7)]
+        assert found == expected, wanted
+        page = listing.select_page(varied, CohortFilter(sort=sort, descending=descending,
+                                                        include_left=left, page=2))
+        assert [row.person_id for row in page.rows] == expected[50:100], wanted
+
+
+def test_every_filter_keeps_the_same_learners(varied):
+    for given, sort in itertools.product(FILTERS, ("name", "overall")):
+        wanted = CohortFilter(sort=sort, **given)
+        expected = reference_rows(varied, wanted)
+        found = [row.person_id for row in listing.export_rows(varied, wanted)]
+        assert found == expected, wanted
+        page = listing.select_page(varied, wanted)
+        assert page.matched == len(expected), wanted
+        assert [row.person_id for row in page.rows] == expected[:50], wanted
+
+
+def test_the_counts_cover_the_whole_cohort_whatever_the_filter(varied):
+    every = load_cohort(varied).rows
+    for left in (False, True):
+        listed = [row for row in every if row.active or left]
+        page = listing.select_page(varied, CohortFilter(status=Status.FLAGGED,
+                                                        include_left=left))
+        assert page.learners == len(listed)
+        assert page.left == sum(1 for row in every if not row.active) == 2
+        for status in Status:
+            assert page.counts.get(status, 0) == sum(1 for row in listed
+                                                     if row.status is status), status
+
+
+def test_a_page_beyond_the_last_shows_the_last(varied):
+    expected = reference_rows(varied, CohortFilter())
+    page = listing.select_page(varied, CohortFilter(page=99))
+    assert (page.page, page.pages) == (3, 3)
+    assert [row.person_id for row in page.rows] == expected[100:]
+    assert listing.select_page(varied, CohortFilter(search="nobody at all")).pages == 1
+
+
+def test_the_page_reads_strengths_and_grades_for_its_own_rows(varied):
+    page = listing.select_page(varied, CohortFilter(search="Leaning"))
+    (row,) = page.rows
+    assert page.cohort.strengths(row, "en") == ["Empathy"]
+    assert page.cohort.grades_available and row.grade_state is not None
+
+
+def page_statements(app, client, token: str, **args: str) -> list[str]:
+    """The SQL statements of one GET of the cohort page (after a warm-up)."""
+    from tests.lti.test_launch_cost import counted_statements
+
+    query = {"lt": token, **args}
+    assert client.get("/mentor/", query_string=query).status_code == 200
+    with counted_statements(app) as statements:
+        response = client.get("/mentor/", query_string=query)
+    assert response.status_code == 200
+    return list(statements)
+
+
+VARIANTS: list[dict[str, str]] = [
+    {},
+    {"sort": "empathy", "dir": "desc", "page": "2"},
+    {"status": "completed", "dimension": "empathy", "min": "4", "max": "9", "q": "given"},
+    {"sort": "status", "left": "1", "page": "99"},
+]
+
+
+def test_the_page_costs_the_same_statements_for_10_and_300_learners(
+    app, client, make_activity, make_person, token_for, monkeypatch
+):
+    """And builds only the rows it shows: the SQL pages, Python never sees the rest."""
+    from lti_tool.extensions import db
+    from lti_tool.mentoring import cohort
+
+    built: list[int] = []
+    original = cohort._row
+
+    def counting_row(found, states):
+        built.append(found.id)
+        return original(found, states)
+
+    monkeypatch.setattr(cohort, "_row", counting_row)
+    counts: dict[int, list[int]] = {}
+    for size in (10, 300):
+        activity = make_activity(label=f"S{size}")
+        mentor = make_person(activity, Role.MENTOR)
+        seed_cohort(platform_id=activity.platform.id, course_id=activity.course.id,
+                    resource_link_id=activity.link.id, learners=size, prefix=f"s{size}")
+        token = token_for(activity, mentor)
+        counts[size] = []
+        for args in VARIANTS:
+            built.clear()
+            counts[size].append(len(page_statements(app, client, token, **args)))
+            # Two GETs (a warm-up, then the counted one): 50 rows each at most.
+            assert len(built) <= 2 * listing.PER_PAGE, args
+        db.session.remove()
+    assert counts[10] == counts[300], counts
+    assert max(counts[300]) <= 15, counts
+
+
+def test_the_statistics_page_costs_the_same_statements_for_10_and_300_learners(
+    app, client, make_activity, make_person, token_for
+):
+    from tests.lti.test_launch_cost import counted_statements
+
+    counts = {}
+    for size in (10, 300):
+        activity = make_activity(label=f"T{size}")
+        mentor = make_person(activity, Role.MENTOR)
+        seed_cohort(platform_id=activity.platform.id, course_id=activity.course.id,
+                    resource_link_id=activity.link.id, learners=size, prefix=f"t{size}")
+        token = token_for(activity, mentor)
+        client.get("/mentor/statistics", query_string={"lt": token})
+        with counted_statements(app) as statements:
+            response = client.get("/mentor/statistics", query_string={"lt": token})
+        assert response.status_code == 200
+        counts[size] = len(statements)
+    assert counts[10] == counts[300], counts
+
+
+@pytest.mark.parametrize("given", [
+    {}, {"status": "completed", "sort": "overall", "dir": "desc"}, {"q": "anna", "left": "1"},
+    {"dimension": "empathy", "min": "4", "max": "8", "sort": "empathy"},
+])
+def test_the_streamed_export_writes_what_the_whole_cohort_export_wrote(varied, client, given):
+    from lti_tool.mentoring.export import csv_lines
+
+    response = client.get("/mentor/export.csv", query_string={"lt": varied.link_token, **given})
+    assert response.status_code == 200 and response.is_streamed
+    wanted = CohortFilter.from_args(given, [d.id for d in INSTRUMENT.dimensions])
+    cohort = load_cohort(varied)
+    order = reference_rows(varied, wanted)
+    by_id = {row.person_id: row for row in cohort.rows}
+    expected = "".join(csv_lines(cohort, [by_id[i] for i in order], "en"))
+    assert response.get_data(as_text=True) == expected
+
+
+def test_the_export_reads_its_rows_in_batches_while_it_is_sent(varied, client, monkeypatch):
+    from lti_tool.mentoring import cohort
+
+    built: list[int] = []
+    original = cohort._row
+
+    def counting_row(found, states):
+        built.append(found.id)
+        return original(found, states)
+
+    monkeypatch.setattr(cohort, "_row", counting_row)
+    monkeypatch.setattr(listing, "EXPORT_BATCH", 10)
+    response = client.get("/mentor/export.csv", query_string={"lt": varied.link_token})
+    chunks = iter(response.response)
+    header, first = next(chunks), next(chunks)
+    assert header.startswith("\ufeffName".encode()) and first
+    assert len(built) == 10  # one batch read, not the whole cohort
+    assert len(list(chunks)) == len(load_cohort(varied).rows) - 2 - 1  # those who left
+    response.close()
+
+
+def test_the_quality_summary_counts_what_the_rows_say(varied):
+    from lti_tool.mentoring.cohort import cohort_sql
+    from lti_tool.mentoring.statistics import quality_summary
+
+    summary = quality_summary(cohort_sql(varied))
+    completed = [row for row in load_cohort(varied).rows if row.active and row.has_result]
+    flagged = sorted((row for row in completed if row.flagged),
+                     key=lambda row: row.name.casefold())
+    assert summary.completed == len(completed) and summary.flagged == len(flagged) >= 1
+    assert [row.person_id for row in summary.learners] == [row.person_id for row in flagged]
+    assert summary.attention_checks == sum(
+        1 for row in completed if row.quality.failed_attention_checks) >= 1
+    assert summary.too_fast == sum(1 for row in completed if row.quality.too_fast_pages)
+
+
+def test_the_exports_columns_cover_every_version_whatever_the_filter(varied, client,
+                                                                     monkeypatch):
+    """A dimension the current version dropped still has its column while some result has
+    it, even when the filter leaves every such learner out."""
+    from dataclasses import replace
+
+    from lti_tool.mentoring import cohort
+
+    current = replace(INSTRUMENT, dimensions=tuple(
+        d for d in INSTRUMENT.dimensions if d.id != "optimism"))
+    monkeypatch.setattr(cohort, "current_instrument", lambda: current)
+    response = client.get("/mentor/export.csv", query_string={
+        "lt": varied.link_token, "status": "not_started"})
+    header = response.get_data(as_text=True).splitlines()[0]
+    assert header.split(",")[-3] == "Optimism to have an impact"
