@@ -1,11 +1,11 @@
 """`flask worker`: one process runs every background job, so an operator runs one thing.
 
-Each pass: deliver due scores to the LMS gradebooks, every ten minutes remove expired
-protocol data (login states, service tokens) from the database store, every MAIL_SCAN_MINUTES look for
-time-driven e-mails (reminders, actions due or overdue, goal reviews), then send due e-mails;
-then pause. A job that fails is logged and the others go on; the next pass tries it again.
-On PostgreSQL any number of workers may run side by side (each claims rows with SKIP
-LOCKED); on SQLite run one.
+Each pass: deliver due scores to the LMS gradebooks; every ten minutes remove expired
+protocol data (login states, service tokens) from the database store; every
+MAIL_SCAN_MINUTES look for time-driven e-mails (reminders, actions due or overdue, goal
+reviews), then send due e-mails; then pause. A job that fails is logged and the others go
+on; the next pass tries it again. On PostgreSQL any number of workers may run side by side
+(each claims rows with SKIP LOCKED); on SQLite run one.
 """
 
 from __future__ import annotations
