@@ -175,6 +175,19 @@ def test_deployment_id_too_long(app, driver, learner):
     refused(app, attempt, 400, "The launch's deployment_id is longer than 255 characters.")
 
 
+def test_deployment_id_of_255_characters_is_checked_against_the_registration(
+    app, driver, learner
+):
+    attempt = driver.launch(learner, mutate=setclaim(CLAIM + "deployment_id", "x" * 255))
+    refused(app, attempt, 403, f"Deployment {'x' * 255} is not registered")
+
+
+@pytest.mark.parametrize("value", [7, ["1"], ""])
+def test_deployment_id_that_is_not_a_string(app, driver, learner, value):
+    attempt = driver.launch(learner, mutate=setclaim(CLAIM + "deployment_id", value))
+    refused(app, attempt, 400, "The launch has no deployment_id.")
+
+
 def test_unknown_deployment_names_issuer_and_command(app, driver, learner, platform):
     attempt = driver.launch(learner, mutate=setclaim(CLAIM + "deployment_id", "7"))
     refused(app, attempt, 403, f"Deployment 7 is not registered for issuer {platform.issuer}",
