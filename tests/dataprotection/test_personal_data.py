@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -202,6 +203,7 @@ def test_erase_leaves_no_trace_but_the_audit_entry(app, rich):
     assert traces == []
     [entry] = erase_entries
     assert entry["detail"]["erased_person_id"] == person_id
+    assert entry["detail"]["operator"] == "flask data erase"
     # What went, counted (the entry's only content beyond the id): one attempt with every
     # answer, its result and score, the session with its four notes (one in an agenda part),
     # the goal and action.
@@ -408,10 +410,16 @@ def _world_extras(app, learners: list[int], mentors: list[int], course_id: int) 
         resource_link_id = db.session.scalar(select(Attempt.resource_link_id))
         db.session.add(RetakeRound(resource_link_id=resource_link_id, opens_dt=utcnow(),
                                    set_by_id=first_mentor))
-        # A session the second mentor booked for the first, and one they cancelled.
+        # The second mentor booked the first mentor's sessions; each mentor cancelled one
+        # of the other's.
         for session in db.session.scalars(select(MentoringSession).where(
                 MentoringSession.mentor_id == first_mentor)):
             session.created_by_id = second_mentor
+        for mentor_id, other_id in ((first_mentor, second_mentor),
+                                    (second_mentor, first_mentor)):
+            cancelled = db.session.scalars(select(MentoringSession).where(
+                MentoringSession.mentor_id == other_id).order_by(MentoringSession.id)).first()
+            cancelled.cancelled_by_id, cancelled.cancelled_dt = mentor_id, utcnow()
         for assignment in db.session.scalars(select(MentorAssignment).where(
                 MentorAssignment.mentor_id == first_mentor)):
             assignment.assigned_by_id = second_mentor
@@ -533,12 +541,13 @@ def test_erasing_a_mentor_in_a_full_course_hands_their_authorship_on(app, world)
     counts = _erase_in_world(app, mentor)
     # Authorship on the learners' records passes to the placeholder: the three shared notes
     # in each of their two sessions, the two sessions, the two goals they wrote, their
-    # check-ins and done-marks on the first learner's two goals, their slot. The retake they
+    # check-ins and done-marks on the first learner's two goals, their slot, the session
+    # of the other mentor they cancelled (no longer theirs to have cancelled). The retake they
     # allowed and the retake round they set are cleared; the assignments naming them go,
     # with the notes they kept for themselves; their two page views stay, without them.
     assert counts == {
         **NOTHING, "retakes_allowed_cleared": 2, "mentor_assignments": 2,
-        "authorship_reassigned": 3 * 2 + 2 + 2 + 2 + 2 + 1, "notes": 2,
+        "authorship_reassigned": 3 * 2 + 2 + 2 + 2 + 2 + 1 + 1, "notes": 2,
         "calendar_feeds": 1, "agenda_templates": 1, "emails": 1, "email_settings": 1,
         "launch_sessions": 1, "memberships": 1, "audit_entries_by": 2}
     with app.app_context():
@@ -547,6 +556,12 @@ def test_erasing_a_mentor_in_a_full_course_hands_their_authorship_on(app, world)
         placeholders = db.session.scalars(select(Person).where(
             Person.sub.startswith(personal_data.ERASED_PREFIX))).all()
     assert len(placeholders) == 1 and placeholders[0].name == "Erased person"
+    assert re.fullmatch(personal_data.ERASED_PREFIX + "[0-9a-f]{16}", placeholders[0].sub)
+    with app.app_context():
+        detail = db.session.scalar(select(AuditEntry.detail).where(
+            AuditEntry.action == "data.erase"))
+    # Called from code, not the command: no operator named.
+    assert detail["operator"] == "" and detail["erased_person_id"] == mentor
     assert stand_ins == {placeholders[0].id, world["mentors"][1]}
 
 
