@@ -443,7 +443,9 @@ def test_a_failure_inside_the_tool_keeps_the_scores_for_a_later_try(
         assert record["status"] == "pending" and record["attempts"] == 1
         assert record["last_error"] == "The tool failed while sending: the tool broke"
         assert timedelta(seconds=15) <= record["next_try_dt"] - now <= timedelta(seconds=30)
-    assert any("failed inside the tool" in r.getMessage() for r in caplog.records)
+    failed_ids = sorted(r["id"] for r in records())
+    assert f"delivering scores {failed_ids} failed inside the tool" in [
+        r.getMessage() for r in caplog.records]
 
     monkeypatch.setattr(sync, "_apply", broken)
     submit(driver, learners[2]["id"])
@@ -474,3 +476,30 @@ def test_postponing_leaves_a_score_another_worker_has_finished(app, driver, lear
         assert sync._postpone(10**9, "gone", utcnow()) is ScoreStatus.PENDING
     [after] = records()
     assert after == record
+
+
+def test_a_batch_claims_the_longest_waiting_due_scores_first_up_to_its_size(
+    app, driver, learners, records
+):
+    from lti_tool.gradebook import sync
+    from lti_tool.gradebook.models import ScoreRecord, ScoreStatus
+
+    for learner in learners[:4]:
+        submit(driver, learner["id"])
+    now = utcnow()
+    ids = [r["id"] for r in records()]
+    # Due in the reverse order of their ids; the last one is not due yet.
+    waits = {ids[0]: 1, ids[1]: 2, ids[2]: 3, ids[3]: -60}
+    with app.app_context():
+        for record_id, minutes_ago in waits.items():
+            db.session.execute(update(ScoreRecord).where(ScoreRecord.id == record_id)
+                               .values(next_try_dt=now - timedelta(minutes=minutes_ago)))
+        db.session.commit()
+        first = sync.deliver_batch(now, 1)
+        skipped = sync.deliver_batch(now, 1, skip={ids[1]})
+        rest = sync.deliver_batch(now, 5)
+        nothing = sync.deliver_batch(now, 5)
+    assert first == [(ids[2], ScoreStatus.SENT)]
+    assert skipped == [(ids[0], ScoreStatus.SENT)]
+    assert rest == [(ids[1], ScoreStatus.SENT)] and nothing == []
+    assert [r["status"] for r in records()] == ["sent", "sent", "sent", "pending"]
