@@ -16,7 +16,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Membership, Person
@@ -399,3 +399,47 @@ def test_an_accepted_launch_is_logged_without_secrets(app, driver, learner, plat
         "message_type": "LtiResourceLinkRequest",
     }
     assert attempt.id_token not in line and "nonce" not in line
+
+
+@pytest.fixture
+def key_set_url(app):
+    from lti_tool.identity.models import Platform
+
+    with app.app_context():
+        url = db.session.scalar(select(Platform.key_set_url))
+    yield url
+    from lti_tool.lti import registry
+
+    with app.app_context():
+        registry.keep_key_set(url, {"keys": []}, -1)  # this process forgets it again
+
+
+@pytest.mark.parametrize("key", [{"kty": "EC", "crv": "P-256"}, {"kty": "RSA", "alg": "RS512"}])
+def test_a_platform_key_of_another_kind_is_refused(app, driver, learner, key_set_url, key):
+    from lti_tool.lti import registry
+
+    attempt = driver.authorize(driver.login(learner))
+    kid = jwt.get_unverified_header(attempt.id_token)["kid"]
+    with app.app_context():
+        registry.keep_key_set(key_set_url, {"keys": [{**key, "kid": kid}]}, 60)
+    driver.post_launch(attempt)
+    refused(app, attempt, 400, f"The platform key {kid} is not an RS256 key.")
+
+
+def test_a_key_set_that_cannot_be_read_is_a_502_with_the_address(app, driver, learner,
+                                                                  key_set_url):
+    from lti_tool.identity.models import Platform
+
+    dead = "http://127.0.0.1:9/jwks"
+    with app.app_context():
+        db.session.execute(update(Platform).values(key_set_url=dead))
+        db.session.commit()
+    try:
+        attempt = driver.launch(learner, mutate=lambda c, h: h.__setitem__("kid", "new-key"))
+        refused(app, attempt, 502, f"The platform's public keys could not be read from {dead}.")
+        [line] = refusals()
+        assert line.startswith("launch refused (502): JWKS fetch failed: ")
+    finally:
+        with app.app_context():
+            db.session.execute(update(Platform).values(key_set_url=key_set_url))
+            db.session.commit()
