@@ -97,7 +97,6 @@ class StateProofMissing(Exception):
     def __init__(self, state: str, login_params: dict[str, Any]) -> None:
         super().__init__("state cookie missing")
         self.state = state
-        self.login_params = login_params
         self.storage_target: str | None = login_params.get("storage_target")
         self.storage_origin: str | None = login_params.get("storage_origin")
         self.new_window_url = new_window_url(login_params.get("login") or {})
