@@ -114,11 +114,15 @@ def test_not_a_jwt(app, driver, learner):
     refused(app, attempt, 400, "The launch's id_token is not a JWT.")
 
 
-@pytest.mark.parametrize("claim", ["iss", "aud", "nonce", "exp", "iat"])
-def test_missing_required_claim(app, driver, learner, claim):
-    attempt = driver.launch(learner, mutate=drop(claim))
-    assert attempt.launch_response.status_code == 400
-    assert _people(app) == 0
+@pytest.mark.parametrize(("claim", "reason"), [
+    ("iss", "The launch comes from another issuer than the login that began it."),
+    ("aud", "The launch names no audience (aud)."),
+    ("nonce", "The launch lacks the required claim 'nonce'."),
+    ("exp", "The launch lacks the required claim 'exp'."),
+    ("iat", "The launch lacks the required claim 'iat'."),
+])
+def test_missing_required_claim(app, driver, learner, claim, reason):
+    refused(app, driver.launch(learner, mutate=drop(claim)), 400, reason)
 
 
 def test_expired(app, driver, learner):
@@ -147,6 +151,30 @@ def test_issued_too_long_ago(app, driver, learner):
 
     refused(app, driver.launch(learner, mutate=old), 400,
             "The launch token was issued too long ago.")
+    [line] = refusals()
+    assert line.startswith("launch refused (400): iat=")
+
+
+def test_issued_ten_minutes_ago_is_still_within_the_leeway(app, driver, learner):
+    """ID_TOKEN_MAX_AGE_SECONDS (600) plus the clock leeway (60): 630 s old is accepted."""
+    def old(claims, header):
+        claims["iat"] = int(time.time()) - app.config["ID_TOKEN_MAX_AGE_SECONDS"] - 30
+        claims["exp"] = int(time.time()) + 60
+
+    assert driver.launch(learner, mutate=old).landed
+
+
+def test_an_empty_sub_is_refused(app, driver, learner):
+    refused(app, driver.launch(learner, mutate=setclaim("sub", "")), 400, (
+        "The launch does not say who you are (no sub): this tool saves your answers and cannot "
+        "work with anonymous launches."))
+
+
+@pytest.mark.parametrize("sub", [123, ["someone"]])
+def test_a_sub_that_is_not_a_string_is_refused(app, driver, learner, sub):
+    # PyJWT's own check (sub must be a string) comes first.
+    refused(app, driver.launch(learner, mutate=setclaim("sub", sub)), 400,
+            "The launch's signature or claims are not valid.")
 
 
 def test_missing_message_type(app, driver, learner):
