@@ -288,6 +288,21 @@ def test_several_audiences_with_foreign_azp(app, driver, learner, platform):
     refused(app, driver.launch(learner, mutate=both), 400, ANOTHER_CLIENT)
 
 
+def test_several_audiences_with_an_azp_outside_them(app, driver, learner, platform):
+    def both(claims, header):
+        claims["aud"] = [platform.client_id, "other"]
+        claims["azp"] = "elsewhere"
+
+    refused(app, driver.launch(learner, mutate=both), 400,
+            "The launch names several audiences but no authorized party (azp) among them.")
+
+
+@pytest.mark.parametrize("aud", [[123], [""], 123])
+def test_audiences_that_are_not_names_count_as_none(app, driver, learner, aud):
+    refused(app, driver.launch(learner, mutate=setclaim("aud", aud)), 400,
+            "The launch names no audience (aud).")
+
+
 def test_several_audiences_with_our_azp_is_accepted(app, driver, learner, platform):
     def both(claims, header):
         claims["aud"] = ["other", platform.client_id]
