@@ -503,3 +503,26 @@ def test_a_batch_claims_the_longest_waiting_due_scores_first_up_to_its_size(
     assert skipped == [(ids[0], ScoreStatus.SENT)]
     assert rest == [(ids[1], ScoreStatus.SENT)] and nothing == []
     assert [r["status"] for r in records()] == ["sent", "sent", "sent", "pending"]
+
+
+def test_when_the_platform_gives_no_access_token_every_score_waits_with_the_reason(
+    driver, learners, deliver, records, monkeypatch
+):
+    for learner in learners[:2]:
+        submit(driver, learner["id"])
+    asked = []
+    real_token = services.ServiceClient.access_token
+
+    def no_token(self, scopes):
+        if scopes != [services.SCOPE_SCORE]:
+            return real_token(self, scopes)  # the line item is found as usual
+        asked.append(scopes)
+        raise services.PlatformServiceError("token refused", status=503, body="busy")
+
+    monkeypatch.setattr(services.ServiceClient, "access_token", no_token)
+    report = deliver()
+    assert (report.retrying, report.sent) == (2, 0)
+    assert len(asked) == 1  # one token request per platform and batch
+    assert all(r["status"] == "pending" and r["last_error"] == "HTTP 503: busy"
+               for r in records())
+    assert item_of(driver.platform)["history"] == []
