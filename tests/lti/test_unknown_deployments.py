@@ -31,11 +31,14 @@ def test_refuse_is_the_default_and_names_the_command(app, driver, platform):
     assert deployment_ids(app) == ["1"]
 
 
-def test_accept_records_the_deployment_and_goes_on(app, driver, platform, monkeypatch):
+def test_accept_records_the_deployment_and_goes_on(app, driver, platform, monkeypatch, caplog):
+    caplog.set_level("INFO", logger="lti_tool")
     monkeypatch.setitem(app.config, "UNKNOWN_DEPLOYMENTS", "accept")
     attempt = driver.launch(driver.user("Learner")["id"], mutate=new_deployment)
     assert "/questionnaire/" in attempt.landing_url
     assert deployment_ids(app) == ["1", "7"]
+    assert [r.getMessage() for r in caplog.records if "new deployment" in r.getMessage()] == [
+        f"recorded new deployment '7' of {platform.issuer} (client id {platform.client_id})"]
     with app.app_context():
         session = db.session.scalar(select(LaunchSession))
         assert session.deployment.deployment_id == "7"
