@@ -526,3 +526,35 @@ def test_when_the_platform_gives_no_access_token_every_score_waits_with_the_reas
     assert all(r["status"] == "pending" and r["last_error"] == "HTTP 503: busy"
                for r in records())
     assert item_of(driver.platform)["history"] == []
+
+
+def test_a_learners_scores_in_two_activities_are_both_sent(driver, learners, deliver,
+                                                           new_activity, records):
+    """Only a newer score in the *same* activity supersedes one: two activities, two
+    gradebook columns, both sent in one pass."""
+    activity = new_activity()
+    submit(driver, learners[0]["id"])
+    submit(driver, learners[0]["id"], resource_link_id=activity)
+    report = deliver()
+    assert (report.sent, report.superseded) == (2, 0)
+    assert [s["userId"] for s in item_of(driver.platform)["scores"]] == [learners[0]["id"]]
+    assert [s["userId"] for s in item_of(driver.platform, activity)["scores"]] == [
+        learners[0]["id"]]
+
+
+def test_a_score_refused_again_after_a_fresh_token_is_not_booked_as_sent(
+    driver, learners, deliver, records, monkeypatch
+):
+    submit(driver, learners[0]["id"])
+
+    def expired(self, url, score, token):
+        raise services.PlatformServiceError("expired", status=401, body="token expired")
+
+    def refused(self, url, score):
+        raise services.PlatformServiceError("refused", status=403, body="not allowed")
+
+    monkeypatch.setattr(services.ServiceClient, "send_score", expired)
+    monkeypatch.setattr(services.ServiceClient, "post_score", refused)
+    assert deliver().failed == 1
+    [record] = records()
+    assert record["status"] == "failed" and record["last_error"] == "HTTP 403: not allowed"
