@@ -209,3 +209,9 @@ class LaunchDriver:
         """The platform's n-th user with this role ("Instructor", "Learner", or in Canvas
         "Mentor", an observer)."""
         return [u for u in self.platform.users() if u["role"] == role][index]
+
+
+def launch_refusals(caplog) -> list[str]:
+    """The operator's 'launch refused (400): why' log lines captured by `caplog`."""
+    return [r.getMessage() for r in caplog.records
+            if r.name == "lti_tool.lti.views" and " refused (" in r.getMessage()]

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Membership, Person
+from tests.launch_driver import launch_refusals
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 ANOTHER_CLIENT = "The launch was issued for another client id than the login that began it."
@@ -48,8 +49,7 @@ def launch_log(caplog):
 
 def refusals() -> list[str]:
     """'launch refused (400): why' lines logged so far in this test."""
-    return [r.getMessage() for r in _LOG[0].records
-            if r.name == "lti_tool.lti.views" and " refused (" in r.getMessage()]
+    return launch_refusals(_LOG[0])
 
 
 def refused(app, attempt, status: int, words: str, logged: str | None = None, *,

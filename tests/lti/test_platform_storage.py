@@ -21,6 +21,7 @@ from tests.launch_driver import (
     LaunchAttempt,
     landed,
     landing_url_of,
+    launch_refusals,
     parse_form,
     storage_page_data,
 )
@@ -214,12 +215,6 @@ def test_a_storage_launch_learns_the_school_host_from_the_signed_launch_only(
     assert school in ancestors and "attacker" not in ancestors
 
 
-def _refusals(caplog) -> list[str]:
-    """The operator's log lines for refused launches in this test."""
-    return [r.getMessage() for r in caplog.records
-            if r.name == "lti_tool.lti.views" and " refused (" in r.getMessage()]
-
-
 @pytest.mark.parametrize("origin", ["https://evil.example", "null", None])
 def test_storage_endpoint_refuses_a_post_from_another_origin(
     app, driver, learner, tool_server, origin, caplog
@@ -232,7 +227,7 @@ def test_storage_endpoint_refuses_a_post_from_another_origin(
     assert ("This launch was not sent by the tool's own page. Open the activity again from "
             "the course page.") in unescape(refused.text)
     assert _nobody(app)
-    assert _refusals(caplog) == [
+    assert launch_refusals(caplog) == [
         f"launch refused (403): platform storage proof from Origin {origin!r}"]
 
 
@@ -249,7 +244,7 @@ def test_storage_endpoint_refuses_a_value_other_than_the_state_and_spends_the_st
     late = _post_proof(tool_server, attempt, origin=tool_server.url)
     assert late.status_code == 400 and "expired or was already used" in late.text
     assert _nobody(app)
-    assert _refusals(caplog) == [
+    assert launch_refusals(caplog) == [
         "launch refused (403): platform storage value differs from state",
         f"launch refused (400): unknown, expired or replayed state {attempt.state[:16]}..."]
 
@@ -279,7 +274,7 @@ def test_storage_endpoint_refuses_a_login_that_offered_no_storage(
     assert ("This launch did not begin with the platform's storage. Open the activity again "
             "from the course page.") in unescape(response.text)
     assert _nobody(app)
-    assert _refusals(caplog) == [
+    assert launch_refusals(caplog) == [
         "launch refused (403): platform storage proof for a login without storage target"]
 
 

@@ -194,21 +194,28 @@ VARIANTS: list[dict[str, str]] = [
 ]
 
 
-def test_the_page_costs_the_same_statements_for_10_and_300_learners(
-    app, client, make_activity, make_person, token_for, monkeypatch
-):
-    """And builds only the rows it shows: the SQL pages, Python never sees the rest."""
-    from lti_tool.extensions import db
+@pytest.fixture
+def built(monkeypatch) -> list[int]:
+    """The person ids of the rows the cohort builds in Python, in order."""
     from lti_tool.mentoring import cohort
 
-    built: list[int] = []
+    ids: list[int] = []
     original = cohort._row
 
     def counting_row(found, states):
-        built.append(found.id)
+        ids.append(found.id)
         return original(found, states)
 
     monkeypatch.setattr(cohort, "_row", counting_row)
+    return ids
+
+
+def test_the_page_costs_the_same_statements_for_10_and_300_learners(
+    app, client, make_activity, make_person, token_for, built
+):
+    """And builds only the rows it shows: the SQL pages, Python never sees the rest."""
+    from lti_tool.extensions import db
+
     counts: dict[int, list[int]] = {}
     for size in (10, 300):
         activity = make_activity(label=f"S{size}")
@@ -264,17 +271,8 @@ def test_the_streamed_export_writes_what_the_whole_cohort_export_wrote(varied, c
     assert response.get_data(as_text=True) == expected
 
 
-def test_the_export_reads_its_rows_in_batches_while_it_is_sent(varied, client, monkeypatch):
-    from lti_tool.mentoring import cohort
-
-    built: list[int] = []
-    original = cohort._row
-
-    def counting_row(found, states):
-        built.append(found.id)
-        return original(found, states)
-
-    monkeypatch.setattr(cohort, "_row", counting_row)
+def test_the_export_reads_its_rows_in_batches_while_it_is_sent(varied, client, monkeypatch,
+                                                               built):
     monkeypatch.setattr(listing, "EXPORT_BATCH", 10)
     response = client.get("/mentor/export.csv", query_string={"lt": varied.link_token})
     chunks = iter(response.response)
