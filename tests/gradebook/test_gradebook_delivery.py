@@ -558,3 +558,32 @@ def test_a_score_refused_again_after_a_fresh_token_is_not_booked_as_sent(
     assert deliver().failed == 1
     [record] = records()
     assert record["status"] == "failed" and record["last_error"] == "HTTP 403: not allowed"
+
+
+@pytest.mark.parametrize("limit, batches", [(3, [2, 1]), (4, [2, 2]), (1, [1])])
+def test_grades_sync_with_a_limit_delivers_exactly_that_many_in_batches(
+    app, driver, learners, records, monkeypatch, limit, batches
+):
+    from lti_tool.gradebook import sync
+
+    for learner in learners[:5]:
+        submit(driver, learner["id"])
+    monkeypatch.setattr(sync, "BATCH_SIZE", 2)
+    claimed = []
+    real_claim = sync._claim
+
+    def claim(now, skip, size):
+        found = real_claim(now, skip, size)
+        claimed.append(len(found))
+        return found
+
+    monkeypatch.setattr(sync, "_claim", claim)
+    result = app.test_cli_runner().invoke(args=["grades", "sync", "--limit", str(limit)])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == (f"{limit} score(s): {limit} sent, 0 to retry later, 0 failed, "
+                             "0 superseded.\n")
+    assert claimed == batches  # at most BATCH_SIZE a batch, the last one cut to the limit
+    statuses = [r["status"] for r in records()]
+    assert statuses == ["sent"] * limit + ["pending"] * (5 - limit)
+    assert len(item_of(driver.platform)["history"]) == limit

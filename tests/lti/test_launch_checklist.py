@@ -247,9 +247,12 @@ def test_deployment_id_that_is_not_a_string(app, driver, learner, value):
 
 def test_unknown_deployment_names_issuer_and_command(app, driver, learner, platform):
     attempt = driver.launch(learner, mutate=setclaim(CLAIM + "deployment_id", "7"))
-    refused(app, attempt, 403, f"Deployment 7 is not registered for issuer {platform.issuer}",
-            "unknown deployment '7'", part=True)
-    assert "flask platforms add-deployment" in attempt.launch_response.text
+    issuer, client_id = platform.issuer, platform.client_id
+    refused(app, attempt, 403,
+            f"Deployment 7 is not registered for issuer {issuer} (client id {client_id}). "
+            f"An administrator can allow it with: flask platforms add-deployment "
+            f"--issuer '{issuer}' --client-id '{client_id}' --deployment '7'",
+            "unknown deployment '7'")
 
 
 def test_missing_resource_link_id(app, driver, learner):

@@ -60,3 +60,28 @@ def test_accept_still_refuses_a_forged_launch(app, driver, platform, monkeypatch
     assert attempt.launch_response.status_code == 400
     assert deployment_ids(app) == ["1"]
 
+
+
+def test_a_platform_registered_without_a_deployment_learns_its_first_one(
+    app, driver, platform, caplog
+):
+    # Canvas's Dynamic Registration names no deployment: the app is installed afterwards, and
+    # the first signed launch says which. The default policy (refuse) still accepts that one.
+    caplog.set_level("INFO", logger="lti_tool")
+    with app.app_context():
+        for row in db.session.scalars(select(Deployment)).all():
+            db.session.delete(row)
+        db.session.commit()
+    first = driver.launch(driver.user("Learner")["id"], mutate=new_deployment)
+    assert "/questionnaire/" in first.landing_url
+    assert deployment_ids(app) == ["7"]
+    assert [r.getMessage() for r in caplog.records if "new deployment" in r.getMessage()] == [
+        f"recorded new deployment '7' of {platform.issuer} (client id {platform.client_id})"]
+
+    # Only the first: a second unknown deployment is refused as usual.
+    def another(claims, header):
+        claims[CLAIM + "deployment_id"] = "8"
+
+    second = driver.launch(driver.user("Learner", 1)["id"], mutate=another)
+    assert second.launch_response.status_code == 403
+    assert deployment_ids(app) == ["7"]
