@@ -132,19 +132,28 @@ class ItemSpreads:
         spreads = self.spreads[index] * self._rest_spread(index)
         return None if spreads == 0 else co_spread / math.sqrt(spreads)
 
+    def alpha(self) -> float | None:
+        """Cronbach's alpha of all the items, as cronbach_alpha gives it; None where it has
+        none (fewer than 2 items or responses, or every response has the same total)."""
+        return _alpha(len(self.spreads), sum(self.spreads), self.total_spread)
+
     def alpha_without(self, index: int) -> float | None:
         """Cronbach's alpha of the other items; None where it has none (fewer than 2 items
         left, or every response has the same total without this item)."""
-        k = len(self.spreads) - 1
-        rest_spread = self._rest_spread(index)
-        if k < 2 or rest_spread == 0:
-            return None
-        item_spread = sum(self.spreads) - self.spreads[index]
-        return float(Fraction(k, k - 1) * (1 - Fraction(item_spread, rest_spread)))
+        return _alpha(len(self.spreads) - 1, sum(self.spreads) - self.spreads[index],
+                      self._rest_spread(index))
 
     def _rest_spread(self, index: int) -> int:
         # var(T − x) = var(T) + var(x) − 2·cov(x, T).
         return self.total_spread + self.spreads[index] - 2 * self.with_total[index]
+
+
+def _alpha(k: int, item_spread: int, total_spread: int) -> float | None:
+    # k / (k − 1) · (1 − Σ item spreads / total spread) as one exact fraction, rounded once,
+    # as cronbach_alpha computes it (n < 2 leaves a total spread of 0).
+    if k < 2 or total_spread == 0:
+        return None
+    return float(Fraction(k, k - 1) * (1 - Fraction(item_spread, total_spread)))
 
 
 def item_analysis(instrument: Instrument, answer_sets: Iterable[Answers],
@@ -173,11 +182,10 @@ def item_analysis(instrument: Instrument, answer_sets: Iterable[Answers],
 
 def _dimension(dimension_id: str, items, rows: list[list[int]]) -> DimensionAnalysis:
     n, k = len(rows), len(items)
-    try:
-        alpha = cronbach_alpha(rows)
-    except AlphaUndefined as undefined:
-        return DimensionAnalysis(dimension_id, n, None, None, (), reason=str(undefined))
     spreads = ItemSpreads.of(rows)
+    alpha = spreads.alpha()
+    if alpha is None:
+        return DimensionAnalysis(dimension_id, n, None, None, (), reason=_why_no_alpha(rows))
     figures = []
     for index, item in enumerate(items):
         alpha_without = spreads.alpha_without(index)
@@ -188,6 +196,15 @@ def _dimension(dimension_id: str, items, rows: list[list[int]]) -> DimensionAnal
                                    alpha_without, review))
     interval = feldt_interval(alpha, n, k, ALPHA_CONFIDENCE)
     return DimensionAnalysis(dimension_id, n, alpha, interval, tuple(figures))
+
+
+def _why_no_alpha(rows: list[list[int]]) -> str:
+    # cronbach_alpha's words, which the statistics page translates (ALPHA_REASONS).
+    try:
+        cronbach_alpha(rows)
+    except AlphaUndefined as undefined:
+        return str(undefined)
+    raise AssertionError("cronbach_alpha has a value where ItemSpreads.alpha has none")
 
 
 def report_lines(analysis: ItemAnalysis, instrument: Instrument) -> list[str]:

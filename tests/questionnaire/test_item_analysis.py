@@ -118,6 +118,10 @@ def test_the_item_figures_equal_those_worked_out_without_each_item():
         rows = (random_matrix(rng, n, k) if case % 50
                 else [[rng.randint(1, 7)] * k for _ in range(n)])  # identical items, all of them
         spreads = ItemSpreads.of(rows)
+        try:
+            assert spreads.alpha() == cronbach_alpha(rows), rows
+        except AlphaUndefined:
+            assert spreads.alpha() is None, rows
         for index, (mean, correlation, alpha) in enumerate(reference_figures(rows)):
             where = f"case {case}, item {index} of {rows}"
             assert spreads.mean(index) == mean, where
@@ -146,6 +150,20 @@ def test_item_figures_on_the_edges():
     # The other items always add up to the same: neither r nor alpha without the first.
     steady = ItemSpreads.of([[1, 2, 6], [5, 4, 4], [3, 1, 7]])
     assert steady.corrected_total(0) is None and steady.alpha_without(0) is None
+    # No alpha from one response, one item, or totals that never vary.
+    assert ItemSpreads.of([[1, 2, 3]]).alpha() is None
+    assert ItemSpreads.of([[1], [2], [3]]).alpha() is None
+    assert ItemSpreads.of([[1, 7], [7, 1], [4, 4]]).alpha() is None
+
+
+def test_a_dimension_without_alpha_says_why_in_cronbach_alphas_words(make_answers):
+    instrument = current_instrument()
+    alone = item_analysis(instrument, [make_answers(3)], min_n=1)
+    assert {(entry.alpha, entry.items, entry.reason) for entry in alone.dimensions} == {
+        (None, (), "fewer than 2 responses")}
+    alike = item_analysis(instrument, [make_answers(5)] * MIN_REFERENCE_GROUP)
+    assert {(entry.alpha, entry.items, entry.reason) for entry in alike.dimensions} == {
+        (None, (), "every response has the same total, so the variance is zero")}
 
 
 def test_nothing_below_thirty_responses(make_answers):
