@@ -106,10 +106,13 @@ class ItemSpreads:
     @classmethod
     def of(cls, rows: Sequence[Sequence[int]]) -> ItemSpreads:
         """The sums of respondents × items (keyed values, every row the same items)."""
-        n = len(rows)
-        totals = [sum(row) for row in rows]
+        return cls.of_columns(len(rows), list(zip(*rows, strict=True)))
+
+    @classmethod
+    def of_columns(cls, n: int, columns: Sequence[Sequence[int]]) -> ItemSpreads:
+        """The sums of items × respondents: one column of n keyed values per item."""
+        totals = [sum(row) for row in zip(*columns, strict=True)] if columns else [0] * n
         total_sum = sum(totals)
-        columns = list(zip(*rows, strict=True))
         sums = tuple(sum(column) for column in columns)
         return cls(
             n=n,
@@ -174,17 +177,24 @@ def item_analysis(instrument: Instrument, answer_sets: Iterable[Answers],
             entries.append(DimensionAnalysis(dimension.id, len(complete), None, None, (),
                                              reason=NOT_ENOUGH))
             continue
-        rows = [[keyed_value(instrument, item, answers[item.id]) for item in items]
-                for answers in complete]
-        entries.append(_dimension(dimension.id, items, rows))
+        columns = [_keyed_column(instrument, item, complete) for item in items]
+        entries.append(_dimension(dimension.id, items, len(complete), columns))
     return ItemAnalysis(instrument.key, len(complete), excluded, tuple(entries), min_n)
 
 
-def _dimension(dimension_id: str, items, rows: list[list[int]]) -> DimensionAnalysis:
-    n, k = len(rows), len(items)
-    spreads = ItemSpreads.of(rows)
+def _keyed_column(instrument: Instrument, item, answer_sets: list[Answers]) -> list[int]:
+    # keyed_value once per point of the scale, then a look-up per answer: 10,000 responses
+    # hold 640,000 scored answers, and a call for each took longer than the statistics.
+    keyed = {point: keyed_value(instrument, item, point) for point in instrument.scale.points}
+    return [keyed[answers[item.id]] for answers in answer_sets]
+
+
+def _dimension(dimension_id: str, items, n: int, columns: list[list[int]]) -> DimensionAnalysis:
+    k = len(items)
+    spreads = ItemSpreads.of_columns(n, columns)
     alpha = spreads.alpha()
     if alpha is None:
+        rows = [[column[index] for column in columns] for index in range(n)]
         return DimensionAnalysis(dimension_id, n, None, None, (), reason=_why_no_alpha(rows))
     figures = []
     for index, item in enumerate(items):

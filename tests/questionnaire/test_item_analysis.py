@@ -140,6 +140,32 @@ def test_the_item_figures_equal_those_worked_out_without_each_item():
     assert all(count > 10 for count in seen.values()), seen
 
 
+def test_an_instruments_analysis_equals_the_long_way_on_keyed_answers(make_answers):
+    instrument = current_instrument()
+    rng = random.Random(3)
+    sets = []
+    for _ in range(MIN_REFERENCE_GROUP + 25):
+        answers = make_answers(4)
+        lean = {dimension.id: rng.randint(1, 7) for dimension in instrument.dimensions}
+        for item in instrument.scored_items:
+            keyed = min(7, max(1, lean[item.dimension_id] + rng.choice((-2, -1, 0, 0, 1, 2))))
+            answers[item.id] = 8 - keyed if item.reverse else keyed
+        sets.append(answers)
+    del sets[0][instrument.scored_items[0].id]  # incomplete: left out
+    analysis = item_analysis(instrument, sets)
+    assert (analysis.n, analysis.excluded) == (len(sets) - 1, 1)
+    for dimension in instrument.dimensions:
+        items = instrument.items_for_dimension(dimension.id)
+        rows = [[answers_value(instrument, item, answers) for item in items]
+                for answers in sets[1:]]
+        entry = analysis.dimension(dimension.id)
+        assert entry.alpha == cronbach_alpha(rows)
+        for figures, (mean, correlation, alpha) in zip(entry.items, reference_figures(rows),
+                                                       strict=True):
+            assert (figures.mean, figures.alpha_if_deleted) == (mean, alpha)
+            assert figures.corrected_total == pytest.approx(correlation, abs=1e-12, rel=0)
+
+
 def test_item_figures_on_the_edges():
     # Two items: nothing left to have an alpha without either one.
     assert ItemSpreads.of([[1, 2], [3, 3], [2, 5]]).alpha_without(0) is None
