@@ -63,9 +63,9 @@ class Scale:
     max: int
     labels: tuple[LocalisedText, ...]
 
-    @property
+    @cached_property
     def points(self) -> range:
-        """Every allowed answer, lowest first."""
+        """Every allowed answer, lowest first (asked for each answer that is checked)."""
         return range(self.min, self.max + 1)
 
     def label(self, value: int) -> LocalisedText:
