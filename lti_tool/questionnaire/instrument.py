@@ -7,6 +7,7 @@ definition.py reads and validates the TOML files; versions.py knows which versio
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 FALLBACK_LOCALE = "en"
 
@@ -62,9 +63,9 @@ class Scale:
     max: int
     labels: tuple[LocalisedText, ...]
 
-    @property
+    @cached_property
     def points(self) -> range:
-        """Every allowed answer, lowest first."""
+        """Every allowed answer, lowest first (asked for each answer that is checked)."""
         return range(self.min, self.max + 1)
 
     def label(self, value: int) -> LocalisedText:
@@ -162,7 +163,12 @@ class Item:
 
 @dataclass(frozen=True)
 class Instrument:
-    """A validated questionnaire definition; `items` are in presentation order, page by page."""
+    """A validated questionnaire definition; `items` are in presentation order, page by page.
+
+    The item groupings (scored items, a dimension's items ...) are worked out once per
+    instance: scoring a cohort asks for them once per response, tens of thousands of times.
+    The dataclass is frozen, but cached_property writes to the instance's __dict__ directly.
+    """
 
     id: str
     version: int
@@ -181,17 +187,17 @@ class Instrument:
         """The id and version in one string, e.g. "design_mindset@1"."""
         return instrument_key(self.id, self.version)
 
-    @property
+    @cached_property
     def scored_items(self) -> tuple[Item, ...]:
         """The items that count towards a dimension, in presentation order."""
         return tuple(item for item in self.items if not item.is_attention_check)
 
-    @property
+    @cached_property
     def attention_checks(self) -> tuple[Item, ...]:
         """The items that only check whether the respondent reads the statements."""
         return tuple(item for item in self.items if item.is_attention_check)
 
-    @property
+    @cached_property
     def twin_pairs(self) -> tuple[tuple[Item, Item], ...]:
         """(item, reverse-keyed twin) pairs checked for contradictory answers, in item order."""
         return tuple((self.item(item.twin_id), item) for item in self.items if item.twin_id)
@@ -215,19 +221,38 @@ class Instrument:
 
     def dimensions_for_area(self, area_id: str) -> tuple[Dimension, ...]:
         """The dimensions of one area, in instrument order."""
-        return tuple(dimension for dimension in self.dimensions if dimension.area_id == area_id)
+        return self._dimensions_by_area.get(area_id, ())
 
     def items_for_dimension(self, dimension_id: str) -> tuple[Item, ...]:
         """The scored items of one dimension, in presentation order."""
-        return tuple(item for item in self.items if item.dimension_id == dimension_id)
+        return self._items_by_dimension.get(dimension_id, ())
 
     def items_for_area(self, area_id: str) -> tuple[Item, ...]:
         """The items shown on one area's page, attention checks included, in order."""
-        return tuple(item for item in self.items if item.area_id == area_id)
+        return self._items_by_area.get(area_id, ())
+
+    @cached_property
+    def _dimensions_by_area(self) -> dict[str, tuple[Dimension, ...]]:
+        return _grouped(self.dimensions, lambda dimension: dimension.area_id)
+
+    @cached_property
+    def _items_by_dimension(self) -> dict[str | None, tuple[Item, ...]]:
+        return _grouped(self.items, lambda item: item.dimension_id)
+
+    @cached_property
+    def _items_by_area(self) -> dict[str, tuple[Item, ...]]:
+        return _grouped(self.items, lambda item: item.area_id)
 
     def pages(self) -> tuple[tuple[Item, ...], ...]:
         """One tuple of items per area, in the order of the areas."""
         return tuple(self.items_for_area(area.id) for area in self.areas)
+
+
+def _grouped(entries, key):
+    groups: dict = {}
+    for entry in entries:
+        groups.setdefault(key(entry), []).append(entry)
+    return {group: tuple(members) for group, members in groups.items()}
 
 
 def _find(entries, wanted_id, kind):

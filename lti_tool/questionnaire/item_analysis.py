@@ -10,9 +10,11 @@ REVIEW_ALPHA_GAIN. Nothing is computed from fewer than MIN_REFERENCE_GROUP respo
 
 from __future__ import annotations
 
-import statistics
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
+from operator import mul
 
 from lti_tool.questionnaire.instrument import Instrument
 from lti_tool.questionnaire.measurement import MIN_REFERENCE_GROUP, feldt_interval
@@ -82,14 +84,79 @@ class ItemAnalysis:
 NOT_ENOUGH = "not enough responses"
 
 
-def corrected_item_total(rows: Sequence[Sequence[float]], index: int) -> float | None:
-    """Pearson r of item `index` with the sum of the other items; None without variance."""
-    item = [row[index] for row in rows]
-    rest = [sum(row) - row[index] for row in rows]
-    try:
-        return statistics.correlation(item, rest)
-    except statistics.StatisticsError:
+@dataclass(frozen=True)
+class ItemSpreads:
+    """Exact sums from which every item's corrected item–total correlation and alpha-if-deleted
+    follow, gathered in one go over respondents × items (integer keyed values).
+
+    A "spread" of x is n·Σx² − (Σx)², a "co-spread" of x and y n·Σxy − Σx·Σy: n(n − 1) times
+    the (co)variance. The factor cancels in every figure, and with integer answers the sums
+    stay exact integers, so the figures equal those worked out on the matrix without the item
+    (cronbach_alpha gives bit for bit the same alpha; identical items still give 1.0).
+    """
+
+    n: int
+    #: Per item: Σx, its spread, and its co-spread with the total T of all items.
+    sums: tuple[int, ...]
+    spreads: tuple[int, ...]
+    with_total: tuple[int, ...]
+    #: The spread of the totals T.
+    total_spread: int
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[int]]) -> ItemSpreads:
+        """The sums of respondents × items (keyed values, every row the same items)."""
+        return cls.of_columns(len(rows), list(zip(*rows, strict=True)))
+
+    @classmethod
+    def of_columns(cls, n: int, columns: Sequence[Sequence[int]]) -> ItemSpreads:
+        """The sums of items × respondents: one column of n keyed values per item."""
+        totals = [sum(row) for row in zip(*columns, strict=True)] if columns else [0] * n
+        total_sum = sum(totals)
+        sums = tuple(sum(column) for column in columns)
+        return cls(
+            n=n,
+            sums=sums,
+            spreads=tuple(n * sum(map(mul, column, column)) - total ** 2
+                          for column, total in zip(columns, sums, strict=True)),
+            with_total=tuple(n * sum(map(mul, column, totals)) - total * total_sum
+                             for column, total in zip(columns, sums, strict=True)),
+            total_spread=n * sum(map(mul, totals, totals)) - total_sum ** 2,
+        )
+
+    def mean(self, index: int) -> float:
+        """The mean of item `index`."""
+        return self.sums[index] / self.n
+
+    def corrected_total(self, index: int) -> float | None:
+        """Pearson r of item `index` with the sum of the other items; None without variance."""
+        # cov(x, T − x) = cov(x, T) − var(x).
+        co_spread = self.with_total[index] - self.spreads[index]
+        spreads = self.spreads[index] * self._rest_spread(index)
+        return None if spreads == 0 else co_spread / math.sqrt(spreads)
+
+    def alpha(self) -> float | None:
+        """Cronbach's alpha of all the items, as cronbach_alpha gives it; None where it has
+        none (fewer than 2 items or responses, or every response has the same total)."""
+        return _alpha(len(self.spreads), sum(self.spreads), self.total_spread)
+
+    def alpha_without(self, index: int) -> float | None:
+        """Cronbach's alpha of the other items; None where it has none (fewer than 2 items
+        left, or every response has the same total without this item)."""
+        return _alpha(len(self.spreads) - 1, sum(self.spreads) - self.spreads[index],
+                      self._rest_spread(index))
+
+    def _rest_spread(self, index: int) -> int:
+        # var(T − x) = var(T) + var(x) − 2·cov(x, T).
+        return self.total_spread + self.spreads[index] - 2 * self.with_total[index]
+
+
+def _alpha(k: int, item_spread: int, total_spread: int) -> float | None:
+    # k / (k − 1) · (1 − Σ item spreads / total spread) as one exact fraction, rounded once,
+    # as cronbach_alpha computes it (n < 2 leaves a total spread of 0).
+    if k < 2 or total_spread == 0:
         return None
+    return float(Fraction(k, k - 1) * (1 - Fraction(item_spread, total_spread)))
 
 
 def item_analysis(instrument: Instrument, answer_sets: Iterable[Answers],
@@ -110,33 +177,44 @@ def item_analysis(instrument: Instrument, answer_sets: Iterable[Answers],
             entries.append(DimensionAnalysis(dimension.id, len(complete), None, None, (),
                                              reason=NOT_ENOUGH))
             continue
-        rows = [[keyed_value(instrument, item, answers[item.id]) for item in items]
-                for answers in complete]
-        entries.append(_dimension(dimension.id, items, rows))
+        columns = [_keyed_column(instrument, item, complete) for item in items]
+        entries.append(_dimension(dimension.id, items, len(complete), columns))
     return ItemAnalysis(instrument.key, len(complete), excluded, tuple(entries), min_n)
 
 
-def _dimension(dimension_id: str, items, rows: list[list[int]]) -> DimensionAnalysis:
-    n, k = len(rows), len(items)
-    try:
-        alpha = cronbach_alpha(rows)
-    except AlphaUndefined as undefined:
-        return DimensionAnalysis(dimension_id, n, None, None, (), reason=str(undefined))
+def _keyed_column(instrument: Instrument, item, answer_sets: list[Answers]) -> list[int]:
+    # keyed_value once per point of the scale, then a look-up per answer: 10,000 responses
+    # hold 640,000 scored answers, and a call for each took longer than the statistics.
+    keyed = {point: keyed_value(instrument, item, point) for point in instrument.scale.points}
+    return [keyed[answers[item.id]] for answers in answer_sets]
+
+
+def _dimension(dimension_id: str, items, n: int, columns: list[list[int]]) -> DimensionAnalysis:
+    k = len(items)
+    spreads = ItemSpreads.of_columns(n, columns)
+    alpha = spreads.alpha()
+    if alpha is None:
+        rows = [[column[index] for column in columns] for index in range(n)]
+        return DimensionAnalysis(dimension_id, n, None, None, (), reason=_why_no_alpha(rows))
     figures = []
     for index, item in enumerate(items):
-        without = [row[:index] + row[index + 1:] for row in rows]
-        try:
-            alpha_without = cronbach_alpha(without)
-        except AlphaUndefined:
-            alpha_without = None
-        correlation = corrected_item_total(rows, index)
+        alpha_without = spreads.alpha_without(index)
+        correlation = spreads.corrected_total(index)
         review = ((correlation is not None and correlation < REVIEW_CORRELATION)
                   or (alpha_without is not None and alpha_without - alpha > REVIEW_ALPHA_GAIN))
-        figures.append(ItemFigures(item.id, item.reverse,
-                                   statistics.fmean(row[index] for row in rows), correlation,
+        figures.append(ItemFigures(item.id, item.reverse, spreads.mean(index), correlation,
                                    alpha_without, review))
     interval = feldt_interval(alpha, n, k, ALPHA_CONFIDENCE)
     return DimensionAnalysis(dimension_id, n, alpha, interval, tuple(figures))
+
+
+def _why_no_alpha(rows: list[list[int]]) -> str:
+    # cronbach_alpha's words, which the statistics page translates (ALPHA_REASONS).
+    try:
+        cronbach_alpha(rows)
+    except AlphaUndefined as undefined:
+        return str(undefined)
+    raise AssertionError("cronbach_alpha has a value where ItemSpreads.alpha has none")
 
 
 def report_lines(analysis: ItemAnalysis, instrument: Instrument) -> list[str]:

@@ -313,3 +313,57 @@ def test_the_exports_columns_cover_every_version_whatever_the_filter(varied, cli
         "lt": varied.link_token, "status": "not_started"})
     header = response.get_data(as_text=True).splitlines()[0]
     assert header.split(",")[-3] == "Optimism to have an impact"
+
+
+def reference_statistics_sets(launch):
+    """The statistics' answer sets worked out in Python over every attempt: per active learner
+    the latest submitted attempt; of the current version, scored and unflagged. Also how many
+    were of another version, and how many flagged."""
+    from sqlalchemy import select
+
+    from lti_tool.extensions import db
+    from lti_tool.identity.models import Membership
+    from lti_tool.questionnaire.models import Attempt
+
+    learners = set(db.session.scalars(select(Membership.person_id).where(
+        Membership.course_id == launch.course_id, Membership.role == Role.LEARNER,
+        Membership.active.is_(True))))
+    latest: dict[int, Attempt] = {}
+    for attempt in db.session.scalars(select(Attempt).where(
+            Attempt.course_id == launch.course_id,
+            Attempt.resource_link_id == launch.resource_link_id)):
+        if attempt.person_id in learners and attempt.submitted_dt is not None and (
+                attempt.person_id not in latest
+                or attempt.number > latest[attempt.person_id].number):
+            latest[attempt.person_id] = attempt
+    ours = [a for a in latest.values() if a.instrument_key == INSTRUMENT.key]
+    scored = [a for a in ours if a.result is not None]
+    return ([{answer.item_id: answer.value for answer in a.answers}
+             for a in scored if not a.result.flagged],
+            len(latest) - len(ours), sum(1 for a in scored if a.result.flagged))
+
+
+def test_the_statistics_count_each_active_learners_latest_unflagged_result(varied, app):
+    from sqlalchemy import select, update
+
+    from lti_tool.extensions import db
+    from lti_tool.mentoring.statistics import statistics_view
+    from lti_tool.questionnaire.models import Attempt, Result
+    from lti_tool.questionnaire.scoring import cohort_statistics
+
+    # Besides those who left, a flagged result and a retake in progress: one latest result
+    # of another version.
+    seeded = db.session.scalars(select(Attempt).join(Result).where(
+        Attempt.course_id == varied.course_id, Attempt.number == 1).order_by(Attempt.id)).all()
+    db.session.execute(update(Attempt).where(Attempt.id == seeded[0].id)
+                       .values(instrument_version=INSTRUMENT.version + 98))
+    db.session.commit()
+    sets, other_versions, flagged = reference_statistics_sets(varied)
+    assert other_versions == 1 and flagged >= 1 and len(sets) > 90
+    expected = cohort_statistics(INSTRUMENT, sets, min_n=2)
+    with app.test_request_context():
+        view = statistics_view(varied, caseload_only=False, locale="en")
+    assert view.responses == expected.n and view.flagged_excluded == flagged
+    assert view.excluded == expected.excluded + other_versions
+    assert [(figures.n, figures.mean_text, figures.sd_text) for figures in view.dimensions] == [
+        (entry.n, f"{entry.mean:.1f}", f"{entry.sd:.2f}") for entry in expected.dimensions]
