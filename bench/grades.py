@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -98,6 +99,12 @@ def platform_switches(stack: Stack, **switches: str) -> None:
     assert response.status_code == 303, response.text[:300]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def queue_and_deliver(stack: Stack, first_user: int, queued: int) -> tuple[float, int]:
     """Put `queued` scores in the outbox, deliver them in this process; (seconds, sent)."""
     os.environ.update({key: value for key, value in stack.env.items()
@@ -124,9 +131,15 @@ def queue_and_deliver(stack: Stack, first_user: int, queued: int) -> tuple[float
             db.session.flush()
             sync.add_record(settings, person.id, None, 1 + offset % 10)
         db.session.commit()
+        platform_cpu = _cpu_seconds(stack.platform.pid)
+        tool_cpu = time.process_time()
         started = time.perf_counter()
         report = sync.deliver_due()
         seconds = time.perf_counter() - started
+        tool_cpu = time.process_time() - tool_cpu
+        platform_cpu = _cpu_seconds(stack.platform.pid) - platform_cpu
+        print(f"delivery CPU per score: tool {1000 * tool_cpu / report.sent:.2f} ms, "
+              f"development platform {1000 * platform_cpu / report.sent:.2f} ms")
         failed = db.session.scalar(
             select(db.func.count()).where(ScoreRecord.status == ScoreStatus.FAILED)
         )
