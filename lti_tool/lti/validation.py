@@ -250,12 +250,6 @@ class ToolLaunch(FlaskMessageLaunch):
         #: The state as the tool's page read it back from Platform Storage, instead of a cookie.
         self._storage_proof = storage_proof
 
-    # -- pylti1p3 hooks -------------------------------------------------------------
-    def get_client_id(self) -> str:
-        """Our client id as chosen from aud/azp (the library takes aud[0])."""
-        assert self._client_id is not None, "audience not checked yet"
-        return self._client_id
-
     def validate(self) -> ToolLaunch:
         """Run every check; stop at the first failure with a LaunchError."""
         self._validated = True
