@@ -559,3 +559,15 @@ def test_a_key_set_that_cannot_be_read_is_a_502_with_the_address(app, driver, le
         with app.app_context():
             db.session.execute(update(Platform).values(key_set_url=key_set_url))
             db.session.commit()
+
+
+def test_a_platform_removed_between_login_and_launch_is_refused(app, driver, learner,
+                                                                platform):
+    # An administrator removes the registration while a launch is on its way: the login
+    # found it, the launch must not.
+    attempt = driver.authorize(driver.login(learner))
+    removed = app.test_cli_runner().invoke(args=[
+        "platforms", "remove", "--issuer", platform.issuer, "--client-id", platform.client_id])
+    assert removed.exit_code == 0, removed.output
+    driver.post_launch(attempt)
+    refused(app, attempt, 400, f"This tool has no registration for issuer {platform.issuer}.")
