@@ -114,7 +114,7 @@ def test_an_outage_then_recovery_delivers_every_score_exactly_once(
 
 
 def test_a_crash_after_the_platform_accepted_loses_and_doubles_nothing(
-    driver, learners, deliver, records, monkeypatch
+    driver, learners, deliver, records, monkeypatch, caplog
 ):
     submit(driver, learners[0]["id"])
     real_post = services.ServiceClient.send_score
@@ -132,9 +132,13 @@ def test_a_crash_after_the_platform_accepted_loses_and_doubles_nothing(
 
     monkeypatch.setattr(services.ServiceClient, "send_score", real_post)
     # The next pass sends the same timestamp again: the platform answers 409, it has it.
+    caplog.set_level("INFO", logger="lti_tool.gradebook")
     assert deliver().sent == 1
     [record] = records()
     assert record["status"] == "sent"
+    [booked] = [r.getMessage() for r in caplog.records
+                if r.name == "lti_tool.gradebook.sync" and "409" in r.getMessage()]
+    assert booked.startswith(f"score {record['id']}: 409, the platform has it already: HTTP 409")
     item = item_of(driver.platform)
     assert len(item["history"]) == 1 and len(item["scores"]) == 1
 
@@ -251,7 +255,7 @@ def test_retries_stop_after_the_retry_period(app, driver, learners, deliver, rec
 
 
 def test_only_the_newest_score_of_a_learner_is_sent(app, driver, learners, mentor, deliver,
-                                                    records):
+                                                    records, caplog):
     learner = learners[0]
     submit(driver, learner["id"])
     # A retake is recorded while the first score still waits (the LMS was down).
@@ -262,12 +266,15 @@ def test_only_the_newest_score_of_a_learner_is_sent(app, driver, learners, mento
     # Within one second the second timestamp is pushed one second on: Moodle keeps seconds.
     assert second["score_dt"].replace(microsecond=0) > first["score_dt"].replace(microsecond=0)
 
+    caplog.set_level("INFO", logger="lti_tool.gradebook")
     report = deliver()
 
     assert (report.superseded, report.sent) == (1, 1)
     first, second = records()
     assert first["status"] == "superseded" and second["status"] == "sent"
     assert len(item_of(driver.platform)["history"]) == 1
+    assert [r.getMessage() for r in caplog.records if "superseded" in r.getMessage()] == [
+        f"score {first['id']} superseded by a newer one"]
 
 
 def test_changing_the_mode_sends_the_scores_again(driver, learners, mentor, deliver, records,
@@ -587,3 +594,25 @@ def test_grades_sync_with_a_limit_delivers_exactly_that_many_in_batches(
     statuses = [r["status"] for r in records()]
     assert statuses == ["sent"] * limit + ["pending"] * (5 - limit)
     assert len(item_of(driver.platform)["history"]) == limit
+
+
+def test_a_known_line_item_is_not_asked_for_again(driver, learners, deliver, monkeypatch):
+    # The first pass reads the launch's line item (its maximum); later passes reuse it.
+    asked = []
+    real_call = services.ServiceClient.call
+
+    def call(self, method, url, *args, **kwargs):
+        asked.append((method, url))
+        return real_call(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(services.ServiceClient, "call", call)
+    submit(driver, learners[0]["id"])
+    assert deliver().sent == 1
+    item = item_of(driver.platform)
+    assert [(method, url) for method, url in asked if method == "GET"] == [("GET", item["url"])]
+
+    asked.clear()
+    submit(driver, learners[1]["id"])
+    assert deliver().sent == 1
+    assert [method for method, _ in asked if method == "GET"] == []
+    assert len(item_of(driver.platform)["scores"]) == 2
