@@ -405,7 +405,10 @@ def test_state_missing(app, driver, learner):
     attempt = driver.authorize(driver.login(learner))
     response = requests.post(attempt.launch_action, data={"id_token": attempt.id_token},
                              cookies=attempt.cookies, allow_redirects=False)
-    assert response.status_code == 400 and "has no state" in response.text
+    assert response.status_code == 400
+    alert = re.search(r'<p class="alert alert-danger" role="alert">(.*?)</p>', response.text, re.S)
+    assert unescape(alert.group(1)) == (
+        "The launch has no state. Open the activity again from the course.")
     assert _people(app) == 0
 
 
@@ -447,6 +450,7 @@ def test_state_cookie_of_another_value(app, driver, learner):
     refused(app, attempt, 400, (
         "Your browser sent back another cookie than the one set when the launch began, so this "
         "launch cannot be tied to you. Open the activity again."), "state cookie different")
+    assert refusals() == ["launch refused (400): state cookie different"]
 
 
 def test_target_link_uri_differs_from_login(app, driver, learner, tool_server):
@@ -471,6 +475,8 @@ def test_state_cookie_is_secure_samesite_none_partitioned(driver, learner):
     cookie = attempt.login_response.headers["Set-Cookie"]
     for attribute in ("Secure", "HttpOnly", "SameSite=None", "Partitioned", "Path=/lti/"):
         assert attribute in cookie
+    # It lives as long as a login may take (pylti1p3's five minutes), then the browser drops it.
+    assert "Max-Age=300" in cookie
 
 
 def test_learner_record_only_after_valid_launch(app, driver, learner):
@@ -493,8 +499,21 @@ def test_platform_auth_error_is_shown(app, driver, learner):
     assert "error" in fields and "id_token" not in fields
     launch = requests.post(action, data=fields, cookies=attempt.cookies, allow_redirects=False)
     assert launch.status_code == 400
-    assert "The platform refused the login" in launch.text
+    alert = re.search(r'<p class="alert alert-danger" role="alert">(.*?)</p>', launch.text, re.S)
+    error, description = fields["error"], fields.get("error_description", "")
+    assert unescape(alert.group(1)) == f"The platform refused the login: {error}. {description}"
     assert _people(app) == 0
+    assert refusals() == [f"launch refused (400): platform auth error {error!r}: {description!r}"]
+
+
+def test_an_error_field_beside_an_id_token_is_not_a_refused_login(app, driver, learner):
+    # Only an OIDC error answer without an id_token means the platform refused the login.
+    attempt = driver.authorize(driver.login(learner))
+    attempt.launch_response = requests.post(
+        attempt.launch_action, data={"id_token": attempt.id_token, "state": attempt.state,
+                                     "error": "invalid_request"},
+        cookies=attempt.cookies, allow_redirects=False)
+    assert attempt.landed
 
 
 def test_an_accepted_launch_is_logged_without_secrets(app, driver, learner, platform, caplog):
@@ -571,3 +590,23 @@ def test_a_platform_removed_between_login_and_launch_is_refused(app, driver, lea
     assert removed.exit_code == 0, removed.output
     driver.post_launch(attempt)
     refused(app, attempt, 400, f"This tool has no registration for issuer {platform.issuer}.")
+
+
+def test_a_key_set_address_answering_something_else_is_a_502(app, driver, learner, key_set_url,
+                                                              tool_server):
+    from lti_tool.identity.models import Platform
+
+    # JSON, but not a key set: the tool's own health answer.
+    elsewhere = tool_server.url + "/healthz"
+    with app.app_context():
+        db.session.execute(update(Platform).values(key_set_url=elsewhere))
+        db.session.commit()
+    try:
+        attempt = driver.launch(learner, mutate=lambda c, h: h.__setitem__("kid", "new-key"))
+        refused(app, attempt, 502,
+                f"The platform's public keys could not be read from {elsewhere}.")
+        assert refusals() == ["launch refused (502): JWKS fetch failed: no 'keys' list"]
+    finally:
+        with app.app_context():
+            db.session.execute(update(Platform).values(key_set_url=key_set_url))
+            db.session.commit()
