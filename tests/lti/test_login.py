@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -38,13 +40,18 @@ def test_get_login_works_too(driver, platform):
     assert response.status_code == 302
 
 
-@pytest.mark.parametrize("missing", ["iss", "login_hint", "target_link_uri"])
+@pytest.mark.parametrize("missing", [["iss"], ["login_hint"], ["target_link_uri"],
+                                     ["iss", "target_link_uri"]])
 def test_missing_parameter_is_named(driver, platform, missing):
     url, fields = platform.initiate_login_form(driver.user("Learner")["id"])
-    fields.pop(missing)
+    for name in missing:
+        fields.pop(name)
     response = requests.post(url, data=fields, allow_redirects=False)
     assert response.status_code == 400
-    assert missing in response.text
+    alert = re.search(r'<p class="alert alert-danger" role="alert">(.*?)</p>', response.text, re.S)
+    assert unescape(alert.group(1)) == (
+        f"The platform's login request lacks {', '.join(missing)}. Open the tool from a course "
+        "page in your LMS rather than by its address.")
 
 
 def test_unknown_issuer_is_named(driver, platform):
