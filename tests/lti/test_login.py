@@ -54,20 +54,44 @@ def test_missing_parameter_is_named(driver, platform, missing):
         "page in your LMS rather than by its address.")
 
 
-def test_unknown_issuer_is_named(driver, platform):
+def _alert(response) -> str:
+    alert = re.search(r'<p class="alert alert-danger" role="alert">(.*?)</p>', response.text, re.S)
+    return unescape(alert.group(1))
+
+
+def _login_refusals(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.name == "lti_tool.lti.views" and r.getMessage().startswith("login refused")]
+
+
+@pytest.mark.parametrize("with_client_id", [True, False])
+def test_unknown_issuer_is_named(driver, platform, caplog, with_client_id):
+    caplog.set_level("WARNING", logger="lti_tool.lti.views")
     url, fields = platform.initiate_login_form(driver.user("Learner")["id"])
     fields["iss"] = "https://unknown-moodle.example"
+    if not with_client_id:
+        fields.pop("client_id", None)
+    client_id = fields.get("client_id")
     response = requests.post(url, data=fields, allow_redirects=False)
     assert response.status_code == 400
-    assert "no registration for issuer https://unknown-moodle.example" in response.text
+    which = (f"issuer https://unknown-moodle.example with client id {client_id}" if client_id
+             else "issuer https://unknown-moodle.example")
+    assert _alert(response) == (
+        f"This tool has no registration for {which}. An administrator can add it with "
+        "`flask platforms add` or by Dynamic Registration.")
+    assert _login_refusals(caplog) == [
+        "login refused (400): unknown platform iss='https://unknown-moodle.example' "
+        f"client_id={client_id!r}"]
 
 
-def test_target_link_uri_outside_the_tool_is_refused(driver, platform):
+def test_target_link_uri_outside_the_tool_is_refused(driver, platform, tool_server):
     url, fields = platform.initiate_login_form(driver.user("Learner")["id"])
     fields["target_link_uri"] = "https://phishing.example/lti/launch"
     response = requests.post(url, data=fields, allow_redirects=False)
     assert response.status_code == 400
-    assert "not a page of this tool" in response.text
+    assert _alert(response) == (
+        "The login asks for https://phishing.example/lti/launch, which is not a page of this "
+        f"tool ({tool_server.url}). Check the Tool URL in the platform's registration.")
 
 
 def test_full_launch_through_the_platform_works(driver):
