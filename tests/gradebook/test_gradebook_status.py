@@ -4,7 +4,7 @@ scope, who may see and retry, timestamps, backoff and scaling, configuration."""
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
@@ -201,3 +201,20 @@ def test_grade_settings_are_checked_at_start_up(key, value):
     assert load_config(base)["GRADE_RETRY_HOURS"] == 48
     with pytest.raises(ConfigError, match=key):
         load_config({**base, key: value})
+
+
+def test_a_timestamp_moves_on_only_past_the_same_learners_score_in_the_same_activity(ctx):
+    # Moodle keeps whole seconds and refuses a score not newer than the one it holds: the
+    # tool pushes a learner's next timestamp one second on, for that activity only.
+    link = make_link()
+    other_link = make_link(link.course.platform)
+    ada, bo = make_person(link, "Ada"), make_person(link, "Bo")
+    now = datetime(2026, 12, 3, 12, 0, 0, 250000, tzinfo=UTC)
+    first = sync.add_record(grade_settings(link.id), ada.id, None, 7.0, now)
+    others = [sync.add_record(grade_settings(link.id), bo.id, None, 6.0, now),
+              sync.add_record(grade_settings(other_link.id), ada.id, None, 5.0, now)]
+    again = sync.add_record(grade_settings(link.id), ada.id, None, 8.0, now)
+    assert first.score_dt == now
+    assert [record.score_dt for record in others] == [now, now]
+    assert again.score_dt == now + timedelta(seconds=1)
+    assert (first.next_try_dt, first.pending_since_dt, first.created_dt) == (now, now, now)
