@@ -8,8 +8,10 @@ A test may tamper with the id_token between the last two steps to forge a launch
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -215,3 +217,11 @@ def launch_refusals(caplog) -> list[str]:
     """The operator's 'launch refused (400): why' log lines captured by `caplog`."""
     return [r.getMessage() for r in caplog.records
             if r.name == "lti_tool.lti.views" and " refused (" in r.getMessage()]
+
+
+def alert_text(response: requests.Response) -> str:
+    """The error page's alert as the person reads it (tags' entities unescaped)."""
+    found = re.search(r'<p class="alert alert-danger" role="alert">(.*?)</p>', response.text,
+                      re.S)
+    assert found, response.text[:3000]
+    return unescape(found.group(1))

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Membership, Person
-from tests.launch_driver import launch_refusals
+from tests.launch_driver import alert_text, launch_refusals
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 ANOTHER_CLIENT = "The launch was issued for another client id than the login that began it."
@@ -60,9 +60,7 @@ def refused(app, attempt, status: int, words: str, logged: str | None = None, *,
     assert response.status_code == status, response.text[:3000]
     if status >= 400:
         # The reason exactly as the page's alert gives it (a sentence, or its known part).
-        alert = re.search(r'<p class="alert alert-danger" role="alert">(.*?)</p>',
-                          response.text, re.S)
-        shown = unescape(alert.group(1))
+        shown = alert_text(response)
         # Whole, or (part=True) the known start or end of a reason naming an address.
         assert shown == words or (
             part and (shown.startswith(words) or shown.endswith(words))), shown
@@ -406,8 +404,7 @@ def test_state_missing(app, driver, learner):
     response = requests.post(attempt.launch_action, data={"id_token": attempt.id_token},
                              cookies=attempt.cookies, allow_redirects=False)
     assert response.status_code == 400
-    alert = re.search(r'<p class="alert alert-danger" role="alert">(.*?)</p>', response.text, re.S)
-    assert unescape(alert.group(1)) == (
+    assert alert_text(response) == (
         "The launch has no state. Open the activity again from the course.")
     assert _people(app) == 0
 
@@ -499,9 +496,8 @@ def test_platform_auth_error_is_shown(app, driver, learner):
     assert "error" in fields and "id_token" not in fields
     launch = requests.post(action, data=fields, cookies=attempt.cookies, allow_redirects=False)
     assert launch.status_code == 400
-    alert = re.search(r'<p class="alert alert-danger" role="alert">(.*?)</p>', launch.text, re.S)
     error, description = fields["error"], fields.get("error_description", "")
-    assert unescape(alert.group(1)) == f"The platform refused the login: {error}. {description}"
+    assert alert_text(launch) == f"The platform refused the login: {error}. {description}"
     assert _people(app) == 0
     assert refusals() == [f"launch refused (400): platform auth error {error!r}: {description!r}"]
 

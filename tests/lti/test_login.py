@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+
+from tests.launch_driver import alert_text
 
 
 def _query(response) -> dict[str, str]:
@@ -48,15 +48,9 @@ def test_missing_parameter_is_named(driver, platform, missing):
         fields.pop(name)
     response = requests.post(url, data=fields, allow_redirects=False)
     assert response.status_code == 400
-    alert = re.search(r'<p class="alert alert-danger" role="alert">(.*?)</p>', response.text, re.S)
-    assert unescape(alert.group(1)) == (
+    assert alert_text(response) == (
         f"The platform's login request lacks {', '.join(missing)}. Open the tool from a course "
         "page in your LMS rather than by its address.")
-
-
-def _alert(response) -> str:
-    alert = re.search(r'<p class="alert alert-danger" role="alert">(.*?)</p>', response.text, re.S)
-    return unescape(alert.group(1))
 
 
 def _login_refusals(caplog) -> list[str]:
@@ -76,7 +70,7 @@ def test_unknown_issuer_is_named(driver, platform, caplog, with_client_id):
     assert response.status_code == 400
     which = (f"issuer https://unknown-moodle.example with client id {client_id}" if client_id
              else "issuer https://unknown-moodle.example")
-    assert _alert(response) == (
+    assert alert_text(response) == (
         f"This tool has no registration for {which}. An administrator can add it with "
         "`flask platforms add` or by Dynamic Registration.")
     assert _login_refusals(caplog) == [
@@ -89,7 +83,7 @@ def test_target_link_uri_outside_the_tool_is_refused(driver, platform, tool_serv
     fields["target_link_uri"] = "https://phishing.example/lti/launch"
     response = requests.post(url, data=fields, allow_redirects=False)
     assert response.status_code == 400
-    assert _alert(response) == (
+    assert alert_text(response) == (
         "The login asks for https://phishing.example/lti/launch, which is not a page of this "
         f"tool ({tool_server.url}). Check the Tool URL in the platform's registration.")
 
