@@ -1,13 +1,18 @@
 """Load: 200 concurrent learners answering for 60 s, then every answer checked in the database.
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/test \\
-        .venv/bin/python bench/load.py [--learners 200] [--seconds 60]
+        .venv/bin/python bench/load.py [--learners 200] [--seconds 60] [--think 3]
 
 Loopback only; bounded in time and count; stops by itself. Each simulated learner
 launches through the development platform, begins the questionnaire and then keeps
 saving answers (random item, random value, as a person changing their mind) until the
-time is up. Afterwards the answers stored for each attempt must equal the last value
-each learner sent for each item, and no request may have met a server error.
+time is up. With `--think S` each learner pauses between answers, as a person reading
+the next statement does: each pause drawn evenly from 0.5 S to 1.5 S (a 7-point item read
+and answered in about 3 s is quick for a person). Without it (0, the default) the learners
+save back to back: a closed loop that finds the ceiling, the saves per second the server
+sustains, not the wait a person would see. Afterwards the answers stored for each attempt
+must equal the last value each learner sent for each item, and no request may have met a
+server error.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ ITEMS = [(page, item) for page, items in enumerate(PAGES) for item in items]
 
 
 def learner(stack: Stack, user_id: str, window: dict, report: dict,
-            lock: threading.Lock) -> None:
+            lock: threading.Lock, think: float = 0.0) -> None:
     """One simulated learner: launch, begin, wait for everyone, answer until the window ends."""
     rng = random.Random(user_id)
     http = requests.Session()
@@ -45,6 +50,11 @@ def learner(stack: Stack, user_id: str, window: dict, report: dict,
     window["ready"].wait()
     until = window["until"]
     while time.monotonic() < until:
+        if think:
+            time.sleep(min(rng.uniform(0.5 * think, 1.5 * think),
+                           max(0.0, until - time.monotonic())))
+            if time.monotonic() >= until:
+                break
         page, item = rng.choice(ITEMS)
         value = rng.randint(1, 7)
         started = time.perf_counter()
@@ -77,6 +87,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean seconds a learner pauses between answers (0: none)")
     args = parser.parse_args()
     stack = Stack(workers=args.workers, threads=args.threads, learners=args.learners)
     report: dict = {"attempts": {}, "statuses": Counter(), "times": []}
@@ -89,7 +101,7 @@ def main() -> None:
             args.learners + 1, timeout=300,
             action=lambda: window.__setitem__("until", time.monotonic() + args.seconds))
         threads = [threading.Thread(target=learner, args=(stack, str(FIRST_LEARNER + i), window,
-                                                           report, lock))
+                                                           report, lock, args.think))
                    for i in range(args.learners)]
         for thread in threads:
             thread.start()
@@ -123,12 +135,13 @@ def main() -> None:
     server_errors = sum(n for code, n in statuses.items() if isinstance(code, int) and code >= 500)
     database = "PostgreSQL" if "postgresql" in stack.database_url else "SQLite"
     print(f"load: {len(report['attempts'])} of {args.learners} learners, {database}, gunicorn "
-          f"{args.workers} workers x {args.threads} threads, {elapsed:.0f} s in all")
+          f"{args.workers} workers x {args.threads} threads, {elapsed:.0f} s in all, "
+          f"think time {args.think:g} s" + (" (closed loop)" if not args.think else ""))
     print(f"answer saves: {total} ({total / elapsed:.0f}/s), statuses {dict(statuses)}")
     if report["times"]:
         times = sorted(report["times"])
         print(f"answer save ms: median {statistics.median(times):.1f}, "
-              f"p95 {times[int(len(times) * 0.95)]:.1f}")
+              f"p95 {times[int(len(times) * 0.95)]:.1f}, max {times[-1]:.1f}")
     print(f"server errors: {server_errors}; attempts whose stored answers differ from the "
           f"last answers sent: {mismatches}")
     raise SystemExit(1 if server_errors or mismatches else 0)

@@ -148,6 +148,47 @@ class AnchorServer:
         self.process.wait(10)
 
 
+class FloorServer:
+    """bench/floor_app.py under gunicorn with deploy/gunicorn.conf.py and the tool's worker
+    count: the least a launch costs in this stack (Flask, PyJWT, gunicorn)."""
+
+    def __init__(self, issuer: str, workers: int) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.workers = workers
+        env = dict(os.environ, FLOOR_ISSUER=issuer, FLOOR_CLIENT_ID=CLIENT,
+                   GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS=str(workers),
+                   GUNICORN_THREADS=os.environ.get("GUNICORN_THREADS", "4"),
+                   GUNICORN_PRELOAD="0", GUNICORN_LOG_LEVEL="warning", GUNICORN_ACCESSLOG="",
+                   GUNICORN_CONTROL_SOCKET="")
+        gunicorn = str(Path(PY).with_name("gunicorn"))
+        self.process = subprocess.Popen(
+            [gunicorn, "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "--chdir",
+             str(ROOT / "bench"), "floor_app:app"], env=env, stdout=subprocess.DEVNULL)
+        import requests
+
+        deadline = time.monotonic() + 30
+        while True:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the floor app did not start")
+            try:
+                requests.get(self.url + "/", timeout=2)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        self.pid = self.process.pid
+
+    def launch_args(self) -> list[str]:
+        """launchbench's arguments: the same landing text as the tool's."""
+        return ["--login-url", self.url + "/login", "--launch-url", self.url + "/launch",
+                "--expect-text", 'action="/questionnaire/begin"']
+
+    def stop(self) -> None:
+        """Stop its gunicorn."""
+        self.process.terminate()
+        self.process.wait(10)
+
+
 def drive(launchbench: Path, server, common: list[str], launches: int, clients: int) -> dict:
     """One launchbench run against a server: its figures plus CPU accounting."""
     before_server = cpu_seconds(server.pid)
@@ -191,25 +232,29 @@ def measure(args: argparse.Namespace) -> dict:
         common = ["--jwks-port", str(jwks_port), "--client-id", CLIENT, "--deployment-id",
                   DEPLOYMENT, "--key-file", str(tmp / "platform.pem"), "--warmup", "20",
                   "--users", "50"]
-        tool = ToolServer(tmp, issuer, args.workers)
+        servers = {"tool": ToolServer(tmp, issuer, args.workers)}
         try:
-            anchor = AnchorServer(anchors, work, issuer)
+            servers["anchor"] = AnchorServer(anchors, work, issuer)
+            if args.floor:
+                servers["floor"] = FloorServer(issuer, args.workers)
         except BaseException:
-            tool.stop()
+            for server in servers.values():
+                server.stop()
             raise
-        runs: dict[str, list[dict]] = {"tool": [], "anchor": []}
-        single: dict[str, list[dict]] = {"tool": [], "anchor": []}
+        tool = servers["tool"]
+        runs: dict[str, list[dict]] = {name: [] for name in servers}
+        single: dict[str, list[dict]] = {name: [] for name in servers}
         try:
             for _ in range(args.runs):
-                for name, server in (("tool", tool), ("anchor", anchor)):
+                for name, server in servers.items():
                     runs[name].append(drive(launchbench, server, common, args.launches,
                                             args.clients))
             for _ in range(args.runs):
-                for name, server in (("tool", tool), ("anchor", anchor)):
+                for name, server in servers.items():
                     single[name].append(drive(launchbench, server, common, args.single, 1))
         finally:
-            tool.stop()
-            anchor.stop()
+            for server in servers.values():
+                server.stop()
     database = "PostgreSQL" if "postgresql" in tool.database_url else "SQLite"
     if tool.redis_url:
         database += " + Redis"
@@ -247,8 +292,27 @@ def ratios(figures: dict) -> dict[str, float]:
     def med(side: str, key: str) -> float:
         return statistics.median(r[key] for r in detail[side])
 
-    return {"launches": med("tool", "launches_per_s") / med("anchor", "launches_per_s"),
-            "cpu": med("tool", "server_cpu_ms") / med("anchor", "server_cpu_ms")}
+    found = {"launches": med("tool", "launches_per_s") / med("anchor", "launches_per_s"),
+             "cpu": med("tool", "server_cpu_ms") / med("anchor", "server_cpu_ms")}
+    if "floor" in detail:
+        found["floor_cpu"] = med("floor", "server_cpu_ms") / med("anchor", "server_cpu_ms")
+        found["tool_over_floor"] = med("tool", "server_cpu_ms") / med("floor", "server_cpu_ms")
+    return found
+
+
+def floor_line(figures: dict) -> str | None:
+    """The floor's figures in one sentence, when it ran."""
+    detail = figures["runs_detail"]
+    if "floor" not in detail:
+        return None
+    ratio = ratios(figures)
+    cpu = spread([r["server_cpu_ms"] for r in detail["floor"]], 2)
+    rate = spread([r["launches_per_s"] for r in detail["floor"]])
+    single = spread([r["median_ms"] for r in figures["single_detail"]["floor"]])
+    return (f"floor (bench/floor_app.py: Flask + PyJWT, no database, same gunicorn settings and "
+            f"workers): server CPU ms per launch {cpu}, launches/s {rate}, median ms at one "
+            f"client {single}, errors {sum(r['errors'] for r in detail['floor'])}; floor/example "
+            f"CPU {ratio['floor_cpu']:.2f}x, tool/floor CPU {ratio['tool_over_floor']:.2f}x")
 
 
 def report(figures: dict) -> str:
@@ -269,6 +333,9 @@ def report(figures: dict) -> str:
     lines += [f"{label:<{width}}  {tool:>22}  {anchor:>22}" for label, tool, anchor in rows]
     lines.append(f"ratio tool/example: launches/s {ratio['launches']:.2f}x, "
                  f"server CPU per launch {ratio['cpu']:.2f}x")
+    floor = floor_line(figures)
+    if floor:
+        lines.append(floor)
     return "\n".join(lines)
 
 
@@ -282,6 +349,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--anchors", help="the anchors folder (default ../shared/anchors)")
     parser.add_argument("--anchor-work", help="where the example's copy and virtualenv live")
+    parser.add_argument("--floor", action="store_true",
+                        help="also launch bench/floor_app.py, the least a launch costs here")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     figures = measure(args)

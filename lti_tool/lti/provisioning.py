@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import and_, false, select
+from sqlalchemy import and_, bindparam, false, select
 from sqlalchemy.exc import IntegrityError
 
 from lti_tool.extensions import db
@@ -71,23 +72,39 @@ def _assign(row: Any, **values: Any) -> None:
             setattr(row, name, value)
 
 
-def _known_rows(
-    platform_id: int, sub: str, context_id: str | None, link_id: str | None
-) -> tuple[Person | None, Course | None, Membership | None, ResourceLink | None]:
-    """A returning launch's person, course, membership and link in one statement."""
-    course_on = (and_(Course.platform_id == platform_id, Course.context_id == context_id)
-                 if context_id else false())
+@cache
+def _known_rows_query(with_context: bool, with_link: bool):
+    """The statement of _known_rows, built once per shape (every launch runs it; building
+    it costs more than running it)."""
+    platform_id = bindparam("platform_id")
+    course_on = (and_(Course.platform_id == platform_id,
+                      Course.context_id == bindparam("context_id"))
+                 if with_context else false())
     link_on = (and_(ResourceLink.platform_id == platform_id,
-                    ResourceLink.resource_link_id == link_id) if link_id else false())
-    row = db.session.execute(
+                    ResourceLink.resource_link_id == bindparam("link_id"))
+               if with_link else false())
+    return (
         select(Person, Course, Membership, ResourceLink)
         .select_from(Person)
         .outerjoin(Course, course_on)
         .outerjoin(Membership, and_(Membership.course_id == Course.id,
                                     Membership.person_id == Person.id))
         .outerjoin(ResourceLink, link_on)
-        .where(Person.platform_id == platform_id, Person.sub == sub)
-    ).first()
+        .where(Person.platform_id == platform_id, Person.sub == bindparam("sub"))
+    )
+
+
+def _known_rows(
+    platform_id: int, sub: str, context_id: str | None, link_id: str | None
+) -> tuple[Person | None, Course | None, Membership | None, ResourceLink | None]:
+    """A returning launch's person, course, membership and link in one statement."""
+    values: dict[str, Any] = {"platform_id": platform_id, "sub": sub}
+    if context_id:
+        values["context_id"] = context_id
+    if link_id:
+        values["link_id"] = link_id
+    row = db.session.execute(
+        _known_rows_query(bool(context_id), bool(link_id)), values).first()
     return tuple(row) if row is not None else (None, None, None, None)  # type: ignore[return-value]
 
 

@@ -110,6 +110,23 @@ def start_session(
 ) -> str:
     """Create a LaunchSession for a validated launch and return its link token (for the
     landing page's address)."""
+    row = begin_session(person, deployment_id, course, link, role, message_type, claims)
+    return sign_link_token(row.id)
+
+
+def begin_session(
+    person: Person,
+    deployment_id: int,
+    course: Course | None,
+    link: ResourceLink | None,
+    role: Role,
+    message_type: str,
+    claims: dict[str, Any],
+) -> LaunchSession:
+    """Create (and flush) a LaunchSession for a validated launch; the row.
+
+    The caller keeps the row: the session holds it only weakly, and `context_of(row)` then
+    reads it without asking the database again."""
     minutes = current_app.config["LAUNCH_SESSION_MINUTES"]
     presentation = claims.get("https://purl.imsglobal.org/spec/lti/claim/launch_presentation")
     kept = {
@@ -138,7 +155,7 @@ def start_session(
     )
     db.session.add(row)
     db.session.flush()
-    return sign_link_token(row.id)
+    return row
 
 
 def _kind(role: Role, claims: dict[str, Any]) -> MentorKind | None:
@@ -201,6 +218,11 @@ def load_context(token: str | None, *, in_url: bool = False,
     row = db.session.get(LaunchSession, session_id)
     if row is None or row.expires_dt <= utcnow():
         raise SessionProblem("launch session ended")
+    return context_of(row)
+
+
+def context_of(row: LaunchSession) -> LaunchContext:
+    """The LaunchContext of a session row, with fresh tokens of both kinds."""
     return LaunchContext(
         session_id=row.id,
         token=sign_page_token(row.id),

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from flask import current_app
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from pylti1p3.session import SessionService
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -42,38 +42,49 @@ class SharedStore(Protocol):
     def delete(self, key: str) -> None: ...
 
 
+_TABLE = CacheEntry.__table__
+_KEY, _NOW = bindparam("key"), bindparam("now")
+# Built once: every login and launch runs these, and building a statement costs more than
+# SQLite takes to run it. Values come as bound parameters at execution.
+_GET = select(_TABLE.c.value).where(_TABLE.c.key == _KEY, _TABLE.c.expires_dt > _NOW)
+_TAKE = (delete(_TABLE).where(_TABLE.c.key == _KEY)
+         .returning(_TABLE.c.value, _TABLE.c.expires_dt))
+_DELETE = delete(_TABLE).where(_TABLE.c.key == _KEY)
+_DELETE_EXPIRED_KEY = delete(_TABLE).where(_TABLE.c.key == _KEY, _TABLE.c.expires_dt <= _NOW)
+
+
+def _upserts(dialect: str) -> tuple[Any, Any]:
+    """(insert unless present, insert or replace) for a dialect, with bound values."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(_TABLE).values(key=_KEY, value=bindparam("value"),
+                                 expires_dt=bindparam("expires_dt"))
+    # RETURNING, not rowcount: drivers report -1 for an upsert's rowcount.
+    add = stmt.on_conflict_do_nothing(index_elements=["key"]).returning(_TABLE.c.key)
+    replace = stmt.on_conflict_do_update(
+        index_elements=["key"],
+        set_={"value": stmt.excluded.value, "expires_dt": stmt.excluded.expires_dt})
+    return add, replace
+
+
+_UPSERTS = {name: _upserts(name) for name in ("postgresql", "sqlite")}
+
+
 class DatabaseStore:
     """The shared store in the application's database (table cache_entry)."""
 
-    table = CacheEntry.__table__
+    table = _TABLE
 
     def _upsert(self, key: str, value: Any, ttl: int, *, only_if_absent: bool) -> bool:
-        expires = utcnow() + timedelta(seconds=ttl)
-        row = {"key": key, "value": json.dumps(value), "expires_dt": expires}
-        dialect = db.engine.dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = insert(self.table).values(**row)
+        row = {"key": key, "value": json.dumps(value),
+               "expires_dt": utcnow() + timedelta(seconds=ttl)}
+        add, replace = _UPSERTS["postgresql" if db.engine.dialect.name == "postgresql"
+                                else "sqlite"]
         with db.engine.begin() as conn:
             if only_if_absent:
                 # An expired entry counts as absent: remove it first in the same transaction.
-                conn.execute(
-                    delete(self.table).where(
-                        self.table.c.key == key, self.table.c.expires_dt <= utcnow()
-                    )
-                )
-                # RETURNING, not rowcount: drivers report -1 for an upsert's rowcount.
-                inserted = conn.execute(
-                    stmt.on_conflict_do_nothing(index_elements=["key"]).returning(
-                        self.table.c.key
-                    )
-                ).first()
-                return inserted is not None
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["key"],
-                    set_={"value": row["value"], "expires_dt": expires},
-                )
-            )
+                conn.execute(_DELETE_EXPIRED_KEY, {"key": key, "now": utcnow()})
+                return conn.execute(add, row).first() is not None
+            conn.execute(replace, row)
             return True
 
     def purge_expired(self) -> int:
@@ -89,11 +100,7 @@ class DatabaseStore:
     def get(self, key: str) -> Any | None:
         """The value, or None when absent or expired."""
         with db.engine.connect() as conn:
-            value = conn.execute(
-                select(self.table.c.value).where(
-                    self.table.c.key == key, self.table.c.expires_dt > utcnow()
-                )
-            ).scalar()
+            value = conn.execute(_GET, {"key": key, "now": utcnow()}).scalar()
         return None if value is None else json.loads(value)
 
     def set(self, key: str, value: Any, ttl: int) -> None:
@@ -107,11 +114,7 @@ class DatabaseStore:
     def take(self, key: str) -> Any | None:
         """Remove and return the value atomically: of two workers, one gets it."""
         with db.engine.begin() as conn:
-            value = conn.execute(
-                delete(self.table)
-                .where(self.table.c.key == key)
-                .returning(self.table.c.value, self.table.c.expires_dt)
-            ).first()
+            value = conn.execute(_TAKE, {"key": key}).first()
         if value is None or value.expires_dt <= utcnow():
             return None
         return json.loads(value.value)
@@ -119,7 +122,7 @@ class DatabaseStore:
     def delete(self, key: str) -> None:
         """Forget a key."""
         with db.engine.begin() as conn:
-            conn.execute(delete(self.table).where(self.table.c.key == key))
+            conn.execute(_DELETE, {"key": key})
 
 
 class RedisStore:

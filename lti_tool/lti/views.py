@@ -30,9 +30,11 @@ from lti_tool.lti.session import (
     TOKEN_HEADER,
     TOKEN_PARAM,
     SessionProblem,
+    begin_session,
+    context_of,
     load_context,
     role_required,
-    start_session,
+    sign_link_token,
 )
 from lti_tool.lti.validation import (
     CLAIM,
@@ -175,13 +177,14 @@ def _open(lti_launch: ToolLaunch):
     claims = lti_launch.claims
     person, course, link, role = provision(lti_launch.platform, lti_launch.deployment, claims)
     message_type = claims[CLAIM + "message_type"]
-    token = start_session(
+    session_row = begin_session(
         person, lti_launch.deployment.id, course, link, role, message_type, claims
     )
+    token = sign_link_token(session_row.id)
     endpoint = _landing(role, message_type, course is not None) if role is not Role.NONE else ""
     if endpoint in INLINE_LANDINGS:
         # Read while the new session and its person and course are still in memory.
-        g.launch = load_context(token)
+        g.launch = context_of(session_row)
     db.session.commit()
     log.info("launch accepted as %s: %s", role.value, describe(claims))
     if role is Role.NONE:

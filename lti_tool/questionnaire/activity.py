@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, select
+from sqlalchemy import ForeignKey, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_tool.extensions import db
@@ -30,12 +30,16 @@ class ActivityPrivacy(db.Model):
     updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+#: Read on every learner's landing page: built once.
+_SHOWN = select(ActivityPrivacy.answers_to_mentors).where(
+    ActivityPrivacy.resource_link_id == bindparam("link"))
+
+
 def answers_shown_to_mentors(resource_link_id: int | None) -> bool:
     """Whether mentors read item-level answers of attempts in this activity (default: yes)."""
     if resource_link_id is None:
         return True
-    shown = db.session.scalar(select(ActivityPrivacy.answers_to_mentors).where(
-        ActivityPrivacy.resource_link_id == resource_link_id))
+    shown = db.session.scalar(_SHOWN, {"link": resource_link_id})
     return True if shown is None else shown
 
 

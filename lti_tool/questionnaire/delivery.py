@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -120,10 +120,15 @@ def instrument_for(attempt: Attempt) -> Instrument:
     return get_instrument(attempt.instrument_id, attempt.instrument_version)
 
 
-def _attempts(person_id: int, launch: LaunchContext):
-    """A query for one person's attempts in the launch's activity and course."""
+def _require_activity(launch: LaunchContext) -> None:
+    """NoActivity for a launch that comes from no activity."""
     if launch.resource_link_id is None:
         raise NoActivity(_l("this launch does not come from an activity in a course"))
+
+
+def _attempts(person_id: int, launch: LaunchContext):
+    """A query for one person's attempts in the launch's activity and course."""
+    _require_activity(launch)
     course = (
         Attempt.course_id.is_(None) if launch.course_id is None
         else Attempt.course_id == launch.course_id
@@ -135,9 +140,24 @@ def _attempts(person_id: int, launch: LaunchContext):
     )
 
 
+#: The latest attempt of a person in an activity and course (or outside any course): read
+#: by every learner's landing page, so built once.
+_LATEST = {
+    in_course: select(Attempt).where(
+        Attempt.person_id == bindparam("person"),
+        Attempt.resource_link_id == bindparam("link"),
+        Attempt.course_id == bindparam("course") if in_course else Attempt.course_id.is_(None),
+    ).order_by(Attempt.number.desc()).limit(1)
+    for in_course in (True, False)
+}
+
+
 def _latest(person_id: int, launch: LaunchContext) -> Attempt | None:
-    query = _attempts(person_id, launch).order_by(Attempt.number.desc()).limit(1)
-    return db.session.scalar(query)
+    _require_activity(launch)
+    values = {"person": person_id, "link": launch.resource_link_id}
+    if launch.course_id is not None:
+        values["course"] = launch.course_id
+    return db.session.scalar(_LATEST[launch.course_id is not None], values)
 
 
 def latest_attempt(launch: LaunchContext) -> Attempt | None:

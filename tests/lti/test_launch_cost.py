@@ -13,8 +13,10 @@ from sqlalchemy import event
 
 from lti_tool.extensions import db
 
-#: The issue's budget for a returning learner's login + launch + landing page together.
-RETURNING_LEARNER_STATEMENTS = 8
+#: The issue's budget for a returning learner's login + launch + landing page together is
+#: 8; the tool needs 7 (the state written and taken, the registry's generation, the known
+#: rows, the session written, the latest attempt, the activity's privacy setting).
+RETURNING_LEARNER_STATEMENTS = 7
 
 
 @contextmanager
@@ -43,7 +45,7 @@ def full_launch(driver, user_id: str):
     return page
 
 
-def test_returning_learner_costs_at_most_eight_statements(app, driver):
+def test_returning_learner_costs_at_most_seven_statements(app, driver):
     learner = driver.user("Learner")["id"]
     full_launch(driver, learner)  # the first launch creates the person, course and link
     with counted_statements(app) as statements:
