@@ -1,6 +1,7 @@
 """Grades: submit latency with the LMS answering or hanging, and the worker's delivery rate.
 
     .venv/bin/python bench/grades.py [--submits 25] [--queued 1000] [--hang 5]
+    .venv/bin/python bench/grades.py --platform lean [--queued 1000]
 
 Runs the tool under gunicorn (2 workers), the development platform in its own process and
 one `flask grades worker` beside them, as `make run` does, on a fresh database.
@@ -11,6 +12,12 @@ one `flask grades worker` beside them, as `make run` does, on a fresh database.
    Delivery happens outside the learner's request, so the two should be alike.
 2. Delivery rate: `--queued` scores are put in the outbox at once, then one worker (this
    process, `deliver_due`, as `flask grades sync`) sends them: scores per second.
+
+The development platform spends more CPU per score than the tool, so on a small machine it
+sets the delivery rate. `--platform lean` measures only the delivery (2.), with the same
+tool code, to ../shared/anchors/launchbench.py serving (`--serve`): a stdlib platform whose
+token, line item and score endpoints answer at once, so the figure is what the tool
+sustains. The tool is not started under gunicorn then; this process delivers.
 DATABASE_URL picks PostgreSQL; default SQLite in a temporary folder.
 """
 
@@ -24,6 +31,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -31,11 +39,13 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from stack import PY, ROOT, Stack
+from versus_anchor import default_anchors, registered_tool
 
 sys.path.insert(0, str(ROOT))
 
 from lti_tool.questionnaire.versions import current_instrument  # noqa: E402
 from tests.launch_driver import landed, landing_url_of, parse_form  # noqa: E402
+from tests.processes import free_port  # noqa: E402
 
 PAGES = current_instrument().pages()
 FIRST_LEARNER = 4  # the seeded instructor is user 3
@@ -105,46 +115,144 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def queue_and_deliver(stack: Stack, first_user: int, queued: int) -> tuple[float, int]:
-    """Put `queued` scores in the outbox, deliver them in this process; (seconds, sent)."""
-    os.environ.update({key: value for key, value in stack.env.items()
+def tool_app(env: dict[str, str]):
+    """The tool's app in this process, on the bench's database and keys."""
+    os.environ.update({key: value for key, value in env.items()
                        if key.startswith("LTI_TOOL_") or key == "DATABASE_URL"})
+    from lti_tool import create_app
+
+    return create_app()
+
+
+def queue_and_deliver(app, platform_pid: int, platform_name: str, first_user: int,
+                      queued: int) -> tuple[float, int]:
+    """Put `queued` scores in the outbox, deliver them in this process; (seconds, sent).
+
+    The database holds one platform with one resource link; every score goes there."""
     from sqlalchemy import select
 
-    from lti_tool import create_app
     from lti_tool.extensions import db
     from lti_tool.gradebook import sync
     from lti_tool.gradebook.models import ScoreRecord, ScoreStatus
     from lti_tool.gradebook.settings import grade_settings
     from lti_tool.identity.models import Person, Platform, ResourceLink, utcnow
 
-    app = create_app()
     with app.app_context():
         # What the hang left waiting (due in a minute at most) is not part of the measurement.
         sync.deliver_due(utcnow() + timedelta(hours=1))
         platform = db.session.scalars(select(Platform)).one()
         link = db.session.scalars(select(ResourceLink)).one()
         settings = grade_settings(link.id)
+        record_ids = []
         for offset in range(queued):
             person = Person(platform_id=platform.id, sub=str(first_user + offset))
             db.session.add(person)
             db.session.flush()
-            sync.add_record(settings, person.id, None, 1 + offset % 10)
+            record_ids.append(sync.add_record(settings, person.id, None, 1 + offset % 10).id)
         db.session.commit()
-        platform_cpu = _cpu_seconds(stack.platform.pid)
+        platform_cpu = _cpu_seconds(platform_pid)
         tool_cpu = time.process_time()
         started = time.perf_counter()
         report = sync.deliver_due()
         seconds = time.perf_counter() - started
         tool_cpu = time.process_time() - tool_cpu
-        platform_cpu = _cpu_seconds(stack.platform.pid) - platform_cpu
+        platform_cpu = _cpu_seconds(platform_pid) - platform_cpu
         print(f"delivery CPU per score: tool {1000 * tool_cpu / report.sent:.2f} ms, "
-              f"development platform {1000 * platform_cpu / report.sent:.2f} ms")
+              f"{platform_name} {1000 * platform_cpu / report.sent:.2f} ms")
         failed = db.session.scalar(
             select(db.func.count()).where(ScoreRecord.status == ScoreStatus.FAILED)
         )
         assert failed == 0, f"{failed} scores failed"
+        # Each queued score was sent, in one try, to the link's line item: one POST each.
+        outcomes = db.session.execute(
+            select(ScoreRecord.status, ScoreRecord.attempts, ScoreRecord.lineitem_url,
+                   db.func.count())
+            .where(ScoreRecord.id.in_(record_ids))
+            .group_by(ScoreRecord.status, ScoreRecord.attempts, ScoreRecord.lineitem_url)
+        ).all()
+        expected = (ScoreStatus.SENT, 1, link.ags_lineitem or settings.lineitem_url, queued)
+        assert [tuple(row) for row in outcomes] == [expected], outcomes
     return seconds, report.sent
+
+
+class LeanPlatform:
+    """launchbench.py --serve: a JWKS, a token endpoint, a line item and a scores endpoint
+    that answer at once, on a free loopback port."""
+
+    def __init__(self) -> None:
+        anchors = default_anchors()
+        if anchors is None:
+            raise SystemExit("../shared/anchors/launchbench.py not found")
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.lineitems_url = f"{self.url}/ags/context1/lineitems"
+        self.lineitem_url = f"{self.lineitems_url}/1/lineitem"
+        self.process = subprocess.Popen(
+            [PY, str(anchors / "launchbench.py"), "--serve", "--jwks-port", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.pid = self.process.pid
+        deadline = time.monotonic() + 30
+        while True:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("launchbench --serve did not start")
+            try:
+                requests.get(self.url + "/jwks", timeout=2)
+                return
+            except requests.RequestException:
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Stop it."""
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def add_lean_link(app, platform: LeanPlatform) -> None:
+    """A course and an activity on the lean platform whose AGS claim names its line item,
+    as a launch from it would have stored them."""
+    from sqlalchemy import select
+
+    from lti_tool.extensions import db
+    from lti_tool.identity.models import Course, Platform, ResourceLink
+    from lti_tool.lti.services import (
+        SCOPE_LINEITEM,
+        SCOPE_LINEITEM_READ,
+        SCOPE_SCORE,
+    )
+
+    with app.app_context():
+        registered = db.session.scalars(select(Platform)).one()
+        course = Course(platform_id=registered.id, context_id="context1", label="BENCH101",
+                        title="Launch bench course")
+        db.session.add(course)
+        db.session.flush()
+        db.session.add(ResourceLink(
+            platform_id=registered.id, course_id=course.id, resource_link_id="bench-link-1",
+            title="Bench resource link", ags_lineitem=platform.lineitem_url,
+            ags_lineitems=platform.lineitems_url,
+            ags_scopes=[SCOPE_LINEITEM, SCOPE_LINEITEM_READ, SCOPE_SCORE],
+        ))
+        db.session.commit()
+
+
+def lean_delivery(queued: int) -> None:
+    """Deliver `queued` scores to launchbench and print the rate and the CPU per score."""
+    platform = LeanPlatform()
+    try:
+        with tempfile.TemporaryDirectory(prefix="dmd-bench-") as tmp:
+            # No tool server runs: its URL is never visited.
+            env = registered_tool(Path(tmp), platform.url, "http://127.0.0.1:9")
+            app = tool_app(env)
+            add_lean_link(app, platform)
+            seconds, sent = queue_and_deliver(app, platform.pid, "launchbench", 1, queued)
+            database = "PostgreSQL" if "postgresql" in env["DATABASE_URL"] else "SQLite"
+    finally:
+        platform.stop()
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"grades bench: delivery to launchbench (lean platform), {database}, "
+          f"load average {load}")
+    print(f"delivery: {sent} queued scores sent by one worker in {seconds:.2f} s "
+          f"= {sent / seconds:.0f} scores/s")
 
 
 def main() -> None:
@@ -153,7 +261,12 @@ def main() -> None:
     parser.add_argument("--submits", type=int, default=25)
     parser.add_argument("--queued", type=int, default=1000)
     parser.add_argument("--hang", type=float, default=5.0)
+    parser.add_argument("--platform", choices=["dev", "lean"], default="dev",
+                        help="lean: only the delivery rate, to launchbench --serve")
     args = parser.parse_args()
+    if args.platform == "lean":
+        lean_delivery(args.queued)
+        return
     learners = 2 * args.submits + args.queued + 1  # the last one warms up
     stack = Stack(workers=2, learners=learners)
     worker = subprocess.Popen([PY, "-m", "flask", "--app", "lti_tool", "grades", "worker",
@@ -168,7 +281,9 @@ def main() -> None:
         worker.send_signal(signal.SIGTERM)
         worker.wait(60)
         platform_switches(stack, ags_failure="")
-        seconds, sent = queue_and_deliver(stack, FIRST_LEARNER + 2 * args.submits, args.queued)
+        seconds, sent = queue_and_deliver(tool_app(stack.env), stack.platform.pid,
+                                          "development platform",
+                                          FIRST_LEARNER + 2 * args.submits, args.queued)
     finally:
         if worker.poll() is None:
             worker.kill()

@@ -63,46 +63,55 @@ def cpu_seconds(pid: int) -> float:
     return total + sum(own(int(child), False) for child in children)
 
 
+def registered_tool(tmp: Path, issuer: str, tool_url: str) -> dict[str, str]:
+    """A fresh tool database (and Redis, when REDIS_URL is set) with keys and the platform of
+    `issuer` registered under CLIENT and DEPLOYMENT; the environment that reaches it."""
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}"
+    redis_url = os.environ.get("REDIS_URL", "")
+    env = dict(os.environ, LTI_TOOL_CONFIG=str(tmp / "none.toml"),
+               LTI_TOOL_SECRET_KEY=SECRET, LTI_TOOL_TOOL_URL=tool_url,
+               LTI_TOOL_ENV="test", LTI_TOOL_KEYS_DIR=str(tmp / "keys"),
+               LTI_TOOL_LOG_LEVEL="WARNING", LTI_TOOL_REDIS_URL=redis_url,
+               DATABASE_URL=database_url)
+    if "postgresql" in database_url:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(database_url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+        engine.dispose()
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+
+    def flask(*args: str) -> None:
+        subprocess.run([PY, "-m", "flask", "--app", "lti_tool", *args], cwd=ROOT, env=env,
+                       check=True, capture_output=True)
+
+    flask("db", "upgrade")
+    flask("keys", "generate")
+    flask("platforms", "add", "--issuer", issuer, "--client-id", CLIENT,
+          "--auth-login-url", issuer + "/auth", "--auth-token-url", issuer + "/token",
+          "--key-set-url", issuer + "/jwks", "--deployment", DEPLOYMENT)
+    return env
+
+
 class ToolServer:
     """The tool under gunicorn on a fresh database, registered with launchbench's platform."""
 
     def __init__(self, tmp: Path, issuer: str, workers: int) -> None:
-        self.database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}"
-        self.redis_url = os.environ.get("REDIS_URL", "")
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        self.env = dict(os.environ, LTI_TOOL_CONFIG=str(tmp / "none.toml"),
-                        LTI_TOOL_SECRET_KEY=SECRET, LTI_TOOL_TOOL_URL=self.url,
-                        LTI_TOOL_ENV="test", LTI_TOOL_KEYS_DIR=str(tmp / "keys"),
-                        LTI_TOOL_LOG_LEVEL="WARNING", LTI_TOOL_REDIS_URL=self.redis_url,
-                        DATABASE_URL=self.database_url)
-        if "postgresql" in self.database_url:
-            from sqlalchemy import create_engine, text
-
-            engine = create_engine(self.database_url)
-            with engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
-            engine.dispose()
-        if self.redis_url:
-            import redis
-
-            redis.Redis.from_url(self.redis_url).flushdb()
-        self.flask("db", "upgrade")
-        self.flask("keys", "generate")
-        self.flask("platforms", "add", "--issuer", issuer, "--client-id", CLIENT,
-                   "--auth-login-url", issuer + "/auth", "--auth-token-url", issuer + "/token",
-                   "--key-set-url", issuer + "/jwks", "--deployment", DEPLOYMENT)
+        env = registered_tool(tmp, issuer, self.url)
+        self.database_url = env["DATABASE_URL"]
+        self.redis_url = env["LTI_TOOL_REDIS_URL"]
         self.workers = workers
         self.gunicorn = Gunicorn(tool_url=self.url, database_url=self.database_url,
                                  keys_dir=str(tmp / "keys"), secret=SECRET, workers=workers,
                                  threads=int(os.environ.get("GUNICORN_THREADS", 4)),
                                  redis_url=self.redis_url, port=port, production_config=True)
         self.pid = self.gunicorn.process.pid
-
-    def flask(self, *args: str) -> None:
-        """A `flask` command against the bench database."""
-        subprocess.run([PY, "-m", "flask", "--app", "lti_tool", *args], cwd=ROOT, env=self.env,
-                       check=True, capture_output=True)
 
     def launch_args(self) -> list[str]:
         """launchbench's arguments for the tool: land on the questionnaire's start page."""
