@@ -49,6 +49,28 @@ def _launch_as(page: Page, platform, name: str) -> FrameLocator:
     return content
 
 
+def _expect_zone(tool: FrameLocator, zone: str) -> None:
+    """Wait until the page shows its times in `zone`. The first mentoring page a person opens
+    is rendered in the tool's default zone and loaded once more in the browser's (timezone.js);
+    a form is filled in on the page that stays."""
+    expect(tool.locator("[data-timezone]")).to_have_attribute("data-timezone", zone)
+
+
+def _book_a_session(page: Page, platform, mentor: dict, learner: dict, day: date) -> None:
+    """The mentor books an in-person session with the learner on `day` at 10:00 (Warsaw)."""
+    tool = _launch_as(page, platform, mentor["name"])
+    tool.get_by_role("link", name="Sessions").click()
+    tool.get_by_role("link", name="Book a session").click()
+    _expect_zone(tool, ZONE)
+    tool.get_by_label("Learner").select_option(label=learner["name"])
+    tool.get_by_label("Date", exact=True).fill(day.isoformat())
+    tool.get_by_label("Start time").fill("10:00")
+    tool.get_by_role("radio", name="In person").check()
+    tool.get_by_label("Location (in person)").fill("Room 2.14")
+    tool.get_by_role("button", name="Book the session").click()
+    expect(tool.get_by_role("status")).to_have_text("The session is booked.")
+
+
 def _tool_frame_url(page: Page, part: str) -> str:
     """The URL (with its launch token) the tool's frame shows now."""
     [frame] = [f for f in page.frames if part in f.url]
@@ -78,20 +100,12 @@ def test_prepare_run_and_follow_up_a_session(page, browser, platform, driver, ap
     day = date(utcnow().year + 1, 1, 15)
 
     # 1. The mentor books a session.
-    tool = _launch_as(page, platform, mentor["name"])
-    tool.get_by_role("link", name="Sessions").click()
-    tool.get_by_role("link", name="Book a session").click()
-    tool.get_by_label("Learner").select_option(label=learner["name"])
-    tool.get_by_label("Date", exact=True).fill(day.isoformat())
-    tool.get_by_label("Start time").fill("10:00")
-    tool.get_by_role("radio", name="In person").check()
-    tool.get_by_label("Location (in person)").fill("Room 2.14")
-    tool.get_by_role("button", name="Book the session").click()
-    expect(tool.get_by_role("status")).to_have_text("The session is booked.")
+    _book_a_session(page, platform, mentor, learner, day)
 
     # 2. The learner prepares: how they see their strength and their area, what they want.
     tool = _launch_as(page, platform, learner["name"])
     tool.get_by_role("link", name="My development plan").click()
+    _expect_zone(tool, ZONE)
     card = tool.locator(".session-card")
     card.get_by_label("How I see myself (1–10)").first.select_option("6")
     card.get_by_label("In one sentence, why?").first.fill("I listen, but I rarely ask users.")
@@ -250,3 +264,39 @@ def test_prepare_run_and_follow_up_a_session(page, browser, platform, driver, ap
     with app.app_context():
         private = db.session.scalar(select(Note).where(Note.body.like("PRIVATE-CANARY%")))
         assert private.visibility is NoteVisibility.AUTHOR and private.agenda_part_id
+
+
+def test_a_rating_chosen_before_the_zone_is_known_is_kept(page, platform, driver, app,
+                                                          tool_server):
+    """The learner chooses a rating while the page still shows the tool's default zone and its
+    time-zone script has not run yet: the script does not load the page again (in the browser's
+    zone) and throw the choice away, so "saved" means the rating is saved."""
+    learner = driver.user("Learner", 0)
+    mentor = driver.user("Instructor", 0)
+    complete_by_http(driver, learner["id"], leaning_answers(high="empathy", low="questioning"))
+    _book_a_session(page, platform, mentor, learner, date(utcnow().year + 1, 1, 15))
+    tool = _launch_as(page, platform, learner["name"])
+    held = []
+    page.route("**/timezone.js*", lambda route: held.append(route))
+    tool.get_by_role("link", name="My development plan").click()
+    _expect_zone(tool, "UTC")
+    rating = tool.locator(".session-card").get_by_label("How I see myself (1–10)").first
+    rating.select_option("6")
+    # Wait (pumping Playwright's events) until the browser has asked for the script.
+    for _ in range(250):
+        if held:
+            break
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    page.unroute("**/timezone.js*")
+    # The script has run and anything it started has finished: a reload would have landed.
+    frame = next(f for f in page.frames if "/plan/" in f.url)
+    frame.wait_for_load_state("networkidle")
+    expect(rating).to_have_value("6")
+    _expect_zone(tool, "UTC")
+    tool.locator(".session-card").get_by_role("button", name="Save my preparation").click()
+    expect(tool.get_by_role("status")).to_contain_text("Your preparation is saved")
+    with app.app_context():
+        assert db.session.scalar(select(SessionReflection)).ratings["empathy"]["rating"] == 6
+    # The next page, untouched, reports the zone and is shown in it.
+    _expect_zone(tool, ZONE)
