@@ -125,8 +125,9 @@ def tool_app(env: dict[str, str]):
 
 
 def queue_and_deliver(app, platform_pid: int, platform_name: str, first_user: int,
-                      queued: int) -> tuple[float, int]:
-    """Put `queued` scores in the outbox, deliver them in this process; (seconds, sent).
+                      queued: int) -> tuple[float, int, float, float]:
+    """Put `queued` scores in the outbox, deliver them in this process; (seconds, sent, the
+    tool's CPU ms per score, the platform's CPU ms per score).
 
     The database holds one platform with one resource link; every score goes there."""
     from sqlalchemy import select
@@ -172,7 +173,8 @@ def queue_and_deliver(app, platform_pid: int, platform_name: str, first_user: in
         ).all()
         expected = (ScoreStatus.SENT, 1, link.ags_lineitem or settings.lineitem_url, queued)
         assert [tuple(row) for row in outcomes] == [expected], outcomes
-    return seconds, report.sent
+    return (seconds, report.sent, 1000 * tool_cpu / report.sent,
+            1000 * platform_cpu / report.sent)
 
 
 class LeanPlatform:
@@ -235,8 +237,9 @@ def add_lean_link(app, platform: LeanPlatform) -> None:
         db.session.commit()
 
 
-def lean_delivery(queued: int) -> None:
-    """Deliver `queued` scores to launchbench and print the rate and the CPU per score."""
+def lean_delivery(queued: int) -> tuple[float, int, float, float]:
+    """Deliver `queued` scores to launchbench, print the rate and the CPU per score; the
+    figures as queue_and_deliver gives them."""
     platform = LeanPlatform()
     try:
         with tempfile.TemporaryDirectory(prefix="dmd-bench-") as tmp:
@@ -244,7 +247,8 @@ def lean_delivery(queued: int) -> None:
             env = registered_tool(Path(tmp), platform.url, "http://127.0.0.1:9")
             app = tool_app(env)
             add_lean_link(app, platform)
-            seconds, sent = queue_and_deliver(app, platform.pid, "launchbench", 1, queued)
+            figures = queue_and_deliver(app, platform.pid, "launchbench", 1, queued)
+            seconds, sent = figures[:2]
             database = "PostgreSQL" if "postgresql" in env["DATABASE_URL"] else "SQLite"
     finally:
         platform.stop()
@@ -253,6 +257,7 @@ def lean_delivery(queued: int) -> None:
           f"load average {load}")
     print(f"delivery: {sent} queued scores sent by one worker in {seconds:.2f} s "
           f"= {sent / seconds:.0f} scores/s")
+    return figures
 
 
 def main() -> None:
@@ -281,9 +286,9 @@ def main() -> None:
         worker.send_signal(signal.SIGTERM)
         worker.wait(60)
         platform_switches(stack, ags_failure="")
-        seconds, sent = queue_and_deliver(tool_app(stack.env), stack.platform.pid,
-                                          "development platform",
-                                          FIRST_LEARNER + 2 * args.submits, args.queued)
+        seconds, sent, _, _ = queue_and_deliver(tool_app(stack.env), stack.platform.pid,
+                                                "development platform",
+                                                FIRST_LEARNER + 2 * args.submits, args.queued)
     finally:
         if worker.poll() is None:
             worker.kill()
