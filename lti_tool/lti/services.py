@@ -21,6 +21,7 @@ from flask import current_app
 from pylti1p3.exception import LtiServiceException
 from pylti1p3.service_connector import ServiceConnector
 from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
 
 from lti_tool.identity.models import Platform
 from lti_tool.lti import tool_config
@@ -65,6 +66,18 @@ class PlatformServiceError(Exception):
         return f"HTTP {self.status}: {self.body.strip() or '(empty answer)'}"
 
 
+class _OwnHeaders(AuthBase):
+    """The Authorization header the tool sets stands as it is.
+
+    Without an auth of its own, requests looks the host up in ~/.netrc (or $NETRC) and, when
+    it finds it, replaces the header with that login's Basic credentials: a server whose
+    account has a .netrc entry for the LMS would send the LMS a password instead of the
+    service token, and every AGS and NRPS call would be refused."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
 class PlatformSession(requests.Session):
     """A requests session for calls to platforms: every call has a timeout.
 
@@ -77,6 +90,7 @@ class PlatformSession(requests.Session):
         self.timeout = timeout
         self.follow_redirects = follow_redirects
         self.headers["User-Agent"] = "DesignMindsetDetector/1"
+        self.auth = _OwnHeaders()
         # Connections to a platform are kept alive and reused, up to this many at once
         # (the grades worker sends several scores in parallel).
         for scheme in ("https://", "http://"):
@@ -88,6 +102,14 @@ class PlatformSession(requests.Session):
         if not self.follow_redirects:
             kwargs["allow_redirects"] = False
         return super().request(*args, **kwargs)
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest,
+                     response: requests.Response) -> None:
+        """On a redirect: drop the Authorization header when the host changes, as requests
+        does, but never put a ~/.netrc login in its place."""
+        if ("Authorization" in prepared_request.headers
+                and self.should_strip_auth(response.request.url, prepared_request.url)):
+            del prepared_request.headers["Authorization"]
 
     def merge_environment_settings(self, url: str, proxies: Any, stream: Any, verify: Any,
                                    cert: Any) -> dict[str, Any]:
