@@ -99,19 +99,10 @@ def sign_page_token(session_id: str) -> str:
     return _serializer(PAGE_SALT).dumps(session_id)
 
 
-def start_session(
-    person: Person,
-    deployment_id: int,
-    course: Course | None,
-    link: ResourceLink | None,
-    role: Role,
-    message_type: str,
-    claims: dict[str, Any],
-) -> str:
-    """Create a LaunchSession for a validated launch and return its link token (for the
-    landing page's address)."""
-    row = begin_session(person, deployment_id, course, link, role, message_type, claims)
-    return sign_link_token(row.id)
+def start_session(*args: Any, **kwargs: Any) -> str:
+    """begin_session (same arguments), then the new session's link token, for the landing
+    page's address."""
+    return sign_link_token(begin_session(*args, **kwargs).id)
 
 
 def begin_session(
