@@ -8,6 +8,7 @@ import signal
 import smtplib
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -27,6 +28,21 @@ def _wait_for(url: str, process: subprocess.Popen, seconds: float = 90) -> reque
         except requests.ConnectionError:
             time.sleep(0.2)
     raise AssertionError(f"{url} did not answer")
+
+
+def _wait_for_line(log: Path, text: str, process: subprocess.Popen,
+                   seconds: float = 60) -> str:
+    """make run's output once it holds `text` (its three processes start side by side, so
+    the worker may print after the tool and the platform already answer)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        printed = log.read_text()
+        if text in printed:
+            return printed
+        if process.poll() is not None:
+            raise AssertionError(f"make run exited with {process.returncode}:\n{printed}")
+        time.sleep(0.2)
+    raise AssertionError(f"make run never printed {text!r}:\n{log.read_text()}")
 
 
 @pytest.mark.skipif(
@@ -65,7 +81,8 @@ def test_make_run_serves_both_on_the_ports_asked_for(tmp_path):
         printed = (tmp_path / "make.log").read_text()
         assert f"Open {platform}/ and launch" in printed
         # The tool's e-mails go to the platform's SMTP sink, whose catches its Mail page lists.
-        assert "Worker: grades, housekeeping, mail scan, mail" in printed
+        _wait_for_line(tmp_path / "make.log", "Worker: grades, housekeeping, mail scan, mail",
+                       process)
         with smtplib.SMTP("127.0.0.1", mail_port, timeout=10) as smtp:
             smtp.sendmail("dmd@localhost", ["learner@example.edu"],
                           b"Subject: Caught by the sink\r\n\r\nHello.\r\n")
