@@ -39,7 +39,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from stack import PY, ROOT, Stack
-from versus_anchor import default_anchors, registered_tool
+from versus_anchor import default_anchors, registered_tool, wait_until_answers
 
 sys.path.insert(0, str(ROOT))
 
@@ -193,15 +193,7 @@ class LeanPlatform:
             [PY, str(anchors / "launchbench.py"), "--serve", "--jwks-port", str(port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.pid = self.process.pid
-        deadline = time.monotonic() + 30
-        while True:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("launchbench --serve did not start")
-            try:
-                requests.get(self.url + "/jwks", timeout=2)
-                return
-            except requests.RequestException:
-                time.sleep(0.1)
+        wait_until_answers(self.process, self.url + "/jwks", 30, "launchbench --serve")
 
     def stop(self) -> None:
         """Stop it."""

@@ -49,6 +49,21 @@ def default_anchors() -> Path | None:
     return None
 
 
+def wait_until_answers(process: subprocess.Popen, url: str, seconds: float, what: str) -> None:
+    """Return once `url` answers at all; RuntimeError when `process` ends or time runs out."""
+    import requests
+
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start")
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process, its live children and the children it reaped."""
     def own(p: int, reaped: bool) -> float:
@@ -133,17 +148,9 @@ class AnchorServer:
         self.process = subprocess.Popen(
             [str(anchors / "pylti1p3-example" / "start.sh"), str(work), str(port), issuer,
              CLIENT, DEPLOYMENT], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 300  # the first start installs its virtualenv
-        import requests
-
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("the anchor did not start (see its start.sh)")
-            try:
-                requests.get(self.url + "/jwks/", timeout=2)
-                break
-            except requests.RequestException:
-                time.sleep(0.3)
+        # The first start installs its virtualenv.
+        wait_until_answers(self.process, self.url + "/jwks/", 300,
+                           "the anchor (see its start.sh)")
         self.pid = self.process.pid  # start.sh execs gunicorn: this is its master
 
     def launch_args(self) -> list[str]:
@@ -174,17 +181,7 @@ class FloorServer:
         self.process = subprocess.Popen(
             [gunicorn, "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "--chdir",
              str(ROOT / "bench"), "floor_app:app"], env=env, stdout=subprocess.DEVNULL)
-        import requests
-
-        deadline = time.monotonic() + 30
-        while True:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the floor app did not start")
-            try:
-                requests.get(self.url + "/", timeout=2)
-                break
-            except requests.RequestException:
-                time.sleep(0.2)
+        wait_until_answers(self.process, self.url + "/", 30, "the floor app")
         self.pid = self.process.pid
 
     def launch_args(self) -> list[str]:
