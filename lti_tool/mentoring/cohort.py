@@ -15,15 +15,27 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 from flask_babel import format_date
-from sqlalchemy import ColumnElement, Select, Text, case, cast, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    inspect,
+    select,
+)
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import visitors
 
 from lti_tool.extensions import db
 from lti_tool.gradebook.status import SyncState, sync_states
@@ -31,7 +43,7 @@ from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Membership, Person, Role
 from lti_tool.identity.names import casefold, name_order
 from lti_tool.lti.session import LaunchContext
-from lti_tool.mentoring.scope import caseload_ids, learner_reach
+from lti_tool.mentoring.scope import Reach, caseload_ids, reach_condition, reach_of
 from lti_tool.questionnaire.instrument import Instrument, instrument_key
 from lti_tool.questionnaire.interpretation import Precision, read_scores
 from lti_tool.questionnaire.models import Answer, Attempt, Result
@@ -165,6 +177,12 @@ class Cohort:
                 for entry in reading.strengths]
 
 
+#: The bound parameters of every cohort statement (CohortSql.params gives their values).
+COURSE = bindparam("cohort_course", type_=Integer)
+LINK = bindparam("cohort_link", type_=Integer)
+MENTOR = bindparam("cohort_mentor", type_=Integer)
+
+
 @dataclass(frozen=True)
 class CohortSql:
     """The cohort as one SQL query: a row per learner the launch's mentor reaches, with their
@@ -173,6 +191,10 @@ class CohortSql:
     `query` selects the columns LearnerRow is made from; listing.py adds conditions, order,
     limits or aggregates. Each learner's latest attempt and latest submitted attempt are
     looked up per learner (_newest_attempt), as ranked_attempts ranks them.
+
+    The statements are built once per shape (an activity or not, the mentor's reach, caseload
+    only or not) and take the launch's course, activity and mentor as bound parameters:
+    execute them with `params`.
     """
 
     query: Select
@@ -191,10 +213,30 @@ class CohortSql:
     name_key: ColumnElement[str]
     email_key: ColumnElement[str]
     result_scores: Any
+    #: The query's joins in steps, each with the tables it adds: learners only, then their
+    #: latest attempt (and its result), then their latest submitted attempt and its result.
+    steps: tuple[tuple[frozenset[Any], Select], ...] = ()
+    #: The launch's values of the bound parameters.
+    params: Mapping[str, Any] = field(default_factory=dict)
 
     def score(self, dimension_id: str) -> ColumnElement[float]:
         """A dimension's 1..10 score in the latest result (NULL without one)."""
         return self.result_scores[(dimension_id, "score")].as_float()
+
+    def narrowest(self, *expressions: Any) -> Select:
+        """The query (selecting Person.id) with only the joins these expressions read: the
+        left joins each find at most one row, so leaving one out changes no count or order,
+        and the database looks up attempts and results only when asked about them."""
+        touched = {getattr(element, "table", None)
+                   for expression in expressions for element in visitors.iterate(expression)}
+        for tables, query in self.steps:
+            if not touched & tables:
+                return query
+        return self.steps[-1][1]
+
+    def execute(self, statement: Any, **options: Any) -> Any:
+        """Run a statement built from this cohort's with the launch's parameters."""
+        return db.session.execute(statement, dict(self.params), **options)
 
 
 def cohort_sql(launch: LaunchContext, caseload_only: bool = False) -> CohortSql:
@@ -202,6 +244,15 @@ def cohort_sql(launch: LaunchContext, caseload_only: bool = False) -> CohortSql:
     scope.py), or only their caseload, with their latest attempt and result."""
     if launch.course_id is None:
         raise NoCohort("this launch has no course")
+    built = _cohort_statements(launch.resource_link_id is not None, reach_of(launch),
+                               caseload_only)
+    return replace(built, params={"cohort_course": launch.course_id,
+                                  "cohort_link": launch.resource_link_id,
+                                  "cohort_mentor": launch.person_id})
+
+
+@cache
+def _cohort_statements(in_activity: bool, reach: Reach, caseload_only: bool) -> CohortSql:
     latest = aliased(Attempt, name="latest")
     chosen = aliased(Attempt, name="chosen")
     answered_count = (
@@ -226,50 +277,62 @@ def cohort_sql(launch: LaunchContext, caseload_only: bool = False) -> CohortSql:
     status_rank = case(*((when, order[value]) for when, value in status_cases),
                        else_=order[Status.COMPLETED])
     submitted_dt = case((has_result, chosen.submitted_dt), else_=None)
-    query = (
-        select(
-            Person.id, Person.platform_id, Person.sub, Person.name, Person.given_name,
-            Person.family_name, Person.email, Membership.active,
-            latest.id.label("latest_id"), latest.number.label("latest_number"),
-            latest.submitted_dt.label("latest_submitted_dt"),
-            latest.instrument_id.label("latest_instrument_id"),
-            latest.instrument_version.label("latest_instrument_version"),
-            latest.retake_allowed_dt.label("retake_allowed_dt"),
-            answered.label("answered"),
-            Result.attempt_id.label("result_attempt_id"), submitted_dt.label("submitted_dt"),
-            chosen.instrument_id.label("result_instrument_id"),
-            chosen.instrument_version.label("result_instrument_version"),
-            Result.overall, Result.quality_flags,
-            # As text, decoded only when needed (see LearnerRow.scores).
-            cast(Result.dimension_scores, Text).label("scores_json"),
-        )
+    learners = (
+        select(Person.id)
         .join(Membership, Membership.person_id == Person.id)
-        .outerjoin(latest, latest.id == _newest_attempt(launch, submitted=False))
-        .outerjoin(latest_result, (latest_result.attempt_id == latest.id)
-                   & latest_result.overall.is_not(None))
-        .outerjoin(chosen, chosen.id == _newest_attempt(launch, submitted=True))
-        .outerjoin(Result, (Result.attempt_id == chosen.id) & Result.overall.is_not(None))
-        .where(Membership.course_id == launch.course_id, Membership.role == Role.LEARNER,
-               learner_reach(launch, Person.id))
+        .where(Membership.course_id == COURSE, Membership.role == Role.LEARNER,
+               reach_condition(reach, Person.id, COURSE, MENTOR))
     )
     if caseload_only:
-        query = query.where(Person.id.in_(caseload_ids(launch.course_id, launch.person_id)))
+        learners = learners.where(Person.id.in_(caseload_ids(COURSE, MENTOR)))
+    with_latest = (
+        learners
+        .outerjoin(latest, latest.id == _newest_attempt(in_activity, submitted=False))
+        .outerjoin(latest_result, (latest_result.attempt_id == latest.id)
+                   & latest_result.overall.is_not(None))
+    )
+    with_result = (
+        with_latest
+        .outerjoin(chosen, chosen.id == _newest_attempt(in_activity, submitted=True))
+        .outerjoin(Result, (Result.attempt_id == chosen.id) & Result.overall.is_not(None))
+    )
+    query = with_result.with_only_columns(
+        Person.id, Person.platform_id, Person.sub, Person.name, Person.given_name,
+        Person.family_name, Person.email, Membership.active,
+        latest.id.label("latest_id"), latest.number.label("latest_number"),
+        latest.submitted_dt.label("latest_submitted_dt"),
+        latest.instrument_id.label("latest_instrument_id"),
+        latest.instrument_version.label("latest_instrument_version"),
+        latest.retake_allowed_dt.label("retake_allowed_dt"),
+        answered.label("answered"),
+        Result.attempt_id.label("result_attempt_id"), submitted_dt.label("submitted_dt"),
+        chosen.instrument_id.label("result_instrument_id"),
+        chosen.instrument_version.label("result_instrument_version"),
+        Result.overall, Result.quality_flags,
+        # As text, decoded only when needed (see LearnerRow.scores).
+        cast(Result.dimension_scores, Text).label("scores_json"),
+    )
+    latest_tables = frozenset({inspect(latest).selectable, inspect(latest_result).selectable})
+    result_tables = frozenset({inspect(chosen).selectable, Result.__table__})
     return CohortSql(
         query=query, person_id=Person.id, active=Membership.active, status=status,
         status_rank=status_rank, answered=answered, overall=Result.overall,
         submitted_dt=submitted_dt, has_result=has_result, result_flagged=Result.flagged,
         name_key=name_order(Person), email_key=casefold(func.coalesce(Person.email, "")),
         result_scores=Result.dimension_scores,
+        steps=((latest_tables | result_tables, learners), (result_tables, with_latest),
+               (frozenset(), with_result)),
     )
 
 
-def _newest_attempt(launch: LaunchContext, submitted: bool):
-    """The id of the learner's (Person's) latest attempt in the launch's activity, or of their
-    latest submitted one: a correlated look-up along the (person, activity, number) index,
-    so a page costs the same for 10 learners as for 10,000."""
-    scope = [Attempt.person_id == Person.id, Attempt.course_id == launch.course_id]
-    if launch.resource_link_id is not None:
-        scope.append(Attempt.resource_link_id == launch.resource_link_id)
+def _newest_attempt(in_activity: bool, submitted: bool):
+    """The id of the learner's (Person's) latest attempt in the launch's activity (the course,
+    for a launch without one), or of their latest submitted one: a correlated look-up along
+    the (person, activity, number) index, so a page costs the same for 10 learners as for
+    10,000."""
+    scope = [Attempt.person_id == Person.id, Attempt.course_id == COURSE]
+    if in_activity:
+        scope.append(Attempt.resource_link_id == LINK)
     if submitted:
         scope.append(Attempt.submitted_dt.is_not(None))
     return (select(Attempt.id).where(*scope).order_by(Attempt.number.desc()).limit(1)
@@ -300,7 +363,7 @@ def load_cohort(launch: LaunchContext, caseload_only: bool = False) -> Cohort:
     """
     sql = cohort_sql(launch, caseload_only)
     states = grade_states(launch.course_id, launch.resource_link_id)
-    rows = learner_rows(db.session.execute(sql.query), states)
+    rows = learner_rows(sql.execute(sql.query), states)
     return cohort_of(launch, rows, states is not None)
 
 

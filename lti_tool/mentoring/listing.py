@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 
-from lti_tool.extensions import db
 from lti_tool.lti.session import LaunchContext
 from lti_tool.mentoring.cohort import (
     Cohort,
@@ -172,13 +171,13 @@ def select_page(launch: LaunchContext, wanted: CohortFilter, caseload_only: bool
     sql = cohort_sql(launch, caseload_only)
     conditions = wanted.conditions(sql)
     matched = and_(true(), *conditions)
-    each = sql.query.with_only_columns(
+    each = sql.narrowest(sql.status, matched).with_only_columns(
         sql.status.label("status"), sql.active.label("active"),
         case((matched, 1), else_=0).label("matched"),
     ).subquery()
     counts: Counter[Status] = Counter()
     total = left = matched_count = 0
-    for status, active, count, matching in db.session.execute(
+    for status, active, count, matching in sql.execute(
         select(each.c.status, each.c.active, func.count(), func.sum(each.c.matched))
         .group_by(each.c.status, each.c.active)
     ):
@@ -190,13 +189,14 @@ def select_page(launch: LaunchContext, wanted: CohortFilter, caseload_only: bool
         matched_count += matching or 0
     pages = max(1, math.ceil(matched_count / per_page))
     page = min(wanted.page, pages)
-    # The page's ids first, over as few columns as the order needs, then their full rows:
-    # the database then looks up attempts and results for 50 learners, not for every one.
-    shown = (sql.query.with_only_columns(sql.person_id).where(*conditions)
-             .order_by(*wanted.order(sql)).limit(per_page).offset((page - 1) * per_page))
-    found = db.session.execute(
-        sql.query.where(sql.person_id.in_(shown.scalar_subquery()))
-        .order_by(*wanted.order(sql))
+    # The page's ids first, with only the joins its filter and order read, then their full
+    # rows: the database then looks up attempts and results for 50 learners, not for every
+    # one (for every one only when sorting or filtering by them).
+    order = wanted.order(sql)
+    shown = (sql.narrowest(*conditions, *order).where(*conditions)
+             .order_by(*order).limit(per_page).offset((page - 1) * per_page))
+    found = sql.execute(
+        sql.query.where(sql.person_id.in_(shown.scalar_subquery())).order_by(*order)
     ).all()
     states = grade_states(launch.course_id, launch.resource_link_id,
                           [row.id for row in found])
@@ -220,7 +220,7 @@ def result_versions(launch: LaunchContext, caseload_only: bool = False) -> list[
     columns = sql.query.selected_columns
     versions = sql.query.where(sql.has_result).with_only_columns(
         columns.result_instrument_id, columns.result_instrument_version).distinct()
-    return [instrument_key(*found) for found in db.session.execute(versions)]
+    return [instrument_key(*found) for found in sql.execute(versions)]
 
 
 def export_rows(launch: LaunchContext, wanted: CohortFilter, caseload_only: bool = False,
@@ -231,7 +231,7 @@ def export_rows(launch: LaunchContext, wanted: CohortFilter, caseload_only: bool
     batch = batch or EXPORT_BATCH
     sql = cohort_sql(launch, caseload_only)
     query = sql.query.where(*wanted.conditions(sql)).order_by(*wanted.order(sql))
-    result = db.session.execute(query.execution_options(yield_per=batch))
+    result = sql.execute(query.execution_options(yield_per=batch))
     for chunk in result.partitions():
         states = grade_states(launch.course_id, launch.resource_link_id,
                               [row.id for row in chunk])

@@ -10,6 +10,9 @@ condition, so a learner outside an assistant's caseload looks like nobody (404) 
 
 from __future__ import annotations
 
+import enum
+from typing import Any
+
 from flask import Flask
 from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import joinedload
@@ -68,23 +71,47 @@ def reaches_whole_course(launch: LaunchContext) -> bool:
     return settings.mode is CaseloadMode.EVERYONE or settings.assistants_see_course
 
 
-def caseload_ids(course_id: int, mentor_id: int):
-    """A subquery: the ids of the learners assigned to a mentor in a course."""
+def caseload_ids(course_id: Any, mentor_id: Any):
+    """A subquery: the ids of the learners assigned to a mentor in a course (ids, or bound
+    parameters that will hold them)."""
     return select(MentorAssignment.learner_id).where(MentorAssignment.course_id == course_id,
                                                      MentorAssignment.mentor_id == mentor_id)
+
+
+class Reach(enum.Enum):
+    """How far a launch reaches among its course's learners."""
+
+    NOBODY = "nobody"
+    COURSE = "course"
+    CASELOAD = "caseload"
+
+
+def reach_of(launch: LaunchContext) -> Reach:
+    """The launch's reach: the whole course, its mentor's caseload, or nobody (not a mentor)."""
+    if launch.role is not Role.MENTOR or launch.course_id is None:
+        return Reach.NOBODY
+    return Reach.COURSE if reaches_whole_course(launch) else Reach.CASELOAD
+
+
+def reach_condition(reach: Reach, learner_column, course_id: Any,
+                    mentor_id: Any) -> ColumnElement[bool]:
+    """`reach` as a condition on a learner id column; `course_id` and `mentor_id` (values or
+    bound parameters) name the caseload."""
+    if reach is Reach.NOBODY:
+        return false()
+    if reach is Reach.COURSE:
+        return true()
+    return learner_column.in_(caseload_ids(course_id, mentor_id))
 
 
 def learner_reach(launch: LaunchContext, learner_column) -> ColumnElement[bool]:
     """THE rule of who sees whom: a condition on a learner id column that holds for the learners
     the launch's mentor may see (everyone, or their caseload); false for anyone not a mentor.
 
-    Every query serving a mentor a learner's data adds it, so this is the one place to change.
+    Every query serving a mentor a learner's data adds it (or, built once for many launches,
+    reach_condition with the launch's reach_of), so this is the one place to change.
     """
-    if launch.role is not Role.MENTOR or launch.course_id is None:
-        return false()
-    if reaches_whole_course(launch):
-        return true()
-    return learner_column.in_(caseload_ids(launch.course_id, launch.person_id))
+    return reach_condition(reach_of(launch), learner_column, launch.course_id, launch.person_id)
 
 
 def bookable_mentors(launch: LaunchContext, mentor_column) -> ColumnElement[bool]:

@@ -209,9 +209,9 @@ def quality_summary(sql: CohortSql) -> QualitySummary:
     each of them by name, and only a flagged result has flags to count).
     """
     completed = sql.query.where(sql.active.is_(True), sql.has_result)
-    count = db.session.scalar(completed.with_only_columns(func.count(sql.person_id)))
+    count = sql.execute(completed.with_only_columns(func.count(sql.person_id))).scalar()
     flagged = tuple(sorted(learner_rows(
-        db.session.execute(completed.where(sql.result_flagged.is_(True))), None),
+        sql.execute(completed.where(sql.result_flagged.is_(True))), None),
         key=lambda row: row.name.casefold()))
     return QualitySummary(
         completed=count or 0,

@@ -367,3 +367,61 @@ def test_the_statistics_count_each_active_learners_latest_unflagged_result(varie
     assert view.excluded == expected.excluded + other_versions
     assert [(figures.n, figures.mean_text, figures.sd_text) for figures in view.dimensions] == [
         (entry.n, f"{entry.mean:.1f}", f"{entry.sd:.2f}") for entry in expected.dimensions]
+
+
+def test_statements_built_once_serve_each_launch_its_own_learners(
+    client, make_activity, make_person, take, token_for
+):
+    """The cohort's statements are built once per shape and shared by every launch; each page
+    still lists the learners of its own course whom its own mentor reaches, whichever launch
+    came before it."""
+    from lti_tool.extensions import db
+    from lti_tool.identity.models import MentorKind
+    from lti_tool.mentoring.programme.models import (
+        AssignmentSource,
+        CaseloadMode,
+        MentorAssignment,
+        ProgrammeSettings,
+    )
+
+    first, second, third = (make_activity(label=label) for label in ("A", "B", "C"))
+    ada, abe = (make_person(first, name=name) for name in ("Ada Amber", "Abe Ash"))
+    bea = make_person(second, name="Bea Birch")
+    cal = make_person(third, name="Cal Cedar")
+    take(first, ada)
+    take(second, bea)
+    lead_a, assistant_a = make_person(first, Role.MENTOR), make_person(first, Role.MENTOR)
+    lead_b, assistant_c = make_person(second, Role.MENTOR), make_person(third, Role.MENTOR)
+    for activity, assistant, learner in ((first, assistant_a, abe), (third, assistant_c, cal)):
+        db.session.add_all([
+            ProgrammeSettings(course_id=activity.course.id, mode=CaseloadMode.ASSIGNED),
+            MentorAssignment(course_id=activity.course.id, mentor_id=assistant.id,
+                             learner_id=learner.id, source=AssignmentSource.HAND),
+        ])
+    db.session.commit()
+    tokens = {
+        "lead A": token_for(first, lead_a),
+        "assistant A": token_for(first, assistant_a, kind=MentorKind.ASSISTANT),
+        "lead B": token_for(second, lead_b),
+        "assistant C": token_for(third, assistant_c, kind=MentorKind.ASSISTANT),
+    }
+    expected = {"lead A": {"Ada Amber", "Abe Ash"}, "assistant A": {"Abe Ash"},
+                "lead B": {"Bea Birch"}, "assistant C": {"Cal Cedar"}}
+    everyone = set().union(*expected.values())
+    for who in ("lead A", "lead B", "assistant A", "assistant C", "lead A", "assistant A"):
+        for args in ({}, {"sort": "overall"}, {"status": "completed"}):
+            page = client.get("/mentor/", query_string={"lt": tokens[who], **args})
+            assert page.status_code == 200
+            listed = {name for name in everyone if name in page.get_data(as_text=True)}
+            wanted = expected[who]
+            if args.get("status"):
+                wanted = wanted & {"Ada Amber", "Bea Birch"}
+            assert listed == wanted, (who, args)
+    # Asked for the whole course, an assistant's cohort still holds only their caseload: the
+    # reach is part of each statement's shape, not only of the page's default view.
+    from lti_tool.lti.session import load_context
+
+    for who in ("assistant A", "lead A", "assistant C", "lead B"):
+        shown = listing.select_page(load_context(tokens[who]), CohortFilter(),
+                                    caseload_only=False)
+        assert {row.name for row in shown.rows} == expected[who], who
