@@ -23,6 +23,7 @@ import enum
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from statistics import NormalDist
 
 from scipy.stats import f as f_distribution
@@ -69,6 +70,7 @@ def standard_error(sd: float, reliability: float) -> float:
     return sd * math.sqrt(1 - max(reliability, 0.0))
 
 
+@cache
 def z_for(confidence: float) -> float:
     """The two-sided normal quantile for a confidence level: 0.90 → 1.645, 0.95 → 1.960."""
     if not 0 < confidence < 1:
@@ -102,11 +104,16 @@ def mean_error(sems: Sequence[float]) -> float:
 
 def difference_error(sems: Sequence[float], index: int) -> float:
     """SE of (score_i − mean of all k scores): √(SEM_i²(1 − 2/k) + Σ SEM_j² / k²)."""
+    return difference_errors(sems)[index]
+
+
+def difference_errors(sems: Sequence[float]) -> list[float]:
+    """difference_error for every dimension at once (Σ SEM_j² is summed once)."""
     k = len(sems)
     if k < 2:
         raise ValueError("a profile needs at least 2 dimensions")
-    own = sems[index] ** 2
-    return math.sqrt(own * (1 - 2 / k) + sum(sem * sem for sem in sems) / k**2)
+    pooled = sum(sem * sem for sem in sems) / k**2
+    return [math.sqrt(sem * sem * (1 - 2 / k) + pooled) for sem in sems]
 
 
 @dataclass(frozen=True)
@@ -168,10 +175,11 @@ def read_profile(scores: Sequence[tuple[str, float]], sems: Mapping[str, float],
     values = [value for _, value in scores]
     mean = math.fsum(values) / len(values)
     errors = [sems[dimension_id] for dimension_id, _ in scores]
+    thresholds = [z * error for error in difference_errors(errors)]
     readings = []
     for index, (dimension_id, value) in enumerate(scores):
         difference = value - mean
-        threshold = z * difference_error(errors, index)
+        threshold = thresholds[index]
         standing = (Standing.STRENGTH if difference > threshold
                     else Standing.AREA if -difference > threshold else Standing.USUAL)
         readings.append(DimensionReading(dimension_id, value, errors[index], difference,

@@ -6,8 +6,11 @@ MIN_REFERENCE_GROUP people on, it replaces the instrument file's provisional rel
 SD (Cronbach's alpha and the SD of the group's scores, per dimension) and gives percentile
 ranks; below that, the provisional figures stay and no percentile is shown.
 
-The figures are computed once per change in the installation's results: a cheap aggregate
-(count and latest times of the version's results) tells whether a cached group is still true.
+The figures are computed once per change in the installation's results: an aggregate (count
+and latest times of the version's results) tells whether a cached group is still true. It
+reads every result of the version, so a process trusts its last answer for FRESH_SECONDS,
+unless it has itself written attempts or results since: a result saved by another process
+shows in this one's figures within that second.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from time import monotonic
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from lti_tool.extensions import db
 from lti_tool.questionnaire.instrument import Instrument
@@ -33,6 +38,10 @@ from lti_tool.questionnaire.scoring import cohort_statistics
 
 #: Where the app keeps computed groups: (instrument key, course id) → (fingerprint, value).
 CACHE_KEY = "reference_groups"
+#: How long a process trusts a fingerprint it read (seconds) while it writes no result.
+FRESH_SECONDS = 1.0
+#: Bumped whenever this process writes attempts or results (see _note_writes).
+_writes = [0]
 
 
 def is_unflagged(quality_flags: list[Mapping[str, Any]] | None) -> bool:
@@ -174,10 +183,39 @@ def _cached(key: tuple[Any, ...], instrument: Instrument, compute):
     if not has_app_context():
         return compute()
     cache = current_app.extensions.setdefault(CACHE_KEY, {})
-    fingerprint = _fingerprint(instrument)
+    fingerprint = _fresh_fingerprint(cache, instrument)
     hit = cache.get(key)
     if hit is not None and hit[0] == fingerprint:
         return hit[1]
     value = compute()
     cache[key] = (fingerprint, value)
     return value
+
+
+def _fresh_fingerprint(cache: dict[Any, Any], instrument: Instrument) -> tuple[Any, ...]:
+    """The version's fingerprint, read again once FRESH_SECONDS have passed or this process
+    has written attempts or results since it last read it."""
+    key = ("fingerprint", instrument.key)
+    now = monotonic()
+    seen = cache.get(key)
+    if seen is not None and seen[1] == _writes[0] and now - seen[0] < FRESH_SECONDS:
+        return seen[2]
+    writes = _writes[0]
+    fingerprint = _fingerprint(instrument)
+    cache[key] = (now, writes, fingerprint)
+    return fingerprint
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flushed(session: Session, _context: Any) -> None:
+    """A flush that adds, changes or deletes attempts or results."""
+    if any(isinstance(found, Attempt | Result)
+           for found in (*session.new, *session.dirty, *session.deleted)):
+        _writes[0] += 1
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state: ORMExecuteState) -> None:
+    """An INSERT, UPDATE or DELETE run through the session (bulk changes, erasure)."""
+    if not state.is_select:
+        _writes[0] += 1

@@ -146,3 +146,55 @@ def test_the_group_holds_each_persons_latest_unflagged_result(ctx):
     db.session.commit()
     group = reference_group(INSTRUMENT)
     assert group.n == 30 and retake.id in group.attempt_ids and first.id not in group.attempt_ids
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The reference module's clock, moved by hand (seconds)."""
+    from lti_tool.questionnaire import reference
+
+    now = [1000.0]
+    monkeypatch.setattr(reference, "monotonic", lambda: now[0])
+    return now
+
+
+def _one_result_id() -> int:
+    return db.session.scalars(select(Result.id).order_by(Result.id)).first()
+
+
+def test_a_result_another_process_removes_counts_once_the_fingerprint_is_read_again(
+        ctx, clock):
+    """A process trusts the fingerprint it read for FRESH_SECONDS (it reads every result of
+    the version); a change made by another worker shows once that has passed."""
+    from sqlalchemy import delete
+
+    from lti_tool.questionnaire.reference import FRESH_SECONDS
+
+    seed(ctx, 30)
+    assert not precision_for(INSTRUMENT).provisional
+    gone = _one_result_id()
+    db.session.commit()
+    # Another worker: its own connection, not this process's session.
+    with db.engine.begin() as connection:
+        connection.execute(delete(Result).where(Result.id == gone))
+    clock[0] += FRESH_SECONDS / 2
+    assert not precision_for(INSTRUMENT).provisional
+    clock[0] += FRESH_SECONDS
+    assert precision_for(INSTRUMENT).provisional
+
+
+@pytest.mark.parametrize("how", ["flush", "statement"])
+def test_a_result_this_process_removes_counts_at_once(ctx, clock, how):
+    """Within the same second: a process that writes attempts or results reads the fingerprint
+    again, by the ORM (a flush) or by a statement (bulk changes, erasure)."""
+    from sqlalchemy import delete
+
+    seed(ctx, 30)
+    assert not precision_for(INSTRUMENT).provisional
+    gone = _one_result_id()
+    if how == "flush":
+        db.session.delete(db.session.get(Result, gone))
+    else:
+        db.session.execute(delete(Result).where(Result.id == gone))
+    db.session.commit()
+    assert precision_for(INSTRUMENT).provisional
