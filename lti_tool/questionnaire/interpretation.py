@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from lti_tool.questionnaire.instrument import Instrument
 from lti_tool.questionnaire.measurement import (
@@ -62,6 +63,11 @@ class Precision:
 
     def sems(self) -> dict[str, float]:
         """Dimension id → SEM."""
+        return dict(self._sems)
+
+    @cached_property
+    def _sems(self) -> dict[str, float]:
+        # Worked out once: a cohort page reads 50 profiles with the same figures.
         return {key: entry.sem for key, entry in self.dimensions.items()}
 
 
@@ -83,7 +89,7 @@ def read_scores(instrument: Instrument, scores: Mapping[str, float],
         raise ValueError(f"precision of {precision.instrument_key} for {instrument.key}")
     ordered = [(dimension.id, scores[dimension.id]) for dimension in instrument.dimensions]
     z = z_for(instrument.interpretation.strength_confidence)
-    return read_profile(ordered, precision.sems(), z)
+    return read_profile(ordered, precision._sems, z)
 
 
 def level_of(instrument: Instrument, score: float) -> Level:
