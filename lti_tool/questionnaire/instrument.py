@@ -193,6 +193,11 @@ class Instrument:
         return tuple(item for item in self.items if not item.is_attention_check)
 
     @cached_property
+    def item_ids(self) -> frozenset[str]:
+        """Every item's id (attention checks included)."""
+        return frozenset(item.id for item in self.items)
+
+    @cached_property
     def attention_checks(self) -> tuple[Item, ...]:
         """The items that only check whether the respondent reads the statements."""
         return tuple(item for item in self.items if item.is_attention_check)

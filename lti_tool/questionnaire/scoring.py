@@ -227,6 +227,16 @@ def keyed_value(instrument: Instrument, item: Item, answer: int) -> int:
     return scale.min + scale.max - answer if item.reverse else answer
 
 
+def keyed_rows(instrument: Instrument, items: Sequence[Item],
+               answer_sets: Iterable[Answers]) -> list[list[int]]:
+    """keyed_value of `items` for each answer set: a row per response. keyed_value runs once
+    per item and point of the scale, then each answer is a look-up: a large course holds
+    hundreds of thousands of answers."""
+    tables = [(item.id, {point: keyed_value(instrument, item, point)
+                         for point in instrument.scale.points}) for item in items]
+    return [[table[answers[item_id]] for item_id, table in tables] for answers in answer_sets]
+
+
 def score(
     instrument: Instrument,
     answers: Answers,
@@ -254,13 +264,14 @@ def score(
 
 def check_answers(instrument: Instrument, answers: Answers) -> None:
     """Raise InvalidAnswer or IncompleteAnswers unless every scored item has a valid answer."""
-    known = {item.id for item in instrument.items}
+    known = instrument.item_ids
+    points = instrument.scale.points
     for item_id, value in answers.items():
         if item_id not in known:
             # Usually answers stored for another instrument version: never score them here.
             raise InvalidAnswer(item_id, value, f"{instrument.key} has no such item")
         # bool is an int subclass; True is never a deliberate answer.
-        if type(value) is not int or value not in instrument.scale.points:
+        if type(value) is not int or value not in points:
             raise InvalidAnswer(
                 item_id, value,
                 f"must be a whole number from {instrument.scale.min} to {instrument.scale.max}",
@@ -408,10 +419,8 @@ def cohort_statistics(
             excluded += 1
         else:
             complete.append(answers)
-    # Keyed once per response; integer sums keep every figure exact and fast (2,000
-    # responses in a few milliseconds, where fractions took a second).
-    keyed = [{item.id: keyed_value(instrument, item, answers[item.id])
-              for item in instrument.scored_items} for answers in complete]
+    # Integer sums keep every figure exact and fast (2,000 responses in a few milliseconds,
+    # where fractions took a second).
     low, span = instrument.scale.min, instrument.scale.max - instrument.scale.min
     entries = []
     for dimension in instrument.dimensions:
@@ -422,7 +431,7 @@ def cohort_statistics(
             ))
             continue
         items = instrument.items_for_dimension(dimension.id)
-        rows = [[values[item.id] for item in items] for values in keyed]
+        rows = keyed_rows(instrument, items, complete)
         count = len(items)
         # 1 + 9·(mean − min)/(max − min) as one integer division: correctly rounded.
         scores = [
