@@ -1,11 +1,12 @@
 """The cohort of the launch's activity for its mentors: every learner with their state.
 
 The cohort is one SQL query (CohortSql): a row per learner the mentor reaches, with their
-latest attempt (and its answer count while in progress) and latest result looked up along
-the attempts' (person, activity, number) index, and the expressions for status, scores and
-names (Person's display-name rules, identity/names.py). listing.py filters, sorts and pages
-with it in the database, so a page costs the same number of queries for 10 learners as for
-10,000 and Python builds only the rows it shows; export.py writes the CSV from batches.
+latest attempt (and its answer count while in progress) and latest result joined by the
+attempts' markers (Attempt.latest, Attempt.latest_submitted), and the expressions for
+status, scores and names (Person's display-name rules, identity/names.py). listing.py
+filters, sorts and pages with it in the database, so a page costs the same number of queries
+for 10 learners as for 10,000 and Python builds only the rows it shows; export.py writes the
+CSV from batches.
 
 Attempts count within the launch's activity (resource link), as the questionnaire,
 retakes and grades do; a launch without one counts the whole course.
@@ -14,6 +15,7 @@ retakes and grades do; a launch without one counts the whole course.
 from __future__ import annotations
 
 import enum
+import itertools
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -190,7 +192,7 @@ class CohortSql:
 
     `query` selects the columns LearnerRow is made from; listing.py adds conditions, order,
     limits or aggregates. Each learner's latest attempt and latest submitted attempt are
-    looked up per learner (_newest_attempt), as ranked_attempts ranks them.
+    joined by their markers (_newest_attempt), as ranked_attempts ranks them.
 
     The statements are built once per shape (an activity or not, the mentor's reach, caseload
     only or not) and take the launch's course, activity and mentor as bound parameters:
@@ -213,9 +215,12 @@ class CohortSql:
     name_key: ColumnElement[str]
     email_key: ColumnElement[str]
     result_scores: Any
-    #: The query's joins in steps, each with the tables it adds: learners only, then their
-    #: latest attempt (and its result), then their latest submitted attempt and its result.
-    steps: tuple[tuple[frozenset[Any], Select], ...] = ()
+    #: The parts the query joins to the learners' memberships, each with the tables it adds:
+    #: the person (names, e-mail), their latest attempt and its result, their latest
+    #: submitted attempt and its result.
+    parts: tuple[tuple[str, frozenset[Any]], ...] = ()
+    #: The memberships (selecting the learner's id) with each combination of parts joined.
+    joins: Mapping[frozenset[str], Select] = field(default_factory=dict)
     #: The launch's values of the bound parameters.
     params: Mapping[str, Any] = field(default_factory=dict)
 
@@ -224,15 +229,13 @@ class CohortSql:
         return self.result_scores[(dimension_id, "score")].as_float()
 
     def narrowest(self, *expressions: Any) -> Select:
-        """The query (selecting Person.id) with only the joins these expressions read: the
-        left joins each find at most one row, so leaving one out changes no count or order,
-        and the database looks up attempts and results only when asked about them."""
+        """The query (selecting the learner's id) with only the joins these expressions read:
+        each join finds exactly one person or at most one attempt and result, so leaving one
+        out changes no count or order, and the database reads people, attempts and results
+        only when asked about them."""
         touched = {getattr(element, "table", None)
                    for expression in expressions for element in visitors.iterate(expression)}
-        for tables, query in self.steps:
-            if not touched & tables:
-                return query
-        return self.steps[-1][1]
+        return self.joins[frozenset(name for name, tables in self.parts if touched & tables)]
 
     def execute(self, statement: Any, **options: Any) -> Any:
         """Run a statement built from this cohort's with the launch's parameters."""
@@ -278,25 +281,38 @@ def _cohort_statements(in_activity: bool, reach: Reach, caseload_only: bool) -> 
                        else_=order[Status.COMPLETED])
     submitted_dt = case((has_result, chosen.submitted_dt), else_=None)
     learners = (
-        select(Person.id)
-        .join(Membership, Membership.person_id == Person.id)
+        select(Membership.person_id)
         .where(Membership.course_id == COURSE, Membership.role == Role.LEARNER,
-               reach_condition(reach, Person.id, COURSE, MENTOR))
+               reach_condition(reach, Membership.person_id, COURSE, MENTOR))
     )
     if caseload_only:
-        learners = learners.where(Person.id.in_(caseload_ids(COURSE, MENTOR)))
-    with_latest = (
-        learners
-        .outerjoin(latest, latest.id == _newest_attempt(in_activity, submitted=False))
-        .outerjoin(latest_result, (latest_result.attempt_id == latest.id)
-                   & latest_result.overall.is_not(None))
-    )
-    with_result = (
-        with_latest
-        .outerjoin(chosen, chosen.id == _newest_attempt(in_activity, submitted=True))
-        .outerjoin(Result, (Result.attempt_id == chosen.id) & Result.overall.is_not(None))
-    )
-    query = with_result.with_only_columns(
+        learners = learners.where(Membership.person_id.in_(caseload_ids(COURSE, MENTOR)))
+
+    def joined(parts: Collection[str]) -> Select:
+        query = learners
+        if "person" in parts:
+            query = query.join(Person, Person.id == Membership.person_id)
+        if "latest" in parts:
+            query = (query
+                     .outerjoin(latest, _newest_attempt(latest, in_activity, submitted=False))
+                     .outerjoin(latest_result, (latest_result.attempt_id == latest.id)
+                                & latest_result.overall.is_not(None)))
+        if "result" in parts:
+            query = (query
+                     .outerjoin(chosen, _newest_attempt(chosen, in_activity, submitted=True))
+                     .outerjoin(Result, (Result.attempt_id == chosen.id)
+                                & Result.overall.is_not(None)))
+        return query
+
+    parts = (("person", frozenset({Person.__table__})),
+             ("latest", frozenset({inspect(latest).selectable,
+                                   inspect(latest_result).selectable})),
+             ("result", frozenset({inspect(chosen).selectable, Result.__table__})))
+    names = [name for name, _tables in parts]
+    joins = {frozenset(chosen_parts): joined(chosen_parts)
+             for size in range(len(names) + 1)
+             for chosen_parts in itertools.combinations(names, size)}
+    query = joins[frozenset(names)].with_only_columns(
         Person.id, Person.platform_id, Person.sub, Person.name, Person.given_name,
         Person.family_name, Person.email, Membership.active,
         latest.id.label("latest_id"), latest.number.label("latest_number"),
@@ -312,31 +328,34 @@ def _cohort_statements(in_activity: bool, reach: Reach, caseload_only: bool) -> 
         # As text, decoded only when needed (see LearnerRow.scores).
         cast(Result.dimension_scores, Text).label("scores_json"),
     )
-    latest_tables = frozenset({inspect(latest).selectable, inspect(latest_result).selectable})
-    result_tables = frozenset({inspect(chosen).selectable, Result.__table__})
     return CohortSql(
-        query=query, person_id=Person.id, active=Membership.active, status=status,
+        query=query, person_id=Membership.person_id, active=Membership.active, status=status,
         status_rank=status_rank, answered=answered, overall=Result.overall,
         submitted_dt=submitted_dt, has_result=has_result, result_flagged=Result.flagged,
         name_key=name_order(Person), email_key=casefold(func.coalesce(Person.email, "")),
-        result_scores=Result.dimension_scores,
-        steps=((latest_tables | result_tables, learners), (result_tables, with_latest),
-               (frozenset(), with_result)),
+        result_scores=Result.dimension_scores, parts=parts, joins=joins,
     )
 
 
-def _newest_attempt(in_activity: bool, submitted: bool):
-    """The id of the learner's (Person's) latest attempt in the launch's activity (the course,
-    for a launch without one), or of their latest submitted one: a correlated look-up along
-    the (person, activity, number) index, so a page costs the same for 10 learners as for
-    10,000."""
-    scope = [Attempt.person_id == Person.id, Attempt.course_id == COURSE]
+def _newest_attempt(attempt: Any, in_activity: bool, submitted: bool) -> ColumnElement[bool]:
+    """The join condition of the learner's (Person's) latest attempt in the launch's activity,
+    or of their latest submitted one: the attempt marked so (Attempt.latest,
+    Attempt.latest_submitted), one join along a partial index whatever the course's size.
+
+    A launch without an activity counts the whole course: there the attempt is looked up
+    per learner along the (person, activity, number) index, the highest number first.
+    """
     if in_activity:
-        scope.append(Attempt.resource_link_id == LINK)
+        marker = attempt.latest_submitted if submitted else attempt.latest
+        return ((attempt.person_id == Membership.person_id)
+                & (attempt.resource_link_id == LINK)
+                & (attempt.course_id == COURSE) & marker)
+    scope = [Attempt.person_id == Membership.person_id, Attempt.course_id == COURSE]
     if submitted:
         scope.append(Attempt.submitted_dt.is_not(None))
-    return (select(Attempt.id).where(*scope).order_by(Attempt.number.desc()).limit(1)
-            .correlate(Person).scalar_subquery())
+    newest = (select(Attempt.id).where(*scope).order_by(Attempt.number.desc()).limit(1)
+              .correlate(Membership).scalar_subquery())
+    return attempt.id == newest
 
 
 def learner_rows(found: Iterable[Any], states: dict[int, Any] | None) -> list[LearnerRow]:

@@ -27,7 +27,7 @@ from lti_tool.identity.models import utcnow
 from lti_tool.lti.session import LaunchContext, learner_reach
 from lti_tool.questionnaire.activity import retake_round_dt
 from lti_tool.questionnaire.instrument import Instrument, Item
-from lti_tool.questionnaire.models import Answer, Attempt, Result
+from lti_tool.questionnaire.models import Answer, Attempt, Result, mark_latest
 from lti_tool.questionnaire.scoring import score
 from lti_tool.questionnaire.versions import current_instrument, get_instrument
 
@@ -389,6 +389,9 @@ def submit(
         .where(Attempt.id == attempt.id, Attempt.submitted_dt.is_(None))
         .values(submitted_dt=utcnow())
     ).rowcount
+    if claimed:
+        mark_latest(Attempt.person_id == attempt.person_id,
+                    Attempt.resource_link_id == attempt.resource_link_id)
     # A bulk update leaves the loaded attempt as it was: read back this or the winner's time.
     db.session.refresh(attempt)
     if not claimed:

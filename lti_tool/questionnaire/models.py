@@ -10,8 +10,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    and_,
+    event,
+    false,
+    func,
+    inspect,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Course, Person, ResourceLink, utcnow
@@ -23,7 +38,14 @@ class Attempt(db.Model):
     """One run through the questionnaire by one person in one activity."""
 
     __tablename__ = "attempt"
-    __table_args__ = (UniqueConstraint("person_id", "resource_link_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("person_id", "resource_link_id", "number"),
+        # A cohort's learners with their latest (submitted) attempt: one join on these.
+        Index("ix_attempt_latest", "resource_link_id", "person_id",
+              sqlite_where=text("latest = 1"), postgresql_where=text("latest")),
+        Index("ix_attempt_latest_submitted", "resource_link_id", "person_id",
+              sqlite_where=text("latest_submitted = 1"), postgresql_where=text("latest_submitted")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
@@ -48,6 +70,12 @@ class Attempt(db.Model):
     #: With a mentor's grant: the retake opens at this time (e.g. a goal's target date), not
     #: at once. None: at once.
     retake_from_dt: Mapped[datetime | None]
+    #: The person's newest attempt in its activity (the highest number), and their newest
+    #: submitted one: kept by mark_latest whenever attempts are added, submitted or removed,
+    #: so a cohort joins each learner's attempt in one step instead of looking it up per
+    #: learner.
+    latest: Mapped[bool] = mapped_column(default=False, server_default=false())
+    latest_submitted: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     person: Mapped[Person] = relationship(foreign_keys=[person_id])
     course: Mapped[Course | None] = relationship()
@@ -93,6 +121,73 @@ class Attempt(db.Model):
     def seconds_by_page(self) -> dict[int, float]:
         """The time spent per page, keyed by the 0-based page index."""
         return {int(page): float(seconds) for page, seconds in (self.page_seconds or {}).items()}
+
+
+def mark_latest(*scope: ColumnElement[bool], session: Session | None = None) -> None:
+    """Set Attempt.latest and Attempt.latest_submitted of the attempts in `scope` (and of
+    every other attempt of the same people in the same activities, which `scope` should
+    include): one UPDATE, whatever was added, submitted or deleted before it.
+
+    Flushes of Attempt objects call it themselves (below); a bulk INSERT or UPDATE that adds
+    or submits attempts must call it after.
+    """
+    table = Attempt.__table__
+    newer = aliased(table)
+    same = and_(newer.c.person_id == table.c.person_id,
+                newer.c.resource_link_id == table.c.resource_link_id)
+    top = select(func.max(newer.c.number)).where(same).scalar_subquery()
+    top_submitted = (select(func.max(newer.c.number))
+                     .where(same, newer.c.submitted_dt.is_not(None)).scalar_subquery())
+    statement = table.update().where(*scope).values(
+        latest=func.coalesce(table.c.number == top, false()),
+        latest_submitted=func.coalesce(
+            table.c.submitted_dt.is_not(None) & (table.c.number == top_submitted), false()),
+        # Bookkeeping, not a change of the attempt: its onupdate time stays.
+        updated_dt=table.c.updated_dt,
+    )
+    (session or db.session).connection().execute(statement)
+
+
+_MARKED_BY = ("number", "person_id", "resource_link_id", "submitted_dt")
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_latest_after_flush(session: Session, _context: Any) -> None:
+    """Keep the latest markers of the people and activities whose attempts this flush added,
+    submitted, moved or deleted."""
+    pairs = set()
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(instance, Attempt):
+            continue
+        if instance in session.dirty and not any(
+                inspect(instance).attrs[name].history.has_changes() for name in _MARKED_BY):
+            continue
+        pairs.add((instance.person_id, instance.resource_link_id))
+        for name in ("person_id", "resource_link_id"):
+            # An attempt moved from one person or activity: the old one's markers too.
+            for old in inspect(instance).attrs[name].history.deleted or ():
+                moved = (old if name == "person_id" else instance.person_id,
+                         old if name == "resource_link_id" else instance.resource_link_id)
+                pairs.add(moved)
+    pairs.discard((None, None))
+    if not pairs:
+        return
+    mark_latest(or_(*(and_(Attempt.__table__.c.person_id == person_id,
+                           Attempt.__table__.c.resource_link_id == link_id)
+                      for person_id, link_id in sorted(pairs, key=str))), session=session)
+    session.info.setdefault("attempt_markers", set()).update(pairs)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _expire_marked(session: Session, _context: Any) -> None:
+    """Loaded attempts of those people and activities read their markers again."""
+    pairs = session.info.pop("attempt_markers", None)
+    if not pairs:
+        return
+    for instance in list(session.identity_map.values()):
+        if (isinstance(instance, Attempt)
+                and (instance.person_id, instance.resource_link_id) in pairs):
+            session.expire(instance, ["latest", "latest_submitted"])
 
 
 class Answer(db.Model):

@@ -15,7 +15,7 @@ from sqlalchemy import insert
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Membership, Person, Role, utcnow
-from lti_tool.questionnaire.models import Answer, Attempt, Result
+from lti_tool.questionnaire.models import Answer, Attempt, Result, mark_latest
 from lti_tool.questionnaire.scoring import Profile, score
 from lti_tool.questionnaire.versions import current_instrument
 
@@ -104,6 +104,7 @@ def seed_cohort(
                     "quality_flags": row.quality_flags, "flagged": row.flagged, "scored_dt": now,
                 })
         db.session.execute(insert(Answer), answers)
+        mark_latest(Attempt.id.in_(attempt_ids))
         if results:
             db.session.execute(insert(Result), results)
     db.session.commit()
