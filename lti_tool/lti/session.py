@@ -32,6 +32,7 @@ from typing import Any
 from flask import abort, current_app, g, render_template, request, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import true
+from sqlalchemy.orm import joinedload
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Course, MentorKind, Person, ResourceLink, Role, utcnow
@@ -206,10 +207,14 @@ def load_context(token: str | None, *, in_url: bool = False,
         raise SessionProblem("launch token forged or damaged")
     else:
         session_id = link
-    row = db.session.get(LaunchSession, session_id)
+    # The person and course come in the same statement: every page needs both.
+    row = db.session.get(LaunchSession, session_id, options=_WITH_PERSON_AND_COURSE)
     if row is None or row.expires_dt <= utcnow():
         raise SessionProblem("launch session ended")
     return context_of(row)
+
+
+_WITH_PERSON_AND_COURSE = (joinedload(LaunchSession.person), joinedload(LaunchSession.course))
 
 
 def context_of(row: LaunchSession) -> LaunchContext:
@@ -297,6 +302,21 @@ def launch_url_for(endpoint: str, **values: Any) -> str:
     if launch is not None:
         values.setdefault(TOKEN_PARAM, launch.link_token or launch.token)
     return url_for(endpoint, **values)
+
+
+def launch_url_pattern(endpoint: str, key: str, **values: Any) -> Callable[[int], str]:
+    """id → launch_url_for(endpoint, key=id, **values), for a page linking many rows: the URL
+    is built once, then each row's id is put where the rule placed it."""
+    marks = (987654321, 123456789)
+    built = [launch_url_for(endpoint, **values, **{key: mark}) for mark in marks]
+    paths = [url.partition("?")[0] for url in built]
+    query = built[0].partition("?")[1:]
+    head, found, tail = paths[0].partition(str(marks[0]))
+    if not found or paths[1] != f"{head}{marks[1]}{tail}" or str(marks[0]) in tail:
+        # A rule that does not place the value as it is: build each URL.
+        return lambda value: launch_url_for(endpoint, **values, **{key: value})
+    rest = "".join((tail, *query))
+    return lambda value: f"{head}{int(value)}{rest}"
 
 
 def learner_reach(launch: LaunchContext, learner_column: Any) -> Any:

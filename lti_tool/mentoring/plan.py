@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import Select, bindparam, func, select, true
 
 from lti_tool.extensions import db
 from lti_tool.figures import display
@@ -71,33 +72,15 @@ def plan_summaries(course_id: int, now: datetime | None = None,
     date unless the caller passes the viewer's.
     """
     now = now or utcnow()
-    today = today or now.date()
-    ids = None if learner_ids is None else list(learner_ids)
-    next_sessions = dict(db.session.execute(
-        select(MentoringSession.learner_id, func.min(MentoringSession.start_dt))
-        .where(MentoringSession.course_id == course_id,
-               MentoringSession.status == SessionStatus.SCHEDULED,
-               MentoringSession.end_dt > now,
-               true() if ids is None else MentoringSession.learner_id.in_(ids))
-        .group_by(MentoringSession.learner_id)
-    ).all())
+    values = {"plan_course": course_id, "plan_now": now, "plan_today": today or now.date()}
+    if learner_ids is not None:
+        values["plan_learners"] = list(learner_ids)
+    next_sessions_of, goals_of, overdue_of = _plan_statements(learner_ids is not None)
+    next_sessions = dict(db.session.execute(next_sessions_of, values).all())
     goals: dict[int, dict[GoalStatus, tuple[int, float | None]]] = {}
-    for learner_id, status, count, progress in db.session.execute(
-        select(Goal.learner_id, Goal.status, func.count(Goal.id), func.avg(Goal.progress))
-        .where(Goal.course_id == course_id, Goal.proposal == Proposal.AGREED,
-               true() if ids is None else Goal.learner_id.in_(ids))
-        .group_by(Goal.learner_id, Goal.status)
-    ):
+    for learner_id, status, count, progress in db.session.execute(goals_of, values):
         goals.setdefault(learner_id, {})[status] = (count, progress)
-    overdue = dict(db.session.execute(
-        select(Goal.learner_id, func.count(ActionItem.id))
-        .join(ActionItem, ActionItem.goal_id == Goal.id)
-        .where(Goal.course_id == course_id, Goal.status == GoalStatus.ACTIVE,
-               Goal.proposal == Proposal.AGREED, ActionItem.proposal == Proposal.AGREED,
-               ActionItem.done_dt.is_(None), ActionItem.due_date < today,
-               true() if ids is None else Goal.learner_id.in_(ids))
-        .group_by(Goal.learner_id)
-    ).all())
+    overdue = dict(db.session.execute(overdue_of, values).all())
     summaries = {}
     for learner_id in {*next_sessions, *goals, *overdue}:
         counts = goals.get(learner_id, {})
@@ -110,6 +93,41 @@ def plan_summaries(course_id: int, now: datetime | None = None,
             overdue_actions=overdue.get(learner_id, 0),
         )
     return summaries
+
+
+@cache
+def _plan_statements(of_learners: bool) -> tuple[Select, Select, Select]:
+    """plan_summaries' three statements, built once, with the course, the time, the date and
+    (`of_learners`) the learners' ids bound."""
+    # Each takes its column's type where it is compared.
+    course, now, today = (bindparam(name) for name in ("plan_course", "plan_now", "plan_today"))
+
+    def among(column: Any) -> Any:
+        return column.in_(bindparam("plan_learners", expanding=True)) if of_learners else true()
+
+    next_sessions = (
+        select(MentoringSession.learner_id, func.min(MentoringSession.start_dt))
+        .where(MentoringSession.course_id == course,
+               MentoringSession.status == SessionStatus.SCHEDULED,
+               MentoringSession.end_dt > now, among(MentoringSession.learner_id))
+        .group_by(MentoringSession.learner_id)
+    )
+    goals = (
+        select(Goal.learner_id, Goal.status, func.count(Goal.id), func.avg(Goal.progress))
+        .where(Goal.course_id == course, Goal.proposal == Proposal.AGREED,
+               among(Goal.learner_id))
+        .group_by(Goal.learner_id, Goal.status)
+    )
+    overdue = (
+        select(Goal.learner_id, func.count(ActionItem.id))
+        .join(ActionItem, ActionItem.goal_id == Goal.id)
+        .where(Goal.course_id == course, Goal.status == GoalStatus.ACTIVE,
+               Goal.proposal == Proposal.AGREED, ActionItem.proposal == Proposal.AGREED,
+               ActionItem.done_dt.is_(None), ActionItem.due_date < today,
+               among(Goal.learner_id))
+        .group_by(Goal.learner_id)
+    )
+    return next_sessions, goals, overdue
 
 
 @dataclass(frozen=True)

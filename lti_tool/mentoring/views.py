@@ -29,7 +29,7 @@ from lti_tool.extensions import db
 from lti_tool.figures import display
 from lti_tool.identity.models import Course, Role, utcnow
 from lti_tool.lti import roster
-from lti_tool.lti.session import role_required
+from lti_tool.lti.session import launch_url_pattern, role_required
 from lti_tool.mentoring import cohort as cohorts
 from lti_tool.mentoring.change import course_change
 from lti_tool.mentoring.cohort import NoCohort, Status
@@ -93,6 +93,8 @@ def cohort_page():
         plans=plan_summaries(g.launch.course_id, learner_ids=[row.person_id for row in page.rows]),
         scope=scope,
         clock=viewer_clock(),
+        learner_url=launch_url_pattern("mentoring.learner_page", "person_id"),
+        plan_url=launch_url_pattern("goals.learner_plan", "person_id"),
     )
 
 

@@ -71,3 +71,24 @@ def test_jwks_publishes_the_signing_key(tool_server, app):
     with app.app_context():
         kid, _ = keys.signing_key()
     assert body["keys"][0]["kid"] == kid
+
+
+def test_a_url_pattern_builds_what_launch_url_for_builds(app):
+    """A page's links built from one URL are the links launch_url_for would have built."""
+    from types import SimpleNamespace
+
+    from flask import g
+
+    from lti_tool.lti.session import launch_url_for, launch_url_pattern
+
+    ids = [1, 7, 42, 123456789, 987654321, 98765432100]
+    with app.test_request_context("/mentor/"):
+        g.launch = SimpleNamespace(link_token="link.token-with-987654321", token="page")
+        cases = [("mentoring.learner_page", "person_id", {}),
+                 ("mentoring.learner_attempt", "person_id", {"attempt_id": 5}),
+                 ("mentoring.learner_attempt", "attempt_id", {"person_id": 987654321}),
+                 ("goals.learner_plan", "person_id", {"view": "all"})]
+        for endpoint, key, values in cases:
+            link = launch_url_pattern(endpoint, key, **values)
+            assert [link(i) for i in ids] == [
+                launch_url_for(endpoint, **values, **{key: i}) for i in ids], endpoint
