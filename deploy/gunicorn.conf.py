@@ -50,6 +50,8 @@ def post_fork(server, worker):
     from lti_tool.extensions import db
 
     app = server.app.wsgi()
+    if not hasattr(app, "app_context"):
+        return  # another WSGI application (a probe): none of the tool's connections to drop
     with app.app_context():
         db.engine.dispose(close=False)
     app.extensions.pop("lti_store", None)  # a Redis client opens its own connections

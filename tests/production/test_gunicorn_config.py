@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from gunicorn.app.base import Application
 
 from tests.processes import free_port
@@ -57,8 +58,9 @@ def test_gunicorn_opens_the_socket_where_configured_and_nowhere_in_home(tmp_path
     home.mkdir()
     socket = tmp_path / "run" / "gunicorn.ctl"
     env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
+    port = free_port()
     env.update({"HOME": str(home), "GUNICORN_CONTROL_SOCKET": str(socket),
-                "GUNICORN_WORKERS": "1", "GUNICORN_BIND": f"127.0.0.1:{free_port()}"})
+                "GUNICORN_WORKERS": "1", "GUNICORN_BIND": f"127.0.0.1:{port}"})
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     process = subprocess.Popen(
         [gunicorn, "-c", str(CONF), "--pythonpath", str(tmp_path), "probe_app:app"],
@@ -72,6 +74,9 @@ def test_gunicorn_opens_the_socket_where_configured_and_nowhere_in_home(tmp_path
         assert socket.is_socket()
         assert oct(socket.stat().st_mode & 0o777) == oct(0o600)
         assert not (home / ".gunicorn").exists()
+        # And its worker boots: the configuration's hooks serve any WSGI application.
+        answer = requests.get(f"http://127.0.0.1:{port}/", timeout=10)
+        assert (answer.status_code, answer.text) == (200, "ok")
     finally:
         process.terminate()
         process.wait(10)
