@@ -7,6 +7,8 @@ instrument version the attempt was started with.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -126,11 +128,18 @@ class Attempt(db.Model):
 def mark_latest(*scope: ColumnElement[bool], session: Session | None = None) -> None:
     """Set Attempt.latest and Attempt.latest_submitted of the attempts in `scope` (and of
     every other attempt of the same people in the same activities, which `scope` should
-    include): one UPDATE, whatever was added, submitted or deleted before it.
+    include): one UPDATE, whatever was added, submitted or deleted before it. Attempts
+    loaded in the session read their markers again.
 
     Flushes of Attempt objects call it themselves (below); a bulk INSERT or UPDATE that adds
     or submits attempts must call it after.
     """
+    session = session or db.session
+    _update_markers(scope, session)
+    _expire_markers(session)
+
+
+def _update_markers(scope: Iterable[ColumnElement[bool]], session: Session) -> None:
     table = Attempt.__table__
     newer = aliased(table)
     same = and_(newer.c.person_id == table.c.person_id,
@@ -138,14 +147,19 @@ def mark_latest(*scope: ColumnElement[bool], session: Session | None = None) -> 
     top = select(func.max(newer.c.number)).where(same).scalar_subquery()
     top_submitted = (select(func.max(newer.c.number))
                      .where(same, newer.c.submitted_dt.is_not(None)).scalar_subquery())
-    statement = table.update().where(*scope).values(
+    session.connection().execute(table.update().where(*scope).values(
         latest=func.coalesce(table.c.number == top, false()),
         latest_submitted=func.coalesce(
             table.c.submitted_dt.is_not(None) & (table.c.number == top_submitted), false()),
         # Bookkeeping, not a change of the attempt: its onupdate time stays.
         updated_dt=table.c.updated_dt,
-    )
-    (session or db.session).connection().execute(statement)
+    ))
+
+
+def _expire_markers(session: Session) -> None:
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, Attempt):
+            session.expire(instance, ["latest", "latest_submitted"])
 
 
 _MARKED_BY = ("number", "person_id", "resource_link_id", "submitted_dt")
@@ -154,40 +168,33 @@ _MARKED_BY = ("number", "person_id", "resource_link_id", "submitted_dt")
 @event.listens_for(Session, "after_flush")
 def _mark_latest_after_flush(session: Session, _context: Any) -> None:
     """Keep the latest markers of the people and activities whose attempts this flush added,
-    submitted, moved or deleted."""
+    submitted, moved or deleted (a moved attempt: the old person's or activity's too)."""
     pairs = set()
     for instance in (*session.new, *session.dirty, *session.deleted):
         if not isinstance(instance, Attempt):
             continue
+        state = inspect(instance)
         if instance in session.dirty and not any(
-                inspect(instance).attrs[name].history.has_changes() for name in _MARKED_BY):
+                state.attrs[name].history.has_changes() for name in _MARKED_BY):
             continue
-        pairs.add((instance.person_id, instance.resource_link_id))
-        for name in ("person_id", "resource_link_id"):
-            # An attempt moved from one person or activity: the old one's markers too.
-            for old in inspect(instance).attrs[name].history.deleted or ():
-                moved = (old if name == "person_id" else instance.person_id,
-                         old if name == "resource_link_id" else instance.resource_link_id)
-                pairs.add(moved)
-    pairs.discard((None, None))
+        pairs.update(itertools.product(state.attrs.person_id.history.sum(),
+                                       state.attrs.resource_link_id.history.sum()))
+    pairs = {pair for pair in pairs if None not in pair}
     if not pairs:
         return
-    mark_latest(or_(*(and_(Attempt.__table__.c.person_id == person_id,
-                           Attempt.__table__.c.resource_link_id == link_id)
-                      for person_id, link_id in sorted(pairs, key=str))), session=session)
-    session.info.setdefault("attempt_markers", set()).update(pairs)
+    table = Attempt.__table__
+    _update_markers([or_(*(and_(table.c.person_id == person_id,
+                                table.c.resource_link_id == link_id)
+                           for person_id, link_id in sorted(pairs)))], session)
+    # Expired once the flush is over (not while it runs).
+    session.info["attempt_markers_changed"] = True
 
 
 @event.listens_for(Session, "after_flush_postexec")
 def _expire_marked(session: Session, _context: Any) -> None:
-    """Loaded attempts of those people and activities read their markers again."""
-    pairs = session.info.pop("attempt_markers", None)
-    if not pairs:
-        return
-    for instance in list(session.identity_map.values()):
-        if (isinstance(instance, Attempt)
-                and (instance.person_id, instance.resource_link_id) in pairs):
-            session.expire(instance, ["latest", "latest_submitted"])
+    """Loaded attempts read their markers again after a flush that changed them."""
+    if session.info.pop("attempt_markers_changed", False):
+        _expire_markers(session)
 
 
 class Answer(db.Model):
