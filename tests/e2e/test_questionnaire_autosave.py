@@ -72,3 +72,28 @@ def test_the_submit_errors_heading_shows_below_the_sticky_progress_bar(page, pla
         const bar = document.querySelector('.progress-block').getBoundingClientRect();
         return heading.top >= bar.bottom - 1;
     }""", timeout=15_000)
+
+
+def test_an_answer_given_before_the_script_arrives_is_saved(page, platform, tool_server):
+    """On a slow connection the learner may answer before the page's script has run: that
+    answer is saved as soon as the script starts, not only when the page is sent."""
+    held = []
+    page.route("**/static/js/questionnaire.js*", lambda route: held.append(route))
+    learner = _user(platform, "Learner")
+    _launch_as(page, platform, learner["name"])
+    content = page.frame_locator("#contentframe")
+    content.get_by_role("button", name="Start").click()
+    fieldset = content.locator("fieldset.item").first
+    expect(fieldset).to_be_visible()
+    item_id = fieldset.get_attribute("data-item-id")
+    fieldset.locator("input[type=radio][value='5']").check()
+    expect(content.locator("[data-save-status]")).to_have_text("")
+    assert held, "the page asked for its script"
+    for route in held:
+        route.continue_()
+    page.unroute("**/static/js/questionnaire.js*")
+    expect(content.locator("[data-save-status]")).to_contain_text("Saved")
+
+    frame = page.locator("#contentframe").element_handle().content_frame()
+    frame.goto(frame.url)
+    expect(content.locator(f"#q-{item_id} input[type=radio][value='5']")).to_be_checked()

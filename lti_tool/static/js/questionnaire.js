@@ -61,8 +61,9 @@
     var stopped = false;
     var answered = new Set();
 
-    form.querySelectorAll("input[type=radio]:checked").forEach(function (input) {
-      answered.add(input.closest("[data-item-id]").dataset.itemId);
+    // Answered before: the server checked them in the page it sent.
+    form.querySelectorAll("input[type=radio]").forEach(function (input) {
+      if (input.defaultChecked) { answered.add(input.closest("[data-item-id]").dataset.itemId); }
     });
 
     function say(text, kind) {
@@ -140,17 +141,26 @@
       });
     }
 
-    form.addEventListener("change", function (event) {
-      var input = event.target;
-      if (input.type !== "radio") { return; }
+    function record(input) {
       var itemId = input.closest("[data-item-id]").dataset.itemId;
       var seconds = clock.take();
       var earlier = pending.get(itemId);
       if (earlier && earlier !== inFlight) { seconds += earlier.seconds; }
       pending.set(itemId, { item_id: itemId, value: Number(input.value), page: page, seconds: seconds });
       countAnswer(itemId);
+    }
+
+    form.addEventListener("change", function (event) {
+      if (event.target.type !== "radio") { return; }
+      record(event.target);
       flush();
     });
+
+    // Answers chosen while this script was still loading (a slow connection): saved now.
+    form.querySelectorAll("input[type=radio]:checked").forEach(function (input) {
+      if (!input.defaultChecked) { record(input); }
+    });
+    flush();
 
     form.addEventListener("submit", function () {
       // The form carries this page's answers itself; it also reports the time not yet sent.
