@@ -7,7 +7,8 @@ in-process, and the SQL statements each one runs.
 Only the tool's three requests are profiled (the development platform signs the id_token
 outside the profile); the tool runs in this process through Flask's test client, the
 platform in a thread (the tool fetches its key set from there). SQLite in a temporary
-folder, or DATABASE_URL (the schema there is dropped first). Prints the statement count
+folder, or DATABASE_URL (the schema there is dropped first), and REDIS_URL for the shared
+store. Prints the statement count
 of one returning learner's launch, then the top costs.
 """
 
@@ -26,6 +27,8 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+#: Read before tests.conftest is imported: it removes DATABASE_URL from the environment.
+DATABASE_URL = os.environ.get("DATABASE_URL")
 
 from sqlalchemy import event  # noqa: E402
 
@@ -46,9 +49,10 @@ class InProcessLaunches:
         self.tool_url = "http://127.0.0.1:5999"  # never called: the test client stands in
         self.app = create_app({
             "ENV": "test", "SECRET_KEY": SECRET, "TOOL_URL": self.tool_url,
-            "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
+            "SQLALCHEMY_DATABASE_URI": DATABASE_URL
             or f"sqlite:///{tmp / 'profile.sqlite3'}",
             "KEYS_DIR": str(tmp / "keys"), "LOG_LEVEL": "WARNING",
+            "REDIS_URL": os.environ.get("REDIS_URL", ""),
         })
         _fresh_schema(self.app)
         with self.app.app_context():
@@ -153,7 +157,9 @@ def main() -> None:
                 bench.full_launch(users[i % len(users)])
         finally:
             bench.stop()
-    database = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
+    database = "PostgreSQL" if DATABASE_URL else "SQLite"
+    if os.environ.get("REDIS_URL"):
+        database += " + Redis"
     print(f"profile_launch: {args.launches} launches (login + launch + landing), {database}")
     print(f"SQL statements for one returning learner: {len(statements)}")
     for statement in statements:

@@ -114,11 +114,12 @@ def begin_session(
     role: Role,
     message_type: str,
     claims: dict[str, Any],
+    flush: bool = True,
 ) -> LaunchSession:
-    """Create (and flush) a LaunchSession for a validated launch; the row.
+    """Create (and flush, unless told not to) a LaunchSession for a validated launch; the row.
 
     The caller keeps the row: the session holds it only weakly, and `context_of(row)` then
-    reads it without asking the database again."""
+    reads it without asking the database again, flushed or not."""
     minutes = current_app.config["LAUNCH_SESSION_MINUTES"]
     presentation = claims.get("https://purl.imsglobal.org/spec/lti/claim/launch_presentation")
     kept = {
@@ -135,8 +136,10 @@ def begin_session(
     row = LaunchSession(
         id=secrets.token_urlsafe(32),
         person_id=person.id,
+        person=person,
         deployment_id=deployment_id,
         course_id=course.id if course else None,
+        course=course,
         resource_link_id=link.id if link else None,
         role=role,
         mentor_kind=_kind(role, claims),
@@ -146,7 +149,8 @@ def begin_session(
         expires_dt=utcnow() + timedelta(minutes=minutes),
     )
     db.session.add(row)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return row
 
 

@@ -177,14 +177,17 @@ def _open(lti_launch: ToolLaunch):
     claims = lti_launch.claims
     person, course, link, role = provision(lti_launch.platform, lti_launch.deployment, claims)
     message_type = claims[CLAIM + "message_type"]
-    session_row = begin_session(
-        person, lti_launch.deployment.id, course, link, role, message_type, claims
-    )
-    token = sign_link_token(session_row.id)
     endpoint = _landing(role, message_type, course is not None) if role is not Role.NONE else ""
-    if endpoint in INLINE_LANDINGS:
-        # Read while the new session and its person and course are still in memory.
-        g.launch = context_of(session_row)
+    # The landing page comes with the launch's answer when it can (see _landing_page).
+    inline = endpoint in INLINE_LANDINGS and link is not None
+    with db.session.no_autoflush:
+        session_row = begin_session(
+            person, lti_launch.deployment.id, course, link, role, message_type, claims,
+            flush=not inline,
+        )
+        landing_url = url_for(endpoint, **{TOKEN_PARAM: sign_link_token(session_row.id)}) \
+            if endpoint else ""
+        landing = _landing_page(endpoint, landing_url, session_row) if inline else None
     db.session.commit()
     log.info("launch accepted as %s: %s", role.value, describe(claims))
     if role is Role.NONE:
@@ -195,23 +198,26 @@ def _open(lti_launch: ToolLaunch):
                 "lti/no_role.html", person=person, course=course,
                 roles=claims.get(CLAIM + "roles"),
             ), 403
-    landing_url = url_for(endpoint, **{TOKEN_PARAM: token})
-    if endpoint in INLINE_LANDINGS:
-        return _landing_page(endpoint, landing_url)
-    return redirect(landing_url, code=303)
+    return landing if landing is not None else redirect(landing_url, code=303)
 
 
 #: Landing pages the launch answers with itself, saving the browser a round trip: pages
-#: that read nothing from the request but the launch (`g.launch`).
+#: that read nothing from the request but the launch (`g.launch`) and need its activity.
 INLINE_LANDINGS = frozenset({"questionnaire.start"})
 
 
-def _landing_page(endpoint: str, landing_url: str):
+def _landing_page(endpoint: str, landing_url: str, session_row):
     """The landing page as the launch's own answer.
 
-    Its view runs without its token check (this request has just made the session); the
-    page names its own address, which a script puts in the address bar, so that reloading
-    it asks for the page again rather than posting the spent launch a second time."""
+    Its view runs without its token check (this request is making the session), before the
+    new session is written: its reads share the launch's transaction and connection, and
+    SQLite's write lock is not held while the page renders. The caller commits, and a
+    failure there answers with an error instead of this page.
+
+    The page names its own address, which a script puts in the address bar, so that
+    reloading it asks for the page again rather than posting the spent launch a second
+    time."""
+    g.launch = context_of(session_row)
     g.landing_url = landing_url
     refresh_language()
     view = inspect.unwrap(current_app.view_functions[endpoint])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from lti_tool.extensions import db
 
@@ -62,3 +63,39 @@ def test_returning_learner_with_unchanged_claims_writes_nothing_but_the_session(
     writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))
               and "cache_entry" not in s]
     assert len(writes) == 1 and "launch_session" in writes[0], "\n".join(writes)
+
+
+def test_the_landing_page_is_read_before_the_session_is_written_in_one_transaction(app, driver):
+    """The launch answers with the learner's landing page: its reads come before the new
+    session is written, in the launch's one transaction, so the page costs no second
+    connection (on PostgreSQL a ping, a BEGIN and a ROLLBACK more) and SQLite's write
+    lock is not held while it renders."""
+    learner = driver.user("Learner")["id"]
+    full_launch(driver, learner)
+    attempt = driver.authorize(driver.login(learner))
+    transactions: list[object] = []
+
+    def begun(session, transaction, connection):
+        transactions.append(connection)
+
+    event.listen(Session, "after_begin", begun)
+    try:
+        with counted_statements(app) as statements:
+            driver.post_launch(attempt)
+            page = attempt.landing_response(driver)
+    finally:
+        event.remove(Session, "after_begin", begun)
+    assert page.status_code == 200 and "questionnaire" in page.text.lower()
+    tables = [_table(s) for s in statements if _table(s) != "cache_entry"]
+    assert tables.index("launch_session") > tables.index("attempt"), tables
+    assert tables.index("launch_session") > tables.index("activity_privacy"), tables
+    assert len(transactions) == 1, transactions
+
+
+def _table(statement: str) -> str:
+    """The first table a statement names after FROM, INTO or UPDATE."""
+    words = statement.replace("\n", " ").split()
+    for before, word in zip(words, words[1:], strict=False):
+        if before.upper() in ("FROM", "INTO", "UPDATE"):
+            return word.strip('"')
+    return ""
