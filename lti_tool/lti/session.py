@@ -31,7 +31,7 @@ from typing import Any
 
 from flask import abort, current_app, g, render_template, request, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import true
+from sqlalchemy import insert, true
 from sqlalchemy.orm import joinedload
 
 from lti_tool.extensions import db
@@ -114,12 +114,13 @@ def begin_session(
     role: Role,
     message_type: str,
     claims: dict[str, Any],
-    flush: bool = True,
+    write: bool = True,
 ) -> LaunchSession:
-    """Create (and flush, unless told not to) a LaunchSession for a validated launch; the row.
+    """A LaunchSession for a validated launch, written to the database unless told not to
+    (then `write_session(row)` writes it); the row.
 
-    The caller keeps the row: the session holds it only weakly, and `context_of(row)` then
-    reads it without asking the database again, flushed or not."""
+    The row stays outside the ORM session (see write_session), with its person and course
+    attached, so `context_of(row)` reads it without asking the database again."""
     minutes = current_app.config["LAUNCH_SESSION_MINUTES"]
     presentation = claims.get("https://purl.imsglobal.org/spec/lti/claim/launch_presentation")
     kept = {
@@ -133,6 +134,7 @@ def begin_session(
         )
         if key in claims
     }
+    now = utcnow()
     row = LaunchSession(
         id=secrets.token_urlsafe(32),
         person_id=person.id,
@@ -146,12 +148,28 @@ def begin_session(
         message_type=message_type,
         locale=(presentation or {}).get("locale") if isinstance(presentation, dict) else None,
         claims=kept,
-        expires_dt=utcnow() + timedelta(minutes=minutes),
+        created_dt=now,
+        expires_dt=now + timedelta(minutes=minutes),
     )
-    db.session.add(row)
-    if flush:
-        db.session.flush()
+    if write:
+        write_session(row)
     return row
+
+
+_SESSION_COLUMNS = tuple(column.key for column in LaunchSession.__table__.columns)
+_INSERT_SESSION = insert(LaunchSession.__table__)
+
+
+def write_session(row: LaunchSession) -> None:
+    """INSERT a row of begin_session in the request's transaction, as one Core statement.
+
+    Every launch writes one; through the ORM's unit of work (cascades to the person and
+    course, dependency sorting, identity map) it cost more than the statement itself. The
+    row is written once and never changed, so nothing needs the ORM's bookkeeping. Through
+    the session's connection, not Session.execute: it is not a write the reference
+    statistics' cache must notice (questionnaire/reference.py)."""
+    db.session.connection().execute(
+        _INSERT_SESSION, {key: getattr(row, key) for key in _SESSION_COLUMNS})
 
 
 def _kind(role: Role, claims: dict[str, Any]) -> MentorKind | None:

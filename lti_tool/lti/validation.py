@@ -15,6 +15,7 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -472,7 +473,7 @@ class ToolLaunch(FlaskMessageLaunch):
         try:
             jwt.decode(
                 self._get_id_token(),
-                jwt.PyJWK.from_dict(key, algorithm="RS256").key,
+                _rsa_public_key(key.get("n"), key.get("e")),
                 algorithms=["RS256"],
                 audience=self._client_id,
                 issuer=self.platform.issuer,
@@ -593,3 +594,20 @@ def describe(claims: dict[str, Any]) -> str:
             "message_type": claims.get(CLAIM + "message_type"),
         }
     )
+
+
+def _rsa_public_key(n: Any, e: Any) -> Any:
+    """The RSA public key of a JWK's modulus and exponent (jwt.InvalidTokenError for material
+    that is no RSA key), built once per key: the cache is keyed by the key material itself,
+    so a rotated or changed key is simply another entry."""
+    if not isinstance(n, str) or not isinstance(e, str):
+        raise jwt.InvalidTokenError("the platform key has no RSA modulus and exponent")
+    return _public_key_of(n, e)
+
+
+@lru_cache(maxsize=64)
+def _public_key_of(n: str, e: str) -> Any:
+    try:
+        return jwt.PyJWK.from_dict({"kty": "RSA", "n": n, "e": e}, algorithm="RS256").key
+    except (jwt.PyJWTError, ValueError) as exc:
+        raise jwt.InvalidTokenError(f"the platform key is not a valid RSA key: {exc}") from exc

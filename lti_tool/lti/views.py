@@ -35,6 +35,7 @@ from lti_tool.lti.session import (
     load_context,
     role_required,
     sign_link_token,
+    write_session,
 )
 from lti_tool.lti.validation import (
     CLAIM,
@@ -180,14 +181,16 @@ def _open(lti_launch: ToolLaunch):
     endpoint = _landing(role, message_type, course is not None) if role is not Role.NONE else ""
     # The landing page comes with the launch's answer when it can (see _landing_page).
     inline = endpoint in INLINE_LANDINGS and link is not None
-    with db.session.no_autoflush:
-        session_row = begin_session(
-            person, lti_launch.deployment.id, course, link, role, message_type, claims,
-            flush=not inline,
-        )
-        landing_url = url_for(endpoint, **{TOKEN_PARAM: sign_link_token(session_row.id)}) \
-            if endpoint else ""
-        landing = _landing_page(endpoint, landing_url, session_row) if inline else None
+    session_row = begin_session(
+        person, lti_launch.deployment.id, course, link, role, message_type, claims,
+        write=not inline,
+    )
+    landing_url = url_for(endpoint, **{TOKEN_PARAM: sign_link_token(session_row.id)}) \
+        if endpoint else ""
+    landing = None
+    if inline:
+        landing = _landing_page(endpoint, landing_url, session_row)
+        write_session(session_row)
     db.session.commit()
     log.info("launch accepted as %s: %s", role.value, describe(claims))
     if role is Role.NONE:
@@ -211,8 +214,8 @@ def _landing_page(endpoint: str, landing_url: str, session_row):
 
     Its view runs without its token check (this request is making the session), before the
     new session is written: its reads share the launch's transaction and connection, and
-    SQLite's write lock is not held while the page renders. The caller commits, and a
-    failure there answers with an error instead of this page.
+    SQLite's write lock is not held while the page renders. The caller then writes the
+    session and commits; a failure there answers with an error instead of this page.
 
     The page names its own address, which a script puts in the address bar, so that
     reloading it asks for the page again rather than posting the spent launch a second

@@ -557,6 +557,53 @@ def test_a_platform_key_of_another_kind_is_refused(app, driver, learner, key_set
     refused(app, attempt, 400, f"The platform key {kid} is not an RS256 key.")
 
 
+def test_a_key_changed_under_the_same_kid_verifies_with_the_new_material(
+        app, driver, learner, key_set_url):
+    # The tool keeps each platform key it built (keyed by its modulus and exponent): a key
+    # set that now publishes other material under the same kid is checked against the new
+    # material, never against the key built before.
+    from lti_tool.lti import registry
+
+    assert driver.launch(learner).landed  # the published key is now built and kept
+    kid = platform_kid(driver, learner)
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    replaced = {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(other.public_key())),
+                "kid": kid, "alg": "RS256", "use": "sig"}
+    with app.app_context():
+        registry.keep_key_set(key_set_url, {"keys": [replaced]}, 60)
+
+    stale = driver.authorize(driver.login(learner))  # signed with the key built before
+    driver.post_launch(stale)
+    assert stale.launch_response.status_code == 400
+    assert alert_text(stale.launch_response) == "The launch's signature or claims are not valid."
+
+    fresh = driver.authorize(driver.login(learner))
+    claims = jwt.decode(fresh.id_token, options={"verify_signature": False})
+    driver.post_launch(fresh, id_token=jwt.encode(claims, other, algorithm="RS256",
+                                                  headers={"kid": kid}))
+    assert fresh.landed
+
+
+def platform_kid(driver, learner) -> str:
+    """The kid the platform signs launches with now."""
+    return jwt.get_unverified_header(driver.authorize(driver.login(learner)).id_token)["kid"]
+
+
+@pytest.mark.parametrize("material", [{"n": "not*base64", "e": "AQAB"}, {"n": ["x"], "e": 3}])
+def test_a_platform_key_whose_material_is_no_rsa_key_is_refused(app, driver, learner,
+                                                                 key_set_url, material):
+    from lti_tool.lti import registry
+
+    attempt = driver.authorize(driver.login(learner))
+    kid = jwt.get_unverified_header(attempt.id_token)["kid"]
+    with app.app_context():
+        registry.keep_key_set(key_set_url, {"keys": [
+            {"kty": "RSA", "alg": "RS256", "kid": kid, **material}]}, 60)
+    driver.post_launch(attempt)
+    refused(app, attempt, 400, "The launch's signature or claims are not valid.",
+            "the platform key")
+
+
 def test_a_key_set_that_cannot_be_read_is_a_502_with_the_address(app, driver, learner,
                                                                   key_set_url):
     from lti_tool.identity.models import Platform
