@@ -2,7 +2,7 @@
 
 The learner reads their own plan; a mentor reads any learner's they may see, with the notes
 meant for mentors besides (see notes.py). `plan_summaries` gives the cohort page its columns
-for every learner at once, in three queries whatever the cohort's size.
+for every learner at once, in one query whatever the cohort's size.
 """
 
 from __future__ import annotations
@@ -13,7 +13,20 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, true
+from sqlalchemy import (
+    CompoundSelect,
+    Float,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    union_all,
+)
 
 from lti_tool.extensions import db
 from lti_tool.figures import display
@@ -68,19 +81,24 @@ def plan_summaries(course_id: int, now: datetime | None = None,
     """Person id → PlanSummary for every learner of the course (of `learner_ids` only, when
     given: a page of the cohort) with a session or a goal.
 
-    Three queries whatever the number of learners. "Today" for overdue actions is the UTC
-    date unless the caller passes the viewer's.
+    One statement whatever the number of learners (see _plan_statement). "Today" for overdue
+    actions is the UTC date unless the caller passes the viewer's.
     """
     now = now or utcnow()
     values = {"plan_course": course_id, "plan_now": now, "plan_today": today or now.date()}
     if learner_ids is not None:
         values["plan_learners"] = list(learner_ids)
-    next_sessions_of, goals_of, overdue_of = _plan_statements(learner_ids is not None)
-    next_sessions = dict(db.session.execute(next_sessions_of, values).all())
+    next_sessions: dict[int, datetime] = {}
     goals: dict[int, dict[GoalStatus, tuple[int, float | None]]] = {}
-    for learner_id, status, count, progress in db.session.execute(goals_of, values):
-        goals.setdefault(learner_id, {})[status] = (count, progress)
-    overdue = dict(db.session.execute(overdue_of, values).all())
+    overdue: dict[int, int] = {}
+    for part, learner_id, when, status, count, progress in db.session.execute(
+            _plan_statement(learner_ids is not None), values):
+        if part == _NEXT_SESSION:
+            next_sessions[learner_id] = when
+        elif part == _GOALS:
+            goals.setdefault(learner_id, {})[GoalStatus(status)] = (count, progress)
+        else:
+            overdue[learner_id] = count
     summaries = {}
     for learner_id in {*next_sessions, *goals, *overdue}:
         counts = goals.get(learner_id, {})
@@ -95,10 +113,20 @@ def plan_summaries(course_id: int, now: datetime | None = None,
     return summaries
 
 
+#: What each row of _plan_statement tells.
+_NEXT_SESSION, _GOALS, _OVERDUE = 1, 2, 3
+
+
 @cache
-def _plan_statements(of_learners: bool) -> tuple[Select, Select, Select]:
-    """plan_summaries' three statements, built once, with the course, the time, the date and
-    (`of_learners`) the learners' ids bound."""
+def _plan_statement(of_learners: bool) -> CompoundSelect:
+    """plan_summaries' statement, built once, with the course, the time, the date and
+    (`of_learners`) the learners' ids bound.
+
+    Three grouped selects in one UNION ALL: each learner's next session, their agreed goals
+    by status (how many, mean progress) and their overdue actions, one row per learner and
+    part, `part` telling which (1, 2, 3). One round trip instead of three: on PostgreSQL each
+    costs more than these selects do. The columns a part does not fill are NULL; the first
+    select's carry the types (the next session's time is converted as a date and time)."""
     # Each takes its column's type where it is compared.
     course, now, today = (bindparam(name) for name in ("plan_course", "plan_now", "plan_today"))
 
@@ -106,20 +134,25 @@ def _plan_statements(of_learners: bool) -> tuple[Select, Select, Select]:
         return column.in_(bindparam("plan_learners", expanding=True)) if of_learners else true()
 
     next_sessions = (
-        select(MentoringSession.learner_id, func.min(MentoringSession.start_dt))
+        select(literal(_NEXT_SESSION).label("part"), MentoringSession.learner_id,
+               func.min(MentoringSession.start_dt).label("next_dt"),
+               cast(null(), String).label("status"), cast(null(), Integer).label("count"),
+               cast(null(), Float).label("progress"))
         .where(MentoringSession.course_id == course,
                MentoringSession.status == SessionStatus.SCHEDULED,
                MentoringSession.end_dt > now, among(MentoringSession.learner_id))
         .group_by(MentoringSession.learner_id)
     )
     goals = (
-        select(Goal.learner_id, Goal.status, func.count(Goal.id), func.avg(Goal.progress))
+        select(literal(_GOALS), Goal.learner_id, null(), cast(Goal.status, String),
+               func.count(Goal.id), cast(func.avg(Goal.progress), Float))
         .where(Goal.course_id == course, Goal.proposal == Proposal.AGREED,
                among(Goal.learner_id))
         .group_by(Goal.learner_id, Goal.status)
     )
     overdue = (
-        select(Goal.learner_id, func.count(ActionItem.id))
+        select(literal(_OVERDUE), Goal.learner_id, null(), null(), func.count(ActionItem.id),
+               null())
         .join(ActionItem, ActionItem.goal_id == Goal.id)
         .where(Goal.course_id == course, Goal.status == GoalStatus.ACTIVE,
                Goal.proposal == Proposal.AGREED, ActionItem.proposal == Proposal.AGREED,
@@ -127,7 +160,7 @@ def _plan_statements(of_learners: bool) -> tuple[Select, Select, Select]:
                among(Goal.learner_id))
         .group_by(Goal.learner_id)
     )
-    return next_sessions, goals, overdue
+    return union_all(next_sessions, goals, overdue)
 
 
 @dataclass(frozen=True)

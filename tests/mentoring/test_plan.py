@@ -148,7 +148,7 @@ def test_plan_summaries_take_the_same_queries_for_3_and_30_learners(course, make
     for size in (3, 30):
         grow(size)
         counts[size] = count_queries(lambda: plan_summaries(course_id))
-    assert counts[3] == counts[30] == 3, counts
+    assert counts[3] == counts[30] == 1, counts
 
 
 def test_each_learner_sees_only_their_own_plan(client, course, make_activity, make_person,
