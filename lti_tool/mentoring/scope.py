@@ -13,8 +13,8 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from flask import Flask
-from sqlalchemy import ColumnElement, false, select, true
+from flask import Flask, has_request_context, request
+from sqlalchemy import ColumnElement, false, inspect, select, true
 from sqlalchemy.orm import joinedload
 
 from lti_tool.extensions import db
@@ -47,11 +47,40 @@ def course_of(launch: LaunchContext) -> int:
 
 
 def programme_settings(course_id: int) -> ProgrammeSettings:
-    """The course's programme settings (unsaved defaults when it has none)."""
-    found = db.session.scalar(select(ProgrammeSettings).where(
-        ProgrammeSettings.course_id == course_id))
-    return found or ProgrammeSettings(course_id=course_id, mode=CaseloadMode.EVERYONE,
-                                      assistants_see_course=False)
+    """The course's programme settings (unsaved defaults when it has none).
+
+    Read once per request: a page of an assistant mentor asks twice (their reach, then the
+    cohort's scope). The row kept is the database session's own object, so a change made in
+    the request shows; save_settings keeps the row it creates (remember_programme_settings).
+    """
+    memo = _programme_memo()
+    kept = memo.get(course_id)
+    if kept is None or (kept is not _NO_ROW and not inspect(kept).persistent):
+        found = db.session.scalar(select(ProgrammeSettings).where(
+            ProgrammeSettings.course_id == course_id))
+        memo[course_id] = kept = _NO_ROW if found is None else found
+    if kept is _NO_ROW:
+        return ProgrammeSettings(course_id=course_id, mode=CaseloadMode.EVERYONE,
+                                 assistants_see_course=False)
+    return kept
+
+
+def remember_programme_settings(settings: ProgrammeSettings) -> None:
+    """Keep a course's settings row, just written, as the one this request reads."""
+    _programme_memo()[settings.course_id] = settings
+
+
+#: The memo's mark for a course without a settings row.
+_NO_ROW: Any = object()
+
+
+def _programme_memo() -> dict[int, Any]:
+    """Course id → its settings row (or _NO_ROW) as this request read it. Kept in the
+    request's environ, not in `g`: an application context can outlive a request (a test's,
+    a CLI command's), and the settings may change between requests."""
+    if not has_request_context():
+        return {}
+    return request.environ.setdefault("lti_tool.programme_settings", {})
 
 
 def reaches_whole_course(launch: LaunchContext) -> bool:

@@ -401,3 +401,28 @@ def test_the_mentors_session_list_leaves_out_learners_outside_the_caseload(clien
     sessions = text_of(get(client, "/mentor/sessions/", programme.assistant_token))
     assert course.learners[0].display_name in sessions
     assert course.learners[1].display_name not in sessions
+
+
+def test_settings_saved_in_a_request_are_what_the_rest_of_it_reads(app, make_activity,
+                                                                  make_person, token_for):
+    """The settings are read once per request: a course without settings whose lead saves
+    "assigned" reads "assigned" afterwards in the same request, and a rolled-back save
+    leaves the defaults."""
+    from lti_tool.mentoring.programme.caseloads import save_settings
+    from lti_tool.mentoring.scope import programme_settings
+    from tests.mentoring.sessions_kit import mentored_course
+
+    course = mentored_course(make_activity, make_person, token_for, learners=1)
+    course_id = course.activity.course.id
+    with app.test_request_context():
+        assert programme_settings(course_id).mode is CaseloadMode.EVERYONE
+        save_settings(course.mentor_launch, "assigned", True)
+        assert programme_settings(course_id).mode is CaseloadMode.ASSIGNED
+        db.session.rollback()
+        assert programme_settings(course_id).mode is CaseloadMode.EVERYONE
+    with app.test_request_context():
+        assert programme_settings(course_id).mode is CaseloadMode.EVERYONE
+        save_settings(course.mentor_launch, "assigned", False)
+        db.session.commit()
+    with app.test_request_context():
+        assert programme_settings(course_id).mode is CaseloadMode.ASSIGNED

@@ -237,6 +237,27 @@ def test_the_page_costs_the_same_statements_for_10_and_300_learners(
     assert max(counts[300]) <= 8, counts
 
 
+def test_an_assistant_mentors_page_costs_no_more_statements_than_the_leads(
+    app, client, make_activity, make_person, token_for
+):
+    """An assistant's reach depends on the programme's settings, which the page's scope
+    reads too: read once per request, not once for each."""
+    from lti_tool.extensions import db
+    from lti_tool.identity.models import MentorKind
+
+    activity = make_activity(label="kinds")
+    seed_cohort(platform_id=activity.platform.id, course_id=activity.course.id,
+                resource_link_id=activity.link.id, learners=5, prefix="kinds")
+    lead = token_for(activity, make_person(activity, Role.MENTOR))
+    assistant = token_for(activity, make_person(activity, Role.MENTOR), kind=MentorKind.ASSISTANT)
+    counts = {}
+    for name, token in (("lead", lead), ("assistant", assistant)):
+        statements = page_statements(app, client, token)
+        counts[name] = sum("programme" in statement for statement in statements)
+        db.session.remove()
+    assert counts == {"lead": 1, "assistant": 1}, counts
+
+
 def test_the_statistics_page_costs_the_same_statements_for_10_and_300_learners(
     app, client, make_activity, make_person, token_for
 ):

@@ -32,6 +32,7 @@ from lti_tool.mentoring.scope import (
     course_learners,
     course_of,
     programme_settings,
+    remember_programme_settings,
     reaches_whole_course,
     require_lead,
 )
@@ -87,6 +88,7 @@ def save_settings(launch: LaunchContext, mode: str | None, assistants_see_course
     settings.assistants_see_course = assistants_see_course
     db.session.add(settings)
     db.session.flush()
+    remember_programme_settings(settings)
     return settings
 
 
