@@ -32,8 +32,8 @@ from lti_tool.mentoring.scope import (
     course_learners,
     course_of,
     programme_settings,
-    remember_programme_settings,
     reaches_whole_course,
+    remember_programme_settings,
     require_lead,
 )
 
