@@ -1,7 +1,8 @@
 """Full launches of the tool beside the pylti1p3 Flask example's launch path, in one run.
 
     .venv/bin/python bench/versus_anchor.py [--launches 500] [--clients 4] [--runs 3]
-        [--workers 2] [--anchors DIR] [--anchor-work DIR] [--json]
+        [--workers 2] [--anchors DIR] [--anchor-work DIR] [--floor]
+        [--postgres URL [--redis URL]] [--json]
 
 Both are driven by the same load generator, ../shared/anchors/launchbench.py, by URL: OIDC
 login, launch POST with the state cookie (Secure cookies are sent to loopback, as browsers
@@ -14,6 +15,9 @@ Per side it prints launches/s and the median ms per launch (median of the runs, 
 and max), the server's CPU time per launch (user + system of every server process over the
 run, divided by the launches), the generator's CPU share, and the median ms at one client.
 DATABASE_URL (PostgreSQL) and REDIS_URL pick the tool's stores; SQLite otherwise.
+`--postgres URL` (and `--redis URL`) runs a second tool on PostgreSQL in the same
+interleaved runs and prints its figures and its ratios to the first tool's: PostgreSQL
+against SQLite measured in one run, on a machine whose speed moves from one run to the next.
 """
 
 from __future__ import annotations
@@ -78,11 +82,15 @@ def cpu_seconds(pid: int) -> float:
     return total + sum(own(int(child), False) for child in children)
 
 
-def registered_tool(tmp: Path, issuer: str, tool_url: str) -> dict[str, str]:
+def registered_tool(tmp: Path, issuer: str, tool_url: str, database_url: str | None = None,
+                    redis_url: str | None = None) -> dict[str, str]:
     """A fresh tool database (and Redis, when REDIS_URL is set) with keys and the platform of
-    `issuer` registered under CLIENT and DEPLOYMENT; the environment that reaches it."""
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}"
-    redis_url = os.environ.get("REDIS_URL", "")
+    `issuer` registered under CLIENT and DEPLOYMENT; the environment that reaches it. The
+    database and Redis come from the arguments, else from DATABASE_URL and REDIS_URL."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    database_url = (database_url or os.environ.get("DATABASE_URL")
+                    or f"sqlite:///{tmp / 'bench.sqlite3'}")
+    redis_url = os.environ.get("REDIS_URL", "") if redis_url is None else redis_url
     env = dict(os.environ, LTI_TOOL_CONFIG=str(tmp / "none.toml"),
                LTI_TOOL_SECRET_KEY=SECRET, LTI_TOOL_TOOL_URL=tool_url,
                LTI_TOOL_ENV="test", LTI_TOOL_KEYS_DIR=str(tmp / "keys"),
@@ -115,10 +123,11 @@ def registered_tool(tmp: Path, issuer: str, tool_url: str) -> dict[str, str]:
 class ToolServer:
     """The tool under gunicorn on a fresh database, registered with launchbench's platform."""
 
-    def __init__(self, tmp: Path, issuer: str, workers: int) -> None:
+    def __init__(self, tmp: Path, issuer: str, workers: int, database_url: str | None = None,
+                 redis_url: str | None = None) -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        env = registered_tool(tmp, issuer, self.url)
+        env = registered_tool(tmp, issuer, self.url, database_url, redis_url)
         self.database_url = env["DATABASE_URL"]
         self.redis_url = env["LTI_TOOL_REDIS_URL"]
         self.workers = workers
@@ -240,6 +249,9 @@ def measure(args: argparse.Namespace) -> dict:
                   "--users", "50"]
         servers = {"tool": ToolServer(tmp, issuer, args.workers)}
         try:
+            if getattr(args, "postgres", None):  # bench/all.py has no such option
+                servers["tool_pg"] = ToolServer(tmp / "pg", issuer, args.workers,
+                                                args.postgres, args.redis)
             servers["anchor"] = AnchorServer(anchors, work, issuer)
             if args.floor:
                 servers["floor"] = FloorServer(issuer, args.workers)
@@ -268,7 +280,8 @@ def measure(args: argparse.Namespace) -> dict:
             "threads": int(os.environ.get("GUNICORN_THREADS", 4)), "runs": args.runs,
             "launches": args.launches, "clients": args.clients, "cores": os.cpu_count(),
             "load_before": load_before, "load_after": os.getloadavg(),
-            "runs_detail": runs, "single_detail": single}
+            "runs_detail": runs, "single_detail": single,
+            "pg_redis": bool(getattr(args, "postgres", None) and getattr(args, "redis", ""))}
 
 
 def table(figures: dict) -> list[tuple[str, str, str]]:
@@ -306,6 +319,29 @@ def ratios(figures: dict) -> dict[str, float]:
     return found
 
 
+def postgres_line(figures: dict) -> str | None:
+    """The PostgreSQL tool's figures beside the first tool's, when it ran (--postgres)."""
+    detail, single = figures["runs_detail"], figures["single_detail"]
+    if "tool_pg" not in detail:
+        return None
+
+    def med(side: str, key: str, source=detail) -> float:
+        return statistics.median(r[key] for r in source[side])
+
+    redis = " + Redis" if figures.get("pg_redis") else ""
+    rate = spread([r["launches_per_s"] for r in detail["tool_pg"]])
+    cpu = spread([r["server_cpu_ms"] for r in detail["tool_pg"]], 2)
+    one = spread([r["median_ms"] for r in single["tool_pg"]])
+    errors = sum(r["errors"] for r in detail["tool_pg"])
+    rate_ratio = med("tool_pg", "launches_per_s") / med("tool", "launches_per_s")
+    cpu_ratio = med("tool_pg", "server_cpu_ms") / med("tool", "server_cpu_ms")
+    one_ratio = med("tool_pg", "median_ms", single) / med("tool", "median_ms", single)
+    return (f"the tool on PostgreSQL{redis} in the same runs: launches/s {rate}, server CPU ms "
+            f"per launch {cpu}, median ms at one client {one}, errors {errors}; PostgreSQL/"
+            f"{figures['database']}: launches/s {rate_ratio:.2f}x, server CPU per launch "
+            f"{cpu_ratio:.2f}x, median at one client {one_ratio:.2f}x")
+
+
 def floor_line(figures: dict) -> str | None:
     """The floor's figures in one sentence, when it ran."""
     detail = figures["runs_detail"]
@@ -339,9 +375,9 @@ def report(figures: dict) -> str:
     lines += [f"{label:<{width}}  {tool:>22}  {anchor:>22}" for label, tool, anchor in rows]
     lines.append(f"ratio tool/example: launches/s {ratio['launches']:.2f}x, "
                  f"server CPU per launch {ratio['cpu']:.2f}x")
-    floor = floor_line(figures)
-    if floor:
-        lines.append(floor)
+    for extra in (postgres_line(figures), floor_line(figures)):
+        if extra:
+            lines.append(extra)
     return "\n".join(lines)
 
 
@@ -357,6 +393,12 @@ def main() -> None:
     parser.add_argument("--anchor-work", help="where the example's copy and virtualenv live")
     parser.add_argument("--floor", action="store_true",
                         help="also launch bench/floor_app.py, the least a launch costs here")
+    parser.add_argument("--postgres", metavar="URL",
+                        help="also run the tool on this PostgreSQL database (its schema is "
+                             "dropped), in the same interleaved runs: PostgreSQL against the "
+                             "first tool's database in one run")
+    parser.add_argument("--redis", metavar="URL", default="",
+                        help="the Redis of the --postgres tool (default: none)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     figures = measure(args)
