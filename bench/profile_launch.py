@@ -8,8 +8,7 @@ Only the tool's three requests are profiled (the development platform signs the 
 outside the profile); the tool runs in this process through Flask's test client, the
 platform in a thread (the tool fetches its key set from there). SQLite in a temporary
 folder, or DATABASE_URL (the schema there is dropped first), and REDIS_URL for the shared
-store. Prints the statement count
-of one returning learner's launch, then the top costs.
+store. Prints the statement count of one returning learner's launch, then the top costs.
 """
 
 from __future__ import annotations

@@ -101,12 +101,14 @@ def sign_page_token(session_id: str) -> str:
 
 
 def start_session(*args: Any, **kwargs: Any) -> str:
-    """begin_session (same arguments), then the new session's link token, for the landing
-    page's address."""
-    return sign_link_token(begin_session(*args, **kwargs).id)
+    """A new session (new_session's arguments), written to the database; its link token,
+    for the landing page's address."""
+    row = new_session(*args, **kwargs)
+    write_session(row)
+    return sign_link_token(row.id)
 
 
-def begin_session(
+def new_session(
     person: Person,
     deployment_id: int,
     course: Course | None,
@@ -114,10 +116,8 @@ def begin_session(
     role: Role,
     message_type: str,
     claims: dict[str, Any],
-    write: bool = True,
 ) -> LaunchSession:
-    """A LaunchSession for a validated launch, written to the database unless told not to
-    (then `write_session(row)` writes it); the row.
+    """A LaunchSession for a validated launch, not yet written (write_session writes it).
 
     The row stays outside the ORM session (see write_session), with its person and course
     attached, so `context_of(row)` reads it without asking the database again."""
@@ -151,8 +151,6 @@ def begin_session(
         created_dt=now,
         expires_dt=now + timedelta(minutes=minutes),
     )
-    if write:
-        write_session(row)
     return row
 
 
@@ -161,7 +159,7 @@ _INSERT_SESSION = insert(LaunchSession.__table__)
 
 
 def write_session(row: LaunchSession) -> None:
-    """INSERT a row of begin_session in the request's transaction, as one Core statement.
+    """INSERT a row of new_session in the request's transaction, as one Core statement.
 
     Every launch writes one; through the ORM's unit of work (cascades to the person and
     course, dependency sorting, identity map) it cost more than the statement itself. The

@@ -25,14 +25,15 @@ from lti_tool.i18n import in_launch_language
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Role
 from lti_tool.lti import invitations, keys, registration, tool_profile
+from lti_tool.lti.models import LaunchSession
 from lti_tool.lti.provisioning import provision, remember_frame_origins
 from lti_tool.lti.session import (
     TOKEN_HEADER,
     TOKEN_PARAM,
     SessionProblem,
-    begin_session,
     context_of,
     load_context,
+    new_session,
     role_required,
     sign_link_token,
     write_session,
@@ -181,16 +182,12 @@ def _open(lti_launch: ToolLaunch):
     endpoint = _landing(role, message_type, course is not None) if role is not Role.NONE else ""
     # The landing page comes with the launch's answer when it can (see _landing_page).
     inline = endpoint in INLINE_LANDINGS and link is not None
-    session_row = begin_session(
-        person, lti_launch.deployment.id, course, link, role, message_type, claims,
-        write=not inline,
-    )
+    session_row = new_session(
+        person, lti_launch.deployment.id, course, link, role, message_type, claims)
     landing_url = url_for(endpoint, **{TOKEN_PARAM: sign_link_token(session_row.id)}) \
         if endpoint else ""
-    landing = None
-    if inline:
-        landing = _landing_page(endpoint, landing_url, session_row)
-        write_session(session_row)
+    landing = _landing_page(endpoint, landing_url, session_row) if inline else None
+    write_session(session_row)
     db.session.commit()
     log.info("launch accepted as %s: %s", role.value, describe(claims))
     if role is Role.NONE:
@@ -209,7 +206,7 @@ def _open(lti_launch: ToolLaunch):
 INLINE_LANDINGS = frozenset({"questionnaire.start"})
 
 
-def _landing_page(endpoint: str, landing_url: str, session_row):
+def _landing_page(endpoint: str, landing_url: str, session_row: LaunchSession):
     """The landing page as the launch's own answer.
 
     Its view runs without its token check (this request is making the session), before the
