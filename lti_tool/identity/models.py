@@ -7,13 +7,13 @@ A Person is (platform, sub): the same ``sub`` on two platforms is two people. A 
 from __future__ import annotations
 
 import enum
-import hashlib
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.extensions import db
+from lti_tool.identity.names import display_name_of, name_key_of, pseudonym
 
 
 def utcnow() -> datetime:
@@ -143,6 +143,11 @@ class Person(db.Model):
     family_name: Mapped[str | None] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(255))
     locale: Mapped[str | None] = mapped_column(String(35))
+    #: The display name casefolded (names.name_key_of), what lists sort and search by in
+    #: SQL. Kept by the ORM on every write (_keep_name_key) and computed from an INSERT's
+    #: values when a bulk insert leaves it out; a bulk UPDATE of names must pass it.
+    name_key: Mapped[str] = mapped_column(Text, default=lambda context: _inserted_name_key(
+        context.get_current_parameters()))
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
     updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -151,14 +156,33 @@ class Person(db.Model):
     @property
     def pseudonym(self) -> str:
         """A stable stand-in name for when the platform withholds names: 'Learner 7F3A'."""
-        digest = hashlib.sha256(f"{self.platform_id}:{self.sub}".encode()).hexdigest()
-        return f"Learner {digest[:4].upper()}"
+        return pseudonym(self.platform_id, self.sub)
 
     @property
     def display_name(self) -> str:
         """The person's name as the platform shared it, else the pseudonym."""
-        full = " ".join(p for p in (self.given_name, self.family_name) if p)
-        return self.name or full or self.pseudonym
+        return display_name_of(self.platform_id, self.sub, self.name, self.given_name,
+                               self.family_name)
+
+
+#: What a person's display name is made of.
+NAME_PARTS = ("platform_id", "sub", "name", "given_name", "family_name")
+
+
+def _inserted_name_key(values: dict) -> str:
+    return name_key_of(*(values.get(part) for part in NAME_PARTS))
+
+
+@event.listens_for(Person, "before_insert")
+@event.listens_for(Person, "before_update")
+def _keep_name_key(_mapper, _connection, person: Person) -> None:
+    """Person.name_key follows the name on every ORM write."""
+    state = inspect(person)
+    if state.persistent and not any(state.attrs[part].history.has_changes()
+                                    for part in NAME_PARTS):
+        return
+    person.name_key = name_key_of(person.platform_id, person.sub, person.name,
+                                  person.given_name, person.family_name)
 
 
 class Membership(db.Model):

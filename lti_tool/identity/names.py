@@ -1,51 +1,44 @@
-"""Person's display-name rules as SQL, so that lists can be searched and sorted by name in the
-database (a page of 50 out of thousands) and agree with `Person.display_name`.
+"""Person's display-name rules, in one place for pages, lists and the database.
 
 The name is `name`, else given and family name joined by a space, else the pseudonym
 ("Learner 7F3A": the first four hex digits of SHA-256 of "platform_id:sub", upper case).
-PostgreSQL computes SHA-256 itself; SQLite has no hash function, so the connection gets two
-small Python functions (registered in create_app): the pseudonym tag and `str.casefold`.
-On SQLite names are therefore compared exactly as Python compares them. On PostgreSQL
-`lower()` stands in for `casefold()`; they differ only for a few letters (ß → "ss" in
-Python, unchanged in PostgreSQL), and order is by code point (COLLATE "C") as in Python.
+
+Lists search and sort people by name in SQL (a page of 50 out of thousands), so every
+person row keeps its display name casefolded, `Person.name_key`, written with the row
+(models.py keeps it on every ORM write and as the column's default; bulk updates pass it).
+Both databases then compare exactly what Python compares: the casefolded name, by code
+point. E-mail addresses are casefolded in the query itself (`casefold`): `lower()` on
+PostgreSQL, Python's `str.casefold` registered as a function on SQLite.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import ColumnElement, String, and_, case, cast, func
+from sqlalchemy import ColumnElement, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-SQLITE_TAG = "dmd_pseudonym_tag"
 SQLITE_CASEFOLD = "dmd_casefold"
 
 
-def pseudonym_tag(platform_id: int, sub: str) -> str:
-    """The four hex digits of a pseudonym ("7F3A" of "Learner 7F3A")."""
-    return hashlib.sha256(f"{platform_id}:{sub}".encode()).hexdigest()[:4].upper()
+def pseudonym(platform_id: int, sub: str) -> str:
+    """A stable stand-in name for when the platform withholds names: 'Learner 7F3A'."""
+    digest = hashlib.sha256(f"{platform_id}:{sub}".encode()).hexdigest()
+    return f"Learner {digest[:4].upper()}"
 
 
-class _PseudonymTag(FunctionElement):
-    """SQL for pseudonym_tag(platform_id, sub)."""
-
-    type = String()
-    name = "pseudonym_tag"
-    inherit_cache = True
-
-
-@compiles(_PseudonymTag)
-def _tag_sqlite(element, compiler, **kw):
-    return f"{SQLITE_TAG}({compiler.process(element.clauses, **kw)})"
+def display_name_of(platform_id: int, sub: str, name: str | None, given_name: str | None,
+                    family_name: str | None) -> str:
+    """The person's name as the platform shared it, else the pseudonym."""
+    full = " ".join(part for part in (given_name, family_name) if part)
+    return name or full or pseudonym(platform_id, sub)
 
 
-@compiles(_PseudonymTag, "postgresql")
-def _tag_postgresql(element, compiler, **kw):
-    platform_id, sub = list(element.clauses)
-    text = (f"CAST({compiler.process(platform_id, **kw)} AS TEXT) || ':' || "
-            f"{compiler.process(sub, **kw)}")
-    return f"upper(substr(encode(sha256(convert_to({text}, 'UTF8')), 'hex'), 1, 4))"
+def name_key_of(platform_id: int, sub: str, name: str | None, given_name: str | None,
+                family_name: str | None) -> str:
+    """The display name as lists sort and search it (Person.name_key): casefolded."""
+    return display_name_of(platform_id, sub, name, given_name, family_name).casefold()
 
 
 class _Casefold(FunctionElement):
@@ -68,35 +61,36 @@ def _casefold_postgresql(element, compiler, **kw):
 
 
 def casefold(expression) -> ColumnElement[str]:
-    """An SQL expression: the text casefolded, as Python's str.casefold() (see the module)."""
+    """An SQL expression: the text casefolded, as Python's str.casefold() (lower() on
+    PostgreSQL: they differ only for a few letters, ß → "ss" in Python only)."""
     return _Casefold(expression)
 
 
-def display_name(person) -> ColumnElement[str]:
-    """Person.display_name as an SQL expression over `person` (the model or an alias)."""
-    given, family = person.given_name, person.family_name
+class _ByCodePoint(FunctionElement):
+    """Text compared by code point: SQLite's default; COLLATE "C" on PostgreSQL."""
 
-    def present(column) -> ColumnElement[bool]:
-        return func.coalesce(column, "") != ""
-
-    full = case(
-        (and_(present(given), present(family)), given + " " + family),
-        (present(given), given),
-        (present(family), family),
-        else_=None,
-    )
-    pseudonym = "Learner " + cast(_PseudonymTag(person.platform_id, person.sub), String)
-    return func.coalesce(func.nullif(person.name, ""), full, pseudonym)
+    type = String()
+    name = "by_code_point"
+    inherit_cache = True
 
 
-def name_order(person) -> ColumnElement[str]:
-    """The display name as lists sort and search it: casefolded, compared by code point."""
-    return casefold(display_name(person))
+@compiles(_ByCodePoint)
+def _by_code_point_sqlite(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_ByCodePoint, "postgresql")
+def _by_code_point_postgresql(element, compiler, **kw):
+    return f'({compiler.process(element.clauses, **kw)} COLLATE "C")'
+
+
+def by_code_point(expression) -> ColumnElement[str]:
+    """The text compared by code point, as Python compares strings, on either database."""
+    return _ByCodePoint(expression)
 
 
 def register_sqlite_functions(dbapi_connection) -> None:
-    """Give a new SQLite connection the functions the expressions above call."""
-    dbapi_connection.create_function(SQLITE_TAG, 2, pseudonym_tag, deterministic=True)
+    """Give a new SQLite connection the function `casefold` calls."""
     dbapi_connection.create_function(
         SQLITE_CASEFOLD, 1, lambda text: None if text is None else text.casefold(),
         deterministic=True)

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lti_tool.extensions import db
 from lti_tool.identity.models import Course, Membership, Person, Role, utcnow
+from lti_tool.identity.names import name_key_of
 from lti_tool.lti.roles import role_for
 from lti_tool.lti.services import PlatformServiceError, ServiceClient
 from lti_tool.lti.storage import shared_store
@@ -118,9 +119,10 @@ def is_stale(course: Course, max_age_minutes: int, now: datetime | None = None) 
 def refresh_if_stale(course_id: int) -> RosterState:
     """Sync the roster when it is older than ROSTER_MAX_AGE_MINUTES; never raise for the platform.
 
-    Call it before the request writes anything (see the module docstring); the caller
-    commits. A platform error is logged and returned as `problem`, and the next attempt
-    waits FAILURE_PAUSE_SECONDS.
+    Call it before the request writes anything (see the module docstring). A sync's writes
+    are committed here, at once; when the roster is fresh nothing is written and the
+    request's transaction goes on (no COMMIT and BEGIN for nothing). A platform error is
+    logged and returned as `problem`, and the next attempt waits FAILURE_PAUSE_SECONDS.
     """
     course = db.session.get(Course, course_id)
     if course is None or not course.memberships_url:
@@ -142,6 +144,7 @@ def refresh_if_stale(course_id: int) -> RosterState:
         problem = exc.detail[:PROBLEM_CHARS]
         store.set(_failure_key(course_id), problem, FAILURE_PAUSE_SECONDS)
         return RosterState(True, course.roster_synced_dt, problem)
+    db.session.commit()
     return RosterState(True, course.roster_synced_dt)
 
 
@@ -263,8 +266,11 @@ def _upsert_people(
         )
         # Also picks up people a concurrent launch created between our read and insert.
         known.update((row.sub, row) for row in _people_by_sub(platform_id, missing, columns))
+    # A bulk UPDATE by primary key runs no ORM events: the name key goes with the names.
     changed = [
-        {"id": known[sub].id, **member.person, "updated_dt": now}
+        {"id": known[sub].id, **member.person, "updated_dt": now,
+         "name_key": name_key_of(platform_id, sub, member.person["name"],
+                                 member.person["given_name"], member.person["family_name"])}
         for sub, member in members.items()
         if sub not in missing
         and any(getattr(known[sub], field) != member.person[field] for field in PERSON_FIELDS)

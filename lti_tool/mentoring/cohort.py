@@ -3,7 +3,7 @@
 The cohort is one SQL query (CohortSql): a row per learner the mentor reaches, with their
 latest attempt (and its answer count while in progress) and latest result joined by the
 attempts' markers (Attempt.latest, Attempt.latest_submitted), and the expressions for
-status, scores and names (Person's display-name rules, identity/names.py). listing.py
+status, scores and names (each person's stored name key, identity/names.py). listing.py
 filters, sorts and pages with it in the database, so a page costs the same number of queries
 for 10 learners as for 10,000 and Python builds only the rows it shows; export.py writes the
 CSV from batches.
@@ -43,7 +43,7 @@ from lti_tool.extensions import db
 from lti_tool.gradebook.status import SyncState, sync_states
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Membership, Person, Role
-from lti_tool.identity.names import casefold, name_order
+from lti_tool.identity.names import by_code_point, casefold
 from lti_tool.lti.session import LaunchContext
 from lti_tool.mentoring.scope import Reach, caseload_ids, reach_condition, reach_of
 from lti_tool.questionnaire.instrument import Instrument, instrument_key
@@ -332,7 +332,8 @@ def _cohort_statements(in_activity: bool, reach: Reach, caseload_only: bool) -> 
         query=query, person_id=Membership.person_id, active=Membership.active, status=status,
         status_rank=status_rank, answered=answered, overall=Result.overall,
         submitted_dt=submitted_dt, has_result=has_result, result_flagged=Result.flagged,
-        name_key=name_order(Person), email_key=casefold(func.coalesce(Person.email, "")),
+        name_key=by_code_point(Person.name_key),
+        email_key=casefold(func.coalesce(Person.email, "")),
         result_scores=Result.dimension_scores, parts=parts, joins=joins,
     )
 

@@ -3,7 +3,8 @@
 A page costs the same number of queries for 10 learners as for 10,000: one aggregate for
 the counts (per status, those who left, those matching the filter), one for the page's 50
 rows, and the gradebook's states and plan summaries of those 50 only. Names are filtered
-and sorted with Person's display-name rules in SQL (identity/names.py). The export reads
+and sorted by each person's stored name key, their display name casefolded
+(identity/names.py). The export reads
 the same query in batches (export_rows), so memory stays flat however large the course.
 """
 

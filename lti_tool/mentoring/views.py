@@ -73,7 +73,6 @@ def cohort_page():
         abort(404)
     # Before anything else is written: the sync uses the shared store (see lti/roster.py).
     roster_state = roster.refresh_if_stale(g.launch.course_id)
-    db.session.commit()
     scope = cohort_scope(g.launch, request.args.get("view"))
     wanted = _filter()
     page = _cohort(lambda: select_page(g.launch, wanted, scope.caseload_only))

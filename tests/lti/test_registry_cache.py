@@ -102,7 +102,18 @@ def test_a_learners_changed_name_and_role_are_recorded(app, driver):
         membership = db.session.scalar(select(Membership).where(
             Membership.person_id == person.id))
         assert person.name == "Renamed Person"
+        # Lists sort and search by the stored key: it follows the new name.
+        assert person.name_key == "renamed person"
         assert membership.role is Role.MENTOR
+
+    def withheld(claims, header):
+        for claim in ("name", "given_name", "family_name"):
+            claims.pop(claim, None)
+
+    driver.launch(learner, mutate=withheld)
+    with app.app_context():
+        person = db.session.scalar(select(Person).where(Person.sub == str(learner)))
+        assert person.name_key == person.pseudonym.casefold()
 
 
 def test_an_unchanged_relaunch_keeps_the_stored_claims(app, driver):

@@ -114,6 +114,27 @@ def test_withheld_names_and_email_leave_the_pseudonym(driver, platform):
     assert person.pseudonym.startswith("Learner ") and len(person.pseudonym) == 12
 
 
+def test_synced_people_keep_the_name_key_lists_sort_by(driver, platform):
+    """Inserted, then withheld (a bulk update), then shared again: each person's stored
+    name key is their display name casefolded, as the cohort's sort and search read it."""
+    def keys() -> dict[str, tuple[str, str]]:
+        db.session.expire_all()
+        return {person.sub: (person.name_key, person.display_name.casefold())
+                for person in db.session.scalars(select(Person))}
+
+    mentor_launch(driver)
+    pseudonymous = []
+    for settings in ({}, {"share_name": False}, {"share_name": True}):
+        platform.settings.update(settings)
+        sync_roster(the_course().id)
+        db.session.commit()
+        found = keys()
+        assert len(found) == len(platform.users())
+        assert all(stored == expected for stored, expected in found.values()), found
+        pseudonymous.append(sum(stored.startswith("learner ") for stored, _ in found.values()))
+    assert pseudonymous == [0, len(platform.users()), 0]
+
+
 def test_the_page_shows_pseudonyms_when_names_are_withheld(driver, platform):
     platform.settings.update(share_name=False, share_email=False)
     launch = mentor_launch(driver)

@@ -237,6 +237,39 @@ def test_the_page_costs_the_same_statements_for_10_and_300_learners(
     assert max(counts[300]) <= 8, counts
 
 
+def test_the_page_of_a_course_whose_roster_is_fresh_is_one_transaction(
+    app, client, make_activity, make_person, token_for
+):
+    """Nothing to sync, nothing to commit: the page's reads and its audit entry share one
+    transaction (on PostgreSQL a COMMIT and a BEGIN less than committing after the check)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from lti_tool.extensions import db
+    from lti_tool.identity.models import utcnow
+
+    activity = make_activity(label="fresh")
+    seed_cohort(platform_id=activity.platform.id, course_id=activity.course.id,
+                resource_link_id=activity.link.id, learners=5, prefix="fresh")
+    activity.course.memberships_url = "https://lms.example.edu/nrps/fresh"
+    activity.course.roster_synced_dt = utcnow()
+    db.session.commit()
+    token = token_for(activity, make_person(activity, Role.MENTOR))
+    begun: list[object] = []
+
+    def note(session, transaction, connection):
+        begun.append(connection)
+
+    event.listen(Session, "after_begin", note)
+    try:
+        statements = page_statements(app, client, token)
+    finally:
+        event.remove(Session, "after_begin", note)
+    assert any("audit_entry" in statement for statement in statements), statements
+    # The warm-up GET and the counted one: one transaction each.
+    assert len(begun) == 2, begun
+
+
 def test_an_assistant_mentors_page_costs_no_more_statements_than_the_leads(
     app, client, make_activity, make_person, token_for
 ):
