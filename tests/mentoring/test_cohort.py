@@ -186,6 +186,17 @@ def test_search_finds_a_pseudonym(world, make_person):
     assert names(world.launch(), search=hidden.pseudonym.lower()) == [hidden.pseudonym]
 
 
+def test_names_sort_and_search_as_python_casefolds_them_on_either_database(world, make_person):
+    """ß casefolds to "ss" in Python; PostgreSQL's lower() keeps it, and would put "Strasse
+    Zed" first (s < ß). The stored name key makes both databases agree with Python."""
+    for name in ("Strasse Zed", "Straße Able", "Ärger Öl"):
+        make_person(world, name=name)
+    expected = sorted(["Strasse Zed", "Straße Able", "Ärger Öl"], key=str.casefold)
+    assert expected == ["Straße Able", "Strasse Zed", "Ärger Öl"]
+    assert names(world.launch()) == expected
+    assert names(world.launch(), search="STRASSE") == ["Straße Able", "Strasse Zed"]
+
+
 def test_sorting_keeps_blanks_last_in_both_directions(scored):
     ascending = names(scored, sort="overall")
     descending = names(scored, sort="overall", descending=True)
