@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from lti_tool.extensions import db
@@ -223,7 +224,11 @@ class Result(db.Model):
     #: The mean of the dimension scores, on 1..10.
     overall: Mapped[float]
     #: Dimension id → {"score": 1..10, "mean": mean keyed answer on the answer scale}.
-    dimension_scores: Mapped[dict[str, dict[str, float]]] = mapped_column(JSON)
+    #: JSONB on PostgreSQL: the cohort filters and sorts by a dimension's score in SQL, and
+    #: plain JSON is parsed again for every row it reads (keys come back in JSONB's order;
+    #: pages order dimensions by the instrument).
+    dimension_scores: Mapped[dict[str, dict[str, float]]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"))
     #: Area id → 1..10 score. Strengths and areas for development are not stored: they are
     #: read from the scores with the precision known when they are shown (interpretation.py).
     area_scores: Mapped[dict[str, float]] = mapped_column(JSON)
