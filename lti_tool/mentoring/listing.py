@@ -105,8 +105,9 @@ class CohortFilter:
         elif self.status is not None:
             found.append(sql.status == self.status.value)
         if self.dimension and (self.low is not None or self.high is not None):
+            # No IS NOT NULL: a blank score fails either comparison anyway, and each test of
+            # the value reads it out of the result's JSON again.
             value = sql.score(self.dimension)
-            found.append(value.is_not(None))
             if self.low is not None:
                 found.append(value >= self.low)
             if self.high is not None:
