@@ -241,7 +241,8 @@ def test_the_page_of_a_course_whose_roster_is_fresh_is_one_transaction(
     app, client, make_activity, make_person, token_for
 ):
     """Nothing to sync, nothing to commit: the page's reads and its audit entry share one
-    transaction (on PostgreSQL a COMMIT and a BEGIN less than committing after the check)."""
+    transaction. Committing after the check cost PostgreSQL a COMMIT, then a second ping and
+    BEGIN when the page took its connection from the pool again."""
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
