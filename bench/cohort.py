@@ -126,7 +126,8 @@ def _time(client, path: str, params: dict, runs: int) -> tuple[list[float], byte
     return times, body
 
 
-def _queries(app, client, token: str, path: str = "/mentor/") -> int:
+def _queries(app, client, token: str, path: str = "/mentor/",
+             params: dict | None = None) -> int:
     """SQL statements of one GET (after a warm-up), every statement on the tool's engine."""
     from sqlalchemy import event
 
@@ -139,10 +140,11 @@ def _queries(app, client, token: str, path: str = "/mentor/") -> int:
     def listener(*args):
         seen.append(args[2])
 
-    client.get(path, query_string={"lt": token}).get_data()
+    query = {"lt": token, **(params or {})}
+    client.get(path, query_string=query).get_data()
     event.listen(engine, "before_cursor_execute", listener)
     try:
-        client.get(path, query_string={"lt": token}).get_data()
+        client.get(path, query_string=query).get_data()
     finally:
         event.remove(engine, "before_cursor_execute", listener)
     return len(seen)

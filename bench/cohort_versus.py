@@ -42,27 +42,6 @@ def _seeded(folder: Path, database_url: str | None, learners: int):
     return app, token
 
 
-def _statements(app, client, path: str, query: dict) -> int:
-    """SQL statements of one GET, on the tool's engine."""
-    from sqlalchemy import event
-
-    from lti_tool.extensions import db
-
-    seen = []
-    with app.app_context():
-        engine = db.engine
-
-    def listener(*args):
-        seen.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        client.get(path, query_string=query).get_data()
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return len(seen)
-
-
 def main() -> None:
     import statistics
 
@@ -99,7 +78,7 @@ def main() -> None:
                     assert response.status_code == 200, (side, response.status_code)
                     if attempt >= 3:
                         times[side].append(elapsed)
-            statements = "/".join(str(_statements(app, client, path, {"lt": token, **params}))
+            statements = "/".join(str(cohort._queries(app, client, token, path, params))
                                   for app, client, token in sides.values())
             ratio = statistics.median(times["PostgreSQL"]) / statistics.median(times["SQLite"])
             print(f"{label:<44} {cohort.spread(times['SQLite']):>20} "

@@ -181,8 +181,7 @@ def _keep_name_key(_mapper, _connection, person: Person) -> None:
     if state.persistent and not any(state.attrs[part].history.has_changes()
                                     for part in NAME_PARTS):
         return
-    person.name_key = name_key_of(person.platform_id, person.sub, person.name,
-                                  person.given_name, person.family_name)
+    person.name_key = name_key_of(*(getattr(person, part) for part in NAME_PARTS))
 
 
 class Membership(db.Model):
