@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 import itertools
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache, cached_property
@@ -223,6 +223,8 @@ class CohortSql:
     joins: Mapping[frozenset[str], Select] = field(default_factory=dict)
     #: The launch's values of the bound parameters.
     params: Mapping[str, Any] = field(default_factory=dict)
+    #: Statements built from these (see `statement`), shared by every launch's copy.
+    built: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def score(self, dimension_id: str) -> ColumnElement[float]:
         """A dimension's 1..10 score in the latest result (NULL without one)."""
@@ -237,9 +239,21 @@ class CohortSql:
                    for expression in expressions for element in visitors.iterate(expression)}
         return self.joins[frozenset(name for name, tables in self.parts if touched & tables)]
 
-    def execute(self, statement: Any, **options: Any) -> Any:
-        """Run a statement built from this cohort's with the launch's parameters."""
-        return db.session.execute(statement, dict(self.params), **options)
+    def statement(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """The statement `build` makes, made once per key and kept: SQLAlchemy works out a
+        statement's cache key once per object, walking all of it, so a statement built
+        afresh for every page costs that walk (and the building) on every page. The key must
+        name everything the statement is built from; values vary as bound parameters."""
+        try:
+            return self.built[key]
+        except KeyError:
+            return self.built.setdefault(key, build())
+
+    def execute(self, statement: Any, values: Mapping[str, Any] | None = None,
+                **options: Any) -> Any:
+        """Run a statement built from this cohort's with the launch's parameters and
+        `values` for any others it binds."""
+        return db.session.execute(statement, {**self.params, **(values or {})}, **options)
 
 
 def cohort_sql(launch: LaunchContext, caseload_only: bool = False) -> CohortSql:

@@ -16,7 +16,20 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    true,
+)
 
 from lti_tool.lti.session import LaunchContext
 from lti_tool.mentoring.cohort import (
@@ -36,6 +49,14 @@ PER_PAGE = 50
 #: Rows the CSV export reads at a time.
 EXPORT_BATCH = 500
 SORTS = ("name", "status", "overall", "submitted")
+#: The filter's and the page's values, bound: a page's statements are built once per shape
+#: of filter and sort (CohortFilter.shape) and take these values when they run.
+LOW = bindparam("filter_low", type_=Float)
+HIGH = bindparam("filter_high", type_=Float)
+NEEDLE = bindparam("filter_needle", type_=String)
+OFFSET = bindparam("page_offset", type_=Integer)
+#: The escape character of the search's LIKE patterns.
+LIKE_ESCAPE = "/"
 
 
 @dataclass(frozen=True)
@@ -94,8 +115,24 @@ class CohortFilter:
         }
         return {key: value for key, value in args.items() if value}
 
+    @property
+    def shape(self) -> CohortFilter:
+        """The filter with its values left out (which bounds are given, whether a search is):
+        what the SQL of `conditions` and `order` is built from."""
+        return replace(self, low=None if self.low is None else SCORE_MIN,
+                       high=None if self.high is None else SCORE_MAX,
+                       search="?" if self.search else "", page=1, view="")
+
+    def values(self) -> dict[str, Any]:
+        """The values `conditions` binds."""
+        # The search matches its text literally: % and _ are not wildcards.
+        needle = self.search.casefold()
+        for special in (LIKE_ESCAPE, "%", "_"):
+            needle = needle.replace(special, LIKE_ESCAPE + special)
+        return {LOW.key: self.low, HIGH.key: self.high, NEEDLE.key: needle}
+
     def conditions(self, sql: CohortSql) -> list[ColumnElement[bool]]:
-        """The filter as SQL conditions on the cohort's query."""
+        """The filter as SQL conditions on the cohort's query, its values bound (`values`)."""
         found: list[ColumnElement[bool]] = []
         if not self.include_left:
             found.append(sql.active.is_(True))
@@ -109,13 +146,12 @@ class CohortFilter:
             # the value reads it out of the result's JSON again.
             value = sql.score(self.dimension)
             if self.low is not None:
-                found.append(value >= self.low)
+                found.append(value >= LOW)
             if self.high is not None:
-                found.append(value <= self.high)
+                found.append(value <= HIGH)
         if self.search:
-            needle = self.search.casefold()
-            found.append(or_(sql.name_key.contains(needle, autoescape=True),
-                             sql.email_key.contains(needle, autoescape=True)))
+            found.append(or_(sql.name_key.contains(NEEDLE, escape=LIKE_ESCAPE),
+                             sql.email_key.contains(NEEDLE, escape=LIKE_ESCAPE)))
         return found
 
     def order(self, sql: CohortSql) -> list[ColumnElement[Any]]:
@@ -171,17 +207,12 @@ def select_page(launch: LaunchContext, wanted: CohortFilter, caseload_only: bool
                 per_page: int = PER_PAGE) -> CohortPage:
     """Filter, sort and cut out the requested page (the last one when asked for more)."""
     sql = cohort_sql(launch, caseload_only)
-    conditions = wanted.conditions(sql)
-    matched = and_(true(), *conditions)
-    each = sql.narrowest(sql.status, matched).with_only_columns(
-        sql.status.label("status"), sql.active.label("active"),
-        case((matched, 1), else_=0).label("matched"),
-    ).subquery()
+    shape = wanted.shape
+    values = wanted.values()
     counts: Counter[Status] = Counter()
     total = left = matched_count = 0
     for status, active, count, matching in sql.execute(
-        select(each.c.status, each.c.active, func.count(), func.sum(each.c.matched))
-        .group_by(each.c.status, each.c.active)
+        sql.statement(("counts", shape), lambda: _counts(sql, shape)), values
     ):
         if not active:
             left += count
@@ -191,14 +222,9 @@ def select_page(launch: LaunchContext, wanted: CohortFilter, caseload_only: bool
         matched_count += matching or 0
     pages = max(1, math.ceil(matched_count / per_page))
     page = min(wanted.page, pages)
-    # The page's ids first, with only the joins its filter and order read, then their full
-    # rows: the database then looks up attempts and results for 50 learners, not for every
-    # one (for every one only when sorting or filtering by them).
-    order = wanted.order(sql)
-    shown = (sql.narrowest(*conditions, *order).where(*conditions)
-             .order_by(*order).limit(per_page).offset((page - 1) * per_page))
     found = sql.execute(
-        sql.query.where(sql.person_id.in_(shown.scalar_subquery())).order_by(*order)
+        sql.statement(("rows", shape, per_page), lambda: _rows(sql, shape, per_page)),
+        {**values, OFFSET.key: (page - 1) * per_page},
     ).all()
     states = grade_states(launch.course_id, launch.resource_link_id,
                           [row.id for row in found])
@@ -213,6 +239,29 @@ def select_page(launch: LaunchContext, wanted: CohortFilter, caseload_only: bool
         counts=dict(counts),
         left=left,
     )
+
+
+def _counts(sql: CohortSql, shape: CohortFilter) -> Select:
+    """Learners per status and whether they left, and how many of them the filter matches."""
+    matched = and_(true(), *shape.conditions(sql))
+    each = sql.narrowest(sql.status, matched).with_only_columns(
+        sql.status.label("status"), sql.active.label("active"),
+        case((matched, 1), else_=0).label("matched"),
+    ).subquery()
+    return (select(each.c.status, each.c.active, func.count(), func.sum(each.c.matched))
+            .group_by(each.c.status, each.c.active))
+
+
+def _rows(sql: CohortSql, shape: CohortFilter, per_page: int) -> Select:
+    """The full rows of one page (its offset bound as OFFSET)."""
+    # The page's ids first, with only the joins its filter and order read, then their full
+    # rows: the database then looks up attempts and results for 50 learners, not for every
+    # one (for every one only when sorting or filtering by them).
+    conditions = shape.conditions(sql)
+    order = shape.order(sql)
+    shown = (sql.narrowest(*conditions, *order).where(*conditions)
+             .order_by(*order).limit(per_page).offset(OFFSET))
+    return sql.query.where(sql.person_id.in_(shown.scalar_subquery())).order_by(*order)
 
 
 def result_versions(launch: LaunchContext, caseload_only: bool = False) -> list[str]:
@@ -233,7 +282,7 @@ def export_rows(launch: LaunchContext, wanted: CohortFilter, caseload_only: bool
     batch = batch or EXPORT_BATCH
     sql = cohort_sql(launch, caseload_only)
     query = sql.query.where(*wanted.conditions(sql)).order_by(*wanted.order(sql))
-    result = sql.execute(query.execution_options(yield_per=batch))
+    result = sql.execute(query.execution_options(yield_per=batch), wanted.values())
     for chunk in result.partitions():
         states = grade_states(launch.course_id, launch.resource_link_id,
                               [row.id for row in chunk])

@@ -21,7 +21,7 @@ from lti_tool.questionnaire.instrument import (
     instrument_key,
 )
 
-BUNDLED_FOLDER = Path(__file__).parent / "instruments"
+BUNDLED_FOLDER = Path(__file__).resolve().parent / "instruments"
 CURRENT_INSTRUMENT_ID = "design_mindset"
 CURRENT_INSTRUMENT_VERSION = 2
 
@@ -43,8 +43,10 @@ def _instruments_in(folder: Path) -> dict[str, Instrument]:
 
 def available_instruments(folder: str | Path | None = None) -> dict[str, Instrument]:
     """The bundled instruments plus those in `folder`, by key ("design_mindset@1")."""
-    found = dict(_instruments_in(BUNDLED_FOLDER.resolve()))
-    if folder is None or Path(folder).resolve() == BUNDLED_FOLDER.resolve():
+    # BUNDLED_FOLDER is resolved once: resolving a path asks the file system about every
+    # part of it, and pages look instruments up several times per request.
+    found = dict(_instruments_in(BUNDLED_FOLDER))
+    if folder is None or Path(folder).resolve() == BUNDLED_FOLDER:
         return found
     for key, instrument in _instruments_in(Path(folder).resolve()).items():
         if key in found:

@@ -186,6 +186,20 @@ def test_search_finds_a_pseudonym(world, make_person):
     assert names(world.launch(), search=hidden.pseudonym.lower()) == [hidden.pseudonym]
 
 
+def test_search_takes_wildcards_and_the_escape_character_literally(world, make_person):
+    for name in ("Ann_Lee", "Annxlee", "Per%Cent", "Percent", "A/B Tester", "AB Tester"):
+        make_person(world, name=name)
+    launch = world.launch()
+    assert names(launch, search="n_l") == ["Ann_Lee"]
+    assert names(launch, search="r%c") == ["Per%Cent"]
+    assert names(launch, search="a/b") == ["A/B Tester"]
+    # The page runs its own statements: the same rule there.
+    for search, expected in (("n_l", ["Ann_Lee"]), ("r%c", ["Per%Cent"]),
+                             ("a/b", ["A/B Tester"])):
+        page = listing.select_page(launch, CohortFilter(search=search))
+        assert [row.name for row in page.rows] == expected
+
+
 def test_names_sort_and_search_as_python_casefolds_them_on_either_database(world, make_person):
     """ß casefolds to "ss" in Python; PostgreSQL's lower() keeps it, and would put "Strasse
     Zed" first (s < ß). The stored name key makes both databases agree with Python."""
