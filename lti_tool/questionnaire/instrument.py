@@ -43,7 +43,7 @@ class LocalisedText:
 
     def get(self, locale: str | None = None) -> str:
         """The text in `locale` ("pl", "pl-PL" or "pl_PL"), falling back to English."""
-        by_locale = dict(self.translations)
+        by_locale = self._by_locale
         if locale:
             wanted = locale.replace("_", "-").lower()
             for candidate in (wanted, wanted.split("-")[0]):
@@ -53,6 +53,11 @@ class LocalisedText:
 
     def __str__(self) -> str:
         return self.get()
+
+    @cached_property
+    def _by_locale(self) -> dict[str, str]:
+        # Read for every text on every page: the pairs are looked up once.
+        return dict(self.translations)
 
 
 @dataclass(frozen=True)
@@ -218,7 +223,10 @@ class Instrument:
 
     def dimension(self, dimension_id: str) -> Dimension:
         """The dimension with this id; KeyError if there is none."""
-        return _find(self.dimensions, dimension_id, "dimension")
+        try:
+            return self._dimensions_by_id[dimension_id]
+        except KeyError:
+            raise KeyError(f"no dimension {dimension_id!r}") from None
 
     def item(self, item_id: str) -> Item:
         """The item with this id; KeyError if there is none."""
@@ -235,6 +243,11 @@ class Instrument:
     def items_for_area(self, area_id: str) -> tuple[Item, ...]:
         """The items shown on one area's page, attention checks included, in order."""
         return self._items_by_area.get(area_id, ())
+
+    @cached_property
+    def _dimensions_by_id(self) -> dict[str, Dimension]:
+        # A cohort page names the strengths of 50 learners by their dimensions' ids.
+        return {dimension.id: dimension for dimension in self.dimensions}
 
     @cached_property
     def _dimensions_by_area(self) -> dict[str, tuple[Dimension, ...]]:
