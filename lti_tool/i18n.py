@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale, dates
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, g, has_request_context, request
@@ -51,6 +54,19 @@ class LazyText(LazyString):
 
     def __html__(self) -> str:
         return str(escape(str(self)))
+
+
+def format_day(moment: datetime) -> str:
+    """A UTC moment's day as `format_date(moment, "medium")` writes it in the page's language
+    ("3 Mar 2026"): worked out once per day and language, as a cohort page writes the day of
+    each of its 50 learners."""
+    return _day_text(moment.date(), get_locale())
+
+
+@lru_cache(maxsize=1024)
+def _day_text(day: date, locale: Locale | None) -> str:
+    # Flask-Babel's time zone is UTC (no selector): the stored UTC date is the one shown.
+    return dates.format_date(day, DATE_FORMATS["date.medium"], locale=locale)
 
 
 def lazy_gettext(string: str, **variables: object) -> LazyText:

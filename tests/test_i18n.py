@@ -138,6 +138,28 @@ def test_a_polish_clock_names_days_and_months_in_polish():
     assert Clock(ZoneInfo("Europe/Warsaw")).day(moment) == "Tue 3 March 2026"
 
 
+def test_a_day_reads_as_flask_babels_medium_date_in_either_language(app):
+    """format_day remembers what it wrote; it must write what format_date(…, "medium")
+    writes, in the page's language, whichever language asked first."""
+    from datetime import datetime
+
+    from flask_babel import force_locale, format_date
+
+    from lti_tool.i18n import format_day
+
+    moments = [datetime(2026, 3, 3, 0, 0), datetime(2026, 3, 3, 23, 59, 59),
+               datetime(2026, 12, 31, 12, 0), datetime(2027, 1, 1, 0, 0, 1)]
+    with app.test_request_context():
+        for language in ("pl", "en", "pl"):
+            with force_locale(language):
+                for moment in moments:
+                    assert format_day(moment) == format_date(moment, "medium")
+        with force_locale("pl"):
+            assert format_day(datetime(2026, 3, 3, 23, 59)) == "3 mar 2026"
+        with force_locale("en"):
+            assert format_day(datetime(2026, 3, 3, 23, 59)) == "3 Mar 2026"
+
+
 def test_a_translated_message_is_escaped_like_any_text(app):
     message = i18n.lazy_gettext("There is no page %(page)s.", page="<script>")
     with app.test_request_context():

@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from lti_tool.figures import display, score_text, signed_text
+from lti_tool.i18n import format_day
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.questionnaire.chart import Series, radar_svg
 from lti_tool.questionnaire.delivery import AttemptNotFound, instrument_for
@@ -165,7 +165,7 @@ def _chart(changes: list[DimensionChange], before: Attempt, after: Attempt, name
 
     def label(attempt: Attempt) -> str:
         return _("Attempt %(number)d, %(date)s", number=attempt.number,
-                 date=format_date(attempt.submitted_dt, "medium"))
+                 date=format_day(attempt.submitted_dt))
 
     series = [
         Series(label(after), [entry.after for entry in changes], "after",
