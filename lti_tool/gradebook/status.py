@@ -21,6 +21,7 @@ from lti_tool.gradebook.settings import grade_settings
 from lti_tool.gradebook.sync import add_record
 from lti_tool.i18n import lazy_gettext as _l
 from lti_tool.identity.models import Person, ResourceLink, utcnow
+from lti_tool.sql_lists import in_bound_ids
 
 
 class RecordNotFound(Exception):
@@ -64,15 +65,15 @@ class SyncState:
 def _newest_records(course_id: Any, resource_link_id: Any, reach: Any = None,
                     people: Any = None):
     """Each person's newest record in the activity, if the activity is in the course (and its
-    learner is one the mentor reaches, when `reach` says whom; one of `people`, a bound list
-    of ids, when given)."""
+    learner is one the mentor reaches, when `reach` says whom; one that `people`, a condition
+    on the record's person, admits, when given)."""
     newest = (
         select(func.max(ScoreRecord.id))
         .where(ScoreRecord.resource_link_id == resource_link_id)
         .group_by(ScoreRecord.person_id)
     )
     if people is not None:
-        newest = newest.where(ScoreRecord.person_id.in_(people))
+        newest = newest.where(people)
     return (
         select(ScoreRecord, Person)
         .join(Person, Person.id == ScoreRecord.person_id)
@@ -97,16 +98,17 @@ def sync_states(course_id: int | None, resource_link_id: int,
     values: dict[str, Any] = {"states_course": course_id, "states_link": resource_link_id}
     if person_ids is not None:
         values["states_people"] = list(person_ids)
-    rows = db.session.execute(
-        _states_statement(person_ids is not None, course_id is None), values)
+    rows = db.session.execute(_states_statement(
+        person_ids is not None, course_id is None, db.session.get_bind().dialect.name), values)
     return {person_id: SyncState(*state) for person_id, *state in rows}
 
 
 @cache
-def _states_statement(of_people: bool, no_course: bool) -> Select:
+def _states_statement(of_people: bool, no_course: bool, dialect: str) -> Select:
     """_newest_records' states as columns, not objects: every cohort page reads 50 of them.
-    Built once per shape, its values bound."""
-    people = bindparam("states_people", expanding=True) if of_people else None
+    Built once per shape and database, its values bound."""
+    people = (in_bound_ids(ScoreRecord.person_id, "states_people", dialect) if of_people
+              else None)
     newest = _newest_records(None if no_course else bindparam("states_course"),
                              bindparam("states_link"), people=people)
     return newest.with_only_columns(Person.id, *STATE_COLUMNS)

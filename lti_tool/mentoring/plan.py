@@ -60,6 +60,7 @@ from lti_tool.mentoring.slots import open_slots
 from lti_tool.questionnaire.instrument import Instrument
 from lti_tool.questionnaire.models import Result
 from lti_tool.questionnaire.results import reading_of
+from lti_tool.sql_lists import in_bound_ids
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,8 @@ def plan_summaries(course_id: int, now: datetime | None = None,
     goals: dict[int, dict[GoalStatus, tuple[int, float | None]]] = {}
     overdue: dict[int, int] = {}
     for part, learner_id, when, status, count, progress in db.session.execute(
-            _plan_statement(learner_ids is not None), values):
+            _plan_statement(learner_ids is not None, db.session.get_bind().dialect.name),
+            values):
         if part == _NEXT_SESSION:
             next_sessions[learner_id] = when
         elif part == _GOALS:
@@ -118,9 +120,9 @@ _NEXT_SESSION, _GOALS, _OVERDUE = 1, 2, 3
 
 
 @cache
-def _plan_statement(of_learners: bool) -> CompoundSelect:
-    """plan_summaries' statement, built once, with the course, the time, the date and
-    (`of_learners`) the learners' ids bound.
+def _plan_statement(of_learners: bool, dialect: str) -> CompoundSelect:
+    """plan_summaries' statement, built once per shape and database, with the course, the
+    time, the date and (`of_learners`) the learners' ids bound.
 
     Three grouped selects in one UNION ALL: each learner's next session, their agreed goals
     by status (how many, mean progress) and their overdue actions, one row per learner and
@@ -131,7 +133,7 @@ def _plan_statement(of_learners: bool) -> CompoundSelect:
     course, now, today = (bindparam(name) for name in ("plan_course", "plan_now", "plan_today"))
 
     def among(column: Any) -> Any:
-        return column.in_(bindparam("plan_learners", expanding=True)) if of_learners else true()
+        return in_bound_ids(column, "plan_learners", dialect) if of_learners else true()
 
     next_sessions = (
         select(literal(_NEXT_SESSION).label("part"), MentoringSession.learner_id,

@@ -121,6 +121,26 @@ def test_plan_summaries_count_sessions_goals_and_overdue_actions(course):
     assert second.id not in summaries
 
 
+def test_plan_summaries_of_some_learners_are_theirs_only(course):
+    """A cohort page asks about its own rows: the learners' ids are one bound list (an array
+    on PostgreSQL), whatever their number, and no one else's plan comes back."""
+    now = utcnow()
+    first, second = course.learners
+    booking.book_session(course.mentor_launch, first.id, draft(in_days(3)))
+    booking.book_session(course.mentor_launch, second.id, draft(in_days(4)))
+    goal(course, learner=0, progress=40)
+    goal(course, learner=1, progress=60)
+    db.session.commit()
+    course_id = course.activity.course.id
+
+    assert set(plan_summaries(course_id, now=now, learner_ids=[first.id])) == {first.id}
+    assert set(plan_summaries(course_id, now=now, learner_ids=[second.id, 10**6])) == {
+        second.id}
+    assert plan_summaries(course_id, now=now, learner_ids=[]) == {}
+    both = plan_summaries(course_id, now=now, learner_ids=[first.id, second.id])
+    assert (both[first.id].progress, both[second.id].progress) == (40, 60)
+
+
 def count_queries(work) -> int:
     seen = []
 
