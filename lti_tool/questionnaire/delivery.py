@@ -140,24 +140,35 @@ def _attempts(person_id: int, launch: LaunchContext):
     )
 
 
-#: The latest attempt of a person in an activity and course (or outside any course): read
-#: by every learner's landing page, so built once.
-_LATEST = {
+#: A person's attempts in an activity and course (or outside any course), as _attempts
+#: selects them, with the person, activity and course bound: every learner's landing page
+#: reads the latest, and every answer saved finds its attempt, so both are built once.
+_SCOPED = {
     in_course: select(Attempt).where(
         Attempt.person_id == bindparam("person"),
         Attempt.resource_link_id == bindparam("link"),
         Attempt.course_id == bindparam("course") if in_course else Attempt.course_id.is_(None),
-    ).order_by(Attempt.number.desc()).limit(1)
+    )
     for in_course in (True, False)
 }
+_LATEST = {key: query.order_by(Attempt.number.desc()).limit(1)
+           for key, query in _SCOPED.items()}
+_FIND = {key: query.where(Attempt.id == bindparam("attempt"))
+         for key, query in _SCOPED.items()}
 
 
-def _latest(person_id: int, launch: LaunchContext) -> Attempt | None:
+def _scope_values(person_id: int, launch: LaunchContext) -> dict[str, int]:
+    """The bound values of _SCOPED for a person in the launch's activity and course."""
     _require_activity(launch)
     values = {"person": person_id, "link": launch.resource_link_id}
     if launch.course_id is not None:
         values["course"] = launch.course_id
-    return db.session.scalar(_LATEST[launch.course_id is not None], values)
+    return values
+
+
+def _latest(person_id: int, launch: LaunchContext) -> Attempt | None:
+    return db.session.scalar(_LATEST[launch.course_id is not None],
+                             _scope_values(person_id, launch))
 
 
 def latest_attempt(launch: LaunchContext) -> Attempt | None:
@@ -173,7 +184,8 @@ def submitted_attempts(launch: LaunchContext) -> list[Attempt]:
 
 def find_attempt(launch: LaunchContext, attempt_id: int) -> Attempt:
     """The attempt with this id if it is the launching person's in this activity."""
-    attempt = db.session.scalar(_attempts(launch.person_id, launch).where(Attempt.id == attempt_id))
+    attempt = db.session.scalar(_FIND[launch.course_id is not None],
+                                {**_scope_values(launch.person_id, launch), "attempt": attempt_id})
     if attempt is None:
         raise AttemptNotFound(f"no attempt {attempt_id} for this person and activity")
     return attempt
@@ -273,20 +285,33 @@ def save_answer(
     checked = _checked_values(instrument, index, {item_id: value})
     elapsed = _seconds(seconds)
     now = utcnow()
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Answer).values(
-        [{"attempt_id": attempt.id, "item_id": key, "value": point, "answered_dt": now}
-         for key, point in checked.items()])
-    db.session.execute(statement.on_conflict_do_update(
+    ((checked_id, point),) = checked.items()
+    db.session.execute(_SAVE_ANSWER["postgresql" if db.engine.dialect.name == "postgresql"
+                                    else "sqlite"],
+                       {"attempt": attempt.id, "item": checked_id, "value": point, "now": now})
+    _note_progress(attempt, index, elapsed, move_to=index)
+    db.session.flush()
+    return db.session.scalar(_ANSWERED, {"attempt": attempt.id}) or 0
+
+
+def _save_answer(dialect: str) -> Any:
+    """The autosave's upsert for a dialect, its values bound."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Answer).values(attempt_id=bindparam("attempt"),
+                                      item_id=bindparam("item"), value=bindparam("value"),
+                                      answered_dt=bindparam("now"))
+    return statement.on_conflict_do_update(
         index_elements=["attempt_id", "item_id"],
         set_={"value": statement.excluded.value, "answered_dt": statement.excluded.answered_dt},
         # A repeat of the same value changes nothing (its first time stays).
         where=Answer.value != statement.excluded.value,
-    ))
-    _note_progress(attempt, index, elapsed, move_to=index)
-    db.session.flush()
-    return db.session.scalar(
-        select(func.count(Answer.id)).where(Answer.attempt_id == attempt.id)) or 0
+    )
+
+
+#: Built once: every answer a learner gives runs them (building the upsert cost more than
+#: SQLite took to run it).
+_SAVE_ANSWER = {dialect: _save_answer(dialect) for dialect in ("postgresql", "sqlite")}
+_ANSWERED = select(func.count(Answer.id)).where(Answer.attempt_id == bindparam("attempt"))
 
 
 def _checked_values(instrument: Instrument, index: int,

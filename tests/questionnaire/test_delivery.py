@@ -164,6 +164,21 @@ def test_an_answer_is_saved_and_changed_in_place(ctx):
     assert attempt.seconds_by_page() == {0: 6.5}
 
 
+def test_a_repeated_answer_keeps_the_time_it_was_first_given(ctx, monkeypatch):
+    """The page's script may send an answer again (a retry, a second click): only a change of
+    mind moves the answer's time."""
+    attempt = delivery.open_attempt(make_launch(ctx))
+    first = PAGES[0][0].id
+    start = utcnow().replace(microsecond=0)
+    for minutes, value in ((0, 3), (5, 3), (9, 4)):
+        monkeypatch.setattr(delivery, "utcnow", lambda m=minutes: start + timedelta(minutes=m))
+        delivery.save_answer(attempt, first, value, 0)
+        db.session.expire_all()
+        row = db.session.scalars(select(Answer)).one()
+        expected = start if minutes < 9 else start + timedelta(minutes=9)
+        assert (row.value, row.answered_dt) == (value, expected), minutes
+
+
 @pytest.mark.parametrize(
     ("item_id", "value", "page", "seconds", "message"),
     [
