@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 import itertools
 import json
+import threading
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -183,6 +184,10 @@ class Cohort:
 
 #: The bound parameters of every cohort statement (CohortSql.params gives their values).
 COURSE = bindparam("cohort_course", type_=Integer)
+#: At most this many statements are kept per cohort shape (CohortSql.statement); the oldest
+#: goes first. Mentors use a handful of filters and sorts; a crawler of every combination
+#: must not grow a process's memory without end.
+MAX_BUILT = 256
 LINK = bindparam("cohort_link", type_=Integer)
 MENTOR = bindparam("cohort_mentor", type_=Integer)
 
@@ -227,6 +232,8 @@ class CohortSql:
     params: Mapping[str, Any] = field(default_factory=dict)
     #: Statements built from these (see `statement`), shared by every launch's copy.
     built: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+    building: threading.Lock = field(default_factory=threading.Lock, compare=False,
+                                     repr=False)
 
     def score(self, dimension_id: str) -> ColumnElement[float]:
         """A dimension's 1..10 score in the latest result (NULL without one)."""
@@ -246,10 +253,14 @@ class CohortSql:
         statement's cache key once per object, walking all of it, so a statement built
         afresh for every page costs that walk (and the building) on every page. The key must
         name everything the statement is built from; values vary as bound parameters."""
-        try:
-            return self.built[key]
-        except KeyError:
-            return self.built.setdefault(key, build())
+        found = self.built.get(key)
+        if found is not None:
+            return found
+        made = build()
+        with self.building:
+            while key not in self.built and len(self.built) >= MAX_BUILT:
+                del self.built[next(iter(self.built))]
+            return self.built.setdefault(key, made)
 
     def execute(self, statement: Any, values: Mapping[str, Any] | None = None,
                 **options: Any) -> Any:

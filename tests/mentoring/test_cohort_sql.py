@@ -124,6 +124,25 @@ FILTERS: list[dict[str, Any]] = [
 ]
 
 
+def test_the_statements_kept_per_cohort_are_bounded_and_rebuilt_alike(varied, monkeypatch):
+    """Each shape of filter and sort keeps its statements (CohortSql.statement), at most
+    MAX_BUILT of them: asking for more shapes drops the oldest, and a dropped shape is built
+    again with the same rows."""
+    from lti_tool.mentoring import cohort
+
+    monkeypatch.setattr(cohort, "MAX_BUILT", 3)
+    kept = cohort.cohort_sql(varied).built
+    kept.clear()  # shared by the process: earlier tests' statements would count too
+    shapes = [CohortFilter(sort=sort, descending=descending)
+              for sort in ("name", "status", "overall") for descending in (False, True)]
+    first = [row.person_id for row in listing.select_page(varied, shapes[0]).rows]
+    for wanted in shapes:
+        listing.select_page(varied, wanted)
+        assert len(kept) <= 3
+    assert ("rows", shapes[0].shape, listing.PER_PAGE) not in kept
+    assert [row.person_id for row in listing.select_page(varied, shapes[0]).rows] == first
+
+
 def test_every_sort_and_direction_lists_the_rows_in_the_same_order(varied):
     for sort, descending, left in itertools.product(SORTS, (False, True), (False, True)):
         wanted = CohortFilter(sort=sort, descending=descending, include_left=left)
