@@ -36,6 +36,14 @@ class NotHeld(Exception):
     """Only a score held for a mentor's review can be released or withheld."""
 
 
+#: The columns of a SyncState, in its fields' order (a record's, or a row's: sync_states).
+STATE_COLUMNS = (
+    ScoreRecord.id, ScoreRecord.status, ScoreRecord.grade_mode, ScoreRecord.score_given,
+    ScoreRecord.score_maximum, ScoreRecord.score_dt, ScoreRecord.attempts,
+    ScoreRecord.next_try_dt, ScoreRecord.sent_dt, ScoreRecord.last_error,
+)
+
+
 @dataclass(frozen=True)
 class SyncState:
     """A learner's newest score in an activity and how far it got."""
@@ -54,12 +62,7 @@ class SyncState:
     @classmethod
     def of(cls, record: ScoreRecord) -> SyncState:
         """The state of one record."""
-        return cls(
-            record_id=record.id, status=record.status, grade_mode=record.grade_mode,
-            score_given=record.score_given, score_maximum=record.score_maximum,
-            score_dt=record.score_dt, attempts=record.attempts, next_try_dt=record.next_try_dt,
-            sent_dt=record.sent_dt, last_error=record.last_error,
-        )
+        return cls(*(getattr(record, column.key) for column in STATE_COLUMNS))
 
 
 def _newest_records(course_id: Any, resource_link_id: Any, reach: Any = None,
@@ -81,14 +84,6 @@ def _newest_records(course_id: Any, resource_link_id: Any, reach: Any = None,
         .where(ScoreRecord.id.in_(newest), ResourceLink.course_id == course_id,
                true() if reach is None else reach)
     )
-
-
-#: The columns of a SyncState, in its fields' order.
-STATE_COLUMNS = (
-    ScoreRecord.id, ScoreRecord.status, ScoreRecord.grade_mode, ScoreRecord.score_given,
-    ScoreRecord.score_maximum, ScoreRecord.score_dt, ScoreRecord.attempts,
-    ScoreRecord.next_try_dt, ScoreRecord.sent_dt, ScoreRecord.last_error,
-)
 
 
 def sync_states(course_id: int | None, resource_link_id: int,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -126,23 +126,9 @@ def _require_activity(launch: LaunchContext) -> None:
         raise NoActivity(_l("this launch does not come from an activity in a course"))
 
 
-def _attempts(person_id: int, launch: LaunchContext):
-    """A query for one person's attempts in the launch's activity and course."""
-    _require_activity(launch)
-    course = (
-        Attempt.course_id.is_(None) if launch.course_id is None
-        else Attempt.course_id == launch.course_id
-    )
-    return select(Attempt).where(
-        Attempt.person_id == person_id,
-        Attempt.resource_link_id == launch.resource_link_id,
-        course,
-    )
-
-
-#: A person's attempts in an activity and course (or outside any course), as _attempts
-#: selects them, with the person, activity and course bound: every learner's landing page
-#: reads the latest, and every answer saved finds its attempt, so both are built once.
+#: A person's attempts in an activity and course (or outside any course), with the person,
+#: activity and course bound (`_attempts`): every learner's landing page reads the latest,
+#: and every answer saved finds its attempt, so those are built once.
 _SCOPED = {
     in_course: select(Attempt).where(
         Attempt.person_id == bindparam("person"),
@@ -157,18 +143,19 @@ _FIND = {key: query.where(Attempt.id == bindparam("attempt"))
          for key, query in _SCOPED.items()}
 
 
-def _scope_values(person_id: int, launch: LaunchContext) -> dict[str, int]:
-    """The bound values of _SCOPED for a person in the launch's activity and course."""
+def _attempts(scoped: dict[bool, Select], person_id: int,
+              launch: LaunchContext) -> tuple[Select, dict[str, int]]:
+    """One of the _SCOPED statements (or one built from them) for the launch, and the values
+    it binds: one person's attempts in the launch's activity and course."""
     _require_activity(launch)
     values = {"person": person_id, "link": launch.resource_link_id}
     if launch.course_id is not None:
         values["course"] = launch.course_id
-    return values
+    return scoped[launch.course_id is not None], values
 
 
 def _latest(person_id: int, launch: LaunchContext) -> Attempt | None:
-    return db.session.scalar(_LATEST[launch.course_id is not None],
-                             _scope_values(person_id, launch))
+    return db.session.scalar(*_attempts(_LATEST, person_id, launch))
 
 
 def latest_attempt(launch: LaunchContext) -> Attempt | None:
@@ -178,14 +165,15 @@ def latest_attempt(launch: LaunchContext) -> Attempt | None:
 
 def submitted_attempts(launch: LaunchContext) -> list[Attempt]:
     """The launching person's submitted attempts in the launch's activity, oldest first."""
-    query = _attempts(launch.person_id, launch).where(Attempt.submitted_dt.is_not(None))
-    return list(db.session.scalars(query.order_by(Attempt.number)))
+    query, values = _attempts(_SCOPED, launch.person_id, launch)
+    return list(db.session.scalars(
+        query.where(Attempt.submitted_dt.is_not(None)).order_by(Attempt.number), values))
 
 
 def find_attempt(launch: LaunchContext, attempt_id: int) -> Attempt:
     """The attempt with this id if it is the launching person's in this activity."""
-    attempt = db.session.scalar(_FIND[launch.course_id is not None],
-                                {**_scope_values(launch.person_id, launch), "attempt": attempt_id})
+    query, values = _attempts(_FIND, launch.person_id, launch)
+    attempt = db.session.scalar(query, {**values, "attempt": attempt_id})
     if attempt is None:
         raise AttemptNotFound(f"no attempt {attempt_id} for this person and activity")
     return attempt
@@ -445,9 +433,9 @@ def allow_retake(launch: LaunchContext, person_id: int,
     if not launch.is_mentor:
         raise NotAllowed(_l("only a mentor of this course may allow another attempt"))
     # A learner outside the mentor's caseload looks like one without an attempt.
-    latest = db.session.scalar(_attempts(person_id, launch)
-                               .where(learner_reach(launch, Attempt.person_id))
-                               .order_by(Attempt.number.desc()).limit(1))
+    query, values = _attempts(_SCOPED, person_id, launch)
+    latest = db.session.scalar(query.where(learner_reach(launch, Attempt.person_id))
+                               .order_by(Attempt.number.desc()).limit(1), values)
     if latest is None:
         raise AttemptNotFound(f"person {person_id} has no attempt in this activity")
     if not latest.is_submitted:
